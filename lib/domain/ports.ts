@@ -1,0 +1,158 @@
+// The ports: what the use cases need from the world. Adapters implement them; lib/memory has in-memory ones.
+import type { AttributionRow } from './attribution.ts';
+import type { DomainEvent } from './events.ts';
+import type { FleetNode, NodeMark, ReleaseMethod } from './fleet.ts';
+import type { Forecast } from './forecast.ts';
+import type { LedgerEntry } from './ledger.ts';
+import type { Plan } from './plan.ts';
+import type { Pool, PurchaseOption } from './pool.ts';
+import type { PriceQuote } from './price.ts';
+import type { UtilizationBatch, WindowRollup } from './usage.ts';
+import type { WorkloadClass } from './workload.ts';
+
+/** Epoch milliseconds, UTC. Runs take a clock so tests and `simulate` can move time. */
+export interface Clock {
+  now(): number;
+}
+
+export interface PutEventsOutcome {
+  /** Entries that were not accepted, by index into the request, with the reason. */
+  failed: { index: number; error: string }[];
+}
+
+export interface EventSink {
+  put(events: readonly DomainEvent[]): Promise<PutEventsOutcome>;
+}
+
+export interface PriceQuery {
+  poolIds?: readonly string[];
+  options?: readonly PurchaseOption[];
+}
+
+export interface PriceSource {
+  quotes(query?: PriceQuery): Promise<PriceQuote[]>;
+}
+
+export interface LaunchRequest {
+  poolId: string;
+  option: PurchaseOption;
+  count: number;
+  labels?: FleetNode['labels'];
+}
+
+export const LAUNCH_FAILURE_CODES = ['insufficient-capacity', 'unsupported', 'limit-exceeded', 'error'] as const;
+export type LaunchFailureCode = (typeof LAUNCH_FAILURE_CODES)[number];
+
+export interface LaunchOutcome {
+  launched: FleetNode[];
+  /** Part of a request that could not be met; the run moves to the next pool, it does not fail. */
+  failures: { poolId: string; option: PurchaseOption; count: number; code: LaunchFailureCode; message: string }[];
+}
+
+export interface ReleaseRequest {
+  nodeIds: readonly string[];
+  method: ReleaseMethod;
+}
+
+export interface ReleaseOutcome {
+  released: string[];
+  /** Nodes not released and why: protected, unmanaged, unknown, method not offered, provider error. */
+  refused: { nodeId: string; reason: string }[];
+}
+
+/** GPUs running and waiting in a scheduler's queue. */
+export interface QueueDemand {
+  team?: string;
+  poolId?: string;
+  gpusRunning: number;
+  gpusPending: number;
+}
+
+/** A fleet: a cloud account, a Slurm cluster, a Kubernetes cluster, or the simulated cloud. */
+export interface CapacityProvider {
+  readonly name: string;
+  pools(): Promise<Pool[]>;
+  nodes(): Promise<FleetNode[]>;
+  prices(): Promise<PriceQuote[]>;
+  launch(request: LaunchRequest): Promise<LaunchOutcome>;
+  release(request: ReleaseRequest): Promise<ReleaseOutcome>;
+  /** Marks a node as a candidate for release (a tag, a Slurm comment, a Kubernetes label). */
+  mark(nodeId: string, mark: NodeMark): Promise<void>;
+  unmark(nodeId: string): Promise<void>;
+  /** GPU samples of nodes that do not run the agent (Prometheus/DCGM, the simulated cloud). */
+  utilization(fromMs: number, toMs: number): Promise<UtilizationBatch[]>;
+  queue(): Promise<QueueDemand[]>;
+}
+
+export class NodeNotFoundError extends Error {
+  constructor(readonly nodeId: string) {
+    super(`no node ${JSON.stringify(nodeId)} in this fleet`);
+    this.name = 'NodeNotFoundError';
+  }
+}
+
+export type CreateOutcome = 'created' | 'exists';
+
+export interface RollupRepository {
+  /** Writes rollups keyed (node, window, event id): a redelivered rollup rewrites its own item. */
+  put(rollups: readonly WindowRollup[]): Promise<void>;
+  /** The stored items of one node with windowStart in [fromMs, toMs), partial items unmerged. */
+  forNode(nodeId: string, fromMs: number, toMs: number): Promise<WindowRollup[]>;
+  /** Every node's items with windowStart in [fromMs, toMs). */
+  between(fromMs: number, toMs: number): Promise<WindowRollup[]>;
+}
+
+export interface NodeRepository {
+  put(node: FleetNode): Promise<void>;
+  get(nodeId: string): Promise<FleetNode | undefined>;
+  list(): Promise<FleetNode[]>;
+  /** Sets the given fields of an existing node; false when there is no such node. */
+  patch(nodeId: string, fields: Partial<Omit<FleetNode, 'nodeId'>>): Promise<boolean>;
+}
+
+export interface ForecastRepository {
+  put(forecast: Forecast): Promise<void>;
+  latest(classId: string): Promise<Forecast | undefined>;
+  between(classId: string, fromMs: number, toMs: number): Promise<Forecast[]>;
+}
+
+export interface PlanRepository {
+  /** Writes a plan once; a second write of the same planId is refused, not overwritten. */
+  create(plan: Plan): Promise<CreateOutcome>;
+  get(planId: string): Promise<Plan | undefined>;
+  between(fromMs: number, toMs: number): Promise<Plan[]>;
+}
+
+export interface LedgerRepository {
+  /** Records an entry once; a replayed entry (same entryId) is refused, so savings never count twice. */
+  record(entry: LedgerEntry): Promise<CreateOutcome>;
+  between(fromMs: number, toMs: number): Promise<LedgerEntry[]>;
+}
+
+export interface AttributionRepository {
+  /** Writes an hour's rows under deterministic keys, so attributing an hour twice writes the same rows. */
+  putHour(hourStartMs: number, rows: readonly AttributionRow[]): Promise<void>;
+  between(fromMs: number, toMs: number): Promise<AttributionRow[]>;
+}
+
+export interface PriceRepository {
+  put(quotes: readonly PriceQuote[]): Promise<void>;
+  all(): Promise<PriceQuote[]>;
+}
+
+export interface WorkloadClassRepository {
+  put(workload: WorkloadClass): Promise<void>;
+  list(): Promise<WorkloadClass[]>;
+}
+
+/** Everything the runs keep: one repository per entity, over one table in DynamoDB. */
+export interface Store {
+  rollups: RollupRepository;
+  nodes: NodeRepository;
+  forecasts: ForecastRepository;
+  plans: PlanRepository;
+  ledger: LedgerRepository;
+  attribution: AttributionRepository;
+  prices: PriceRepository;
+  classes: WorkloadClassRepository;
+}

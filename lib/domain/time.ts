@@ -1,0 +1,74 @@
+// UTC time at the edges (RFC 3339 with Z) and the fixed 5-minute windows utilization is rolled up in.
+
+export const WINDOW_SECONDS = 300;
+export const WINDOW_MS = WINDOW_SECONDS * 1000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+export class TimeFormatError extends Error {
+  constructor(readonly input: string) {
+    super(`invalid time ${JSON.stringify(input)}: expected RFC 3339, like 2026-01-31T12:00:00Z`);
+    this.name = 'TimeFormatError';
+  }
+}
+
+/** Parses an RFC 3339 timestamp (an offset is accepted and converted) into epoch milliseconds. */
+export function parseRfc3339(text: string): number {
+  const m = RFC3339.exec(text);
+  if (!m) throw new TimeFormatError(text);
+  const ms = Date.parse(text);
+  const [, , month, day, hour, minute, second] = m;
+  if (
+    Number.isNaN(ms) ||
+    Number(month) > 12 ||
+    Number(day) > 31 ||
+    Number(hour) > 23 ||
+    Number(minute) > 59 ||
+    Number(second) > 60
+  ) {
+    throw new TimeFormatError(text);
+  }
+  return ms;
+}
+
+export function isRfc3339(text: string): boolean {
+  try {
+    parseRfc3339(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Formats epoch milliseconds as RFC 3339 UTC with Z, keeping milliseconds only when there are some. */
+export function toRfc3339(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+/** The start of the 5-minute UTC window that holds `ms`. */
+export function windowStart(ms: number): number {
+  return Math.floor(ms / WINDOW_MS) * WINDOW_MS;
+}
+
+export function hourStart(ms: number): number {
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
+}
+
+export function dayStart(ms: number): number {
+  return Math.floor(ms / DAY_MS) * DAY_MS;
+}
+
+/** The Monday 00:00 UTC that starts the ISO week holding `ms`. */
+export function weekStart(ms: number): number {
+  const day = dayStart(ms);
+  const weekday = (new Date(day).getUTCDay() + 6) % 7; // Monday = 0
+  return day - weekday * DAY_MS;
+}
+
+/** yyyy-mm-dd of the UTC day holding `ms`. */
+export function utcDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
