@@ -140,7 +140,12 @@ export type EventDetailWire<T extends DetailType> = z.input<(typeof EVENT_TYPES)
 
 /** An event as code holds it (money as bigint). */
 export type DomainEvent = {
-  [T in DetailType]: { source: (typeof EVENT_TYPES)[T]['source']; detailType: T; detail: EventDetail<T>; time?: string };
+  [T in DetailType]: {
+    source: (typeof EVENT_TYPES)[T]['source'];
+    detailType: T;
+    detail: EventDetail<T>;
+    time?: string;
+  };
 }[DetailType];
 
 /** An event as it travels (money as decimal strings), what PutEvents sends as Detail. */
@@ -151,8 +156,17 @@ export interface WireEvent {
   time?: string;
 }
 
-export function makeEvent<T extends DetailType>(detailType: T, detail: EventDetail<T>, time?: string): DomainEvent {
-  return { source: EVENT_TYPES[detailType].source, detailType, detail, ...(time ? { time } : {}) } as DomainEvent;
+export function makeEvent<T extends DetailType>(
+  detailType: T,
+  detail: EventDetail<T>,
+  time?: string,
+): DomainEvent {
+  return {
+    source: EVENT_TYPES[detailType].source,
+    detailType,
+    detail,
+    ...(time ? { time } : {}),
+  } as DomainEvent;
 }
 
 /** Encodes an event's detail to its wire form (money → decimal strings). */

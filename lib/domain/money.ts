@@ -9,7 +9,10 @@ const STRICT_DECIMAL = /^(-)?(\d+)(?:\.(\d{1,6}))?$/;
 const ANY_DECIMAL = /^(-|\+)?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 export class MoneyFormatError extends Error {
-  constructor(readonly input: string, reason: string) {
+  constructor(
+    readonly input: string,
+    reason: string,
+  ) {
     super(`invalid money amount ${JSON.stringify(input)}: ${reason}`);
     this.name = 'MoneyFormatError';
   }
@@ -18,7 +21,8 @@ export class MoneyFormatError extends Error {
 /** Parses a decimal string with at most 6 places ("12.5", "-0.000001") into micro-dollars, exactly. */
 export function parseUsd(decimal: string): MicroUsd {
   const m = STRICT_DECIMAL.exec(decimal.trim());
-  if (!m) throw new MoneyFormatError(decimal, 'expected a decimal number with at most 6 places, like 12.345678');
+  if (!m)
+    throw new MoneyFormatError(decimal, 'expected a decimal number with at most 6 places, like 12.345678');
   const [, sign, whole, frac = ''] = m;
   const micros = BigInt(whole!) * MICROS_PER_USD + BigInt(frac.padEnd(DECIMAL_PLACES, '0'));
   return sign ? -micros : micros;
@@ -105,7 +109,8 @@ function toIntegerWeight(w: number | bigint, index: number): bigint {
     if (w < 0n) throw new RangeError(`weight ${index} is negative`);
     return w;
   }
-  if (!Number.isFinite(w) || w < 0) throw new RangeError(`weight ${index} must be a finite number ≥ 0, got ${w}`);
+  if (!Number.isFinite(w) || w < 0)
+    throw new RangeError(`weight ${index} must be a finite number ≥ 0, got ${w}`);
   return BigInt(Math.round(w * WEIGHT_SCALE));
 }
 

@@ -40,13 +40,24 @@ export interface LaunchRequest {
   labels?: FleetNode['labels'];
 }
 
-export const LAUNCH_FAILURE_CODES = ['insufficient-capacity', 'unsupported', 'limit-exceeded', 'error'] as const;
+export const LAUNCH_FAILURE_CODES = [
+  'insufficient-capacity',
+  'unsupported',
+  'limit-exceeded',
+  'error',
+] as const;
 export type LaunchFailureCode = (typeof LAUNCH_FAILURE_CODES)[number];
 
 export interface LaunchOutcome {
   launched: FleetNode[];
   /** Part of a request that could not be met; the run moves to the next pool, it does not fail. */
-  failures: { poolId: string; option: PurchaseOption; count: number; code: LaunchFailureCode; message: string }[];
+  failures: {
+    poolId: string;
+    option: PurchaseOption;
+    count: number;
+    code: LaunchFailureCode;
+    message: string;
+  }[];
 }
 
 export interface ReleaseRequest {

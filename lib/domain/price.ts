@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { zId, zMicroUsd, zTimestamp } from './fields.ts';
 import { zPurchaseOption } from './pool.ts';
 
-export const PRICE_SOURCES = ['aws-pricing-api', 'aws-spot-history', 'catalog', 'configured', 'bill', 'sim'] as const;
+export const PRICE_SOURCES = [
+  'aws-pricing-api',
+  'aws-spot-history',
+  'catalog',
+  'configured',
+  'bill',
+  'sim',
+] as const;
 
 export const zPriceQuote = z.object({
   poolId: zId,

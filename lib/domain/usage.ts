@@ -110,10 +110,13 @@ export function rollupBatch(batch: UtilizationBatch): WindowRollup {
   const jobs = new Map<string, { share: JobShare }>();
   const gpus = batch.gpus.map((gpu): GpuRollup => {
     const utils = gpu.readings.map((r) => r.utilizationPct).filter((u): u is number => u !== null);
-    const sms = gpu.readings.map((r) => r.smActivityPct).filter((u): u is number => u !== null && u !== undefined);
+    const sms = gpu.readings
+      .map((r) => r.smActivityPct)
+      .filter((u): u is number => u !== null && u !== undefined);
     const mems = gpu.readings.map((r) => r.memoryUsedMiB).filter((u): u is number => u !== null);
     const busyCount = gpu.readings.filter(
-      (r) => (r.utilizationPct ?? 0) >= BUSY_UTILIZATION_PCT || (r.smActivityPct ?? 0) >= BUSY_UTILIZATION_PCT,
+      (r) =>
+        (r.utilizationPct ?? 0) >= BUSY_UTILIZATION_PCT || (r.smActivityPct ?? 0) >= BUSY_UTILIZATION_PCT,
     ).length;
     const busySeconds = busyCount * interval;
     const energyJoules = gpu.readings.reduce((e, r) => e + (r.powerW ?? 0) * interval, 0);
@@ -208,9 +211,13 @@ export function mergeRollups(parts: readonly WindowRollup[]): WindowRollup {
           gs.reduce((a, g) => a + g.busySeconds, 0),
         ),
         utilizationMinPct: minOrNull(gs.map((g) => g.utilizationMinPct)),
-        utilizationMeanPct: weightedMean(gs.map((g) => ({ value: g.utilizationMeanPct, weight: g.sampleCount }))),
+        utilizationMeanPct: weightedMean(
+          gs.map((g) => ({ value: g.utilizationMeanPct, weight: g.sampleCount })),
+        ),
         utilizationMaxPct: maxOrNull(gs.map((g) => g.utilizationMaxPct)),
-        smActivityMeanPct: weightedMean(gs.map((g) => ({ value: g.smActivityMeanPct, weight: g.sampleCount }))),
+        smActivityMeanPct: weightedMean(
+          gs.map((g) => ({ value: g.smActivityMeanPct, weight: g.sampleCount })),
+        ),
         memoryUsedMaxMiB: maxOrNull(gs.map((g) => g.memoryUsedMaxMiB)),
         memoryTotalMiB: maxOrNull(gs.map((g) => g.memoryTotalMiB)),
         energyJoules: gs.reduce((a, g) => a + g.energyJoules, 0),
@@ -226,7 +233,10 @@ export function mergeRollups(parts: readonly WindowRollup[]): WindowRollup {
   return {
     node: first.node,
     windowStart: first.windowStart,
-    eventId: parts.map((p) => p.eventId).sort().join('+'),
+    eventId: parts
+      .map((p) => p.eventId)
+      .sort()
+      .join('+'),
     gpus,
     jobs: [...jobs.values()],
     lastLoginAt: parts.reduce<string | null>((a, p) => laterOf(a, p.lastLoginAt), null),

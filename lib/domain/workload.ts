@@ -23,6 +23,7 @@ export type WorkloadClassInput = z.input<typeof zWorkloadClass>;
 export function poolServesClass(pool: Pool, workload: WorkloadClass): boolean {
   if (pool.gpuMemoryGiB < workload.minGpuMemoryGiB) return false;
   if (!interconnectAtLeast(pool.interconnect, workload.interconnect)) return false;
-  if (workload.allowedGpuModels.length > 0 && !workload.allowedGpuModels.includes(pool.gpuModel)) return false;
+  if (workload.allowedGpuModels.length > 0 && !workload.allowedGpuModels.includes(pool.gpuModel))
+    return false;
   return true;
 }

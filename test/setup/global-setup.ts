@@ -1,0 +1,4 @@
+// Starts what the tests need before any test file runs.
+export default async function setup(): Promise<() => Promise<void>> {
+  return async () => {};
+}
