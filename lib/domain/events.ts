@@ -180,6 +180,16 @@ export function toWire(event: DomainEvent): WireEvent {
   };
 }
 
+/** Encodes an event, or says which field of it is invalid; what producers call before sending. */
+export function tryToWire(event: DomainEvent): { ok: true; wire: WireEvent } | { ok: false; error: string } {
+  try {
+    return { ok: true, wire: toWire(event) };
+  } catch (error) {
+    if (error instanceof z.ZodError) return { ok: false, error: describeZodError(error, 'detail') };
+    throw error;
+  }
+}
+
 export type ParseResult = { ok: true; event: DomainEvent } | { ok: false; error: string };
 
 /** Parses a wire event by its source and detail-type; an unknown type or a bad detail is an error that names the field. */

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { parseRfc3339, TimeFormatError, toRfc3339, weekStart, windowStart } from '../../lib/domain/time.ts';
+
+describe('time at the edges', () => {
+  it('parses RFC 3339 with Z or an offset, and formats UTC with Z', () => {
+    expect(parseRfc3339('2026-01-31T12:00:00Z')).toBe(Date.UTC(2026, 0, 31, 12));
+    expect(parseRfc3339('2026-01-31T13:00:00+01:00')).toBe(Date.UTC(2026, 0, 31, 12));
+    expect(toRfc3339(Date.UTC(2026, 0, 31, 12))).toBe('2026-01-31T12:00:00Z');
+    expect(toRfc3339(Date.UTC(2026, 0, 31, 12, 0, 0, 250))).toBe('2026-01-31T12:00:00.250Z');
+  });
+
+  it('refuses times without a zone or out of range, naming the input', () => {
+    for (const bad of [
+      '2026-01-31 12:00:00',
+      '2026-01-31T12:00:00',
+      '2026-13-01T00:00:00Z',
+      'yyyy-mm-ddThh:mm:ssZ',
+    ]) {
+      expect(() => parseRfc3339(bad)).toThrow(TimeFormatError);
+    }
+  });
+
+  it('aligns windows to 5 minutes and weeks to Monday, in UTC', () => {
+    expect(toRfc3339(windowStart(Date.UTC(2026, 0, 31, 12, 7, 59)))).toBe('2026-01-31T12:05:00Z');
+    expect(toRfc3339(weekStart(Date.UTC(2026, 1, 1, 23)))).toBe('2026-01-26T00:00:00Z'); // a Sunday
+  });
+});
