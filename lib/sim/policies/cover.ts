@@ -1,0 +1,116 @@
+// The shared rule that turns GPUs needed per class into instances per pool and option, cheapest first.
+import type { PurchaseOption } from '../../domain/pool.ts';
+import { poolServesClass } from '../../domain/workload.ts';
+import { holdingKey, type Holdings, type Scenario, type SimPool } from '../scenario.ts';
+
+export interface CoverOptions {
+  /** Spot may be used at all (each class still at most its spot share). */
+  useSpot: boolean;
+  /** Spot instances a pool can hold now; undefined = unlimited. */
+  spotLimit?: (poolId: string) => number;
+  /** Committed or owned instances already held per pool|option, used before anything is bought. */
+  held?: ReadonlyMap<string, number>;
+  /** Options that may be bought for what is left (default: on-demand). */
+  buy?: readonly PurchaseOption[];
+}
+
+function perGpu(sp: SimPool, option: PurchaseOption): number {
+  const price = sp.usdPerHour[option];
+  return price === undefined ? Number.POSITIVE_INFINITY : Number(price) / sp.pool.gpusPerInstance;
+}
+
+/** Cheapest pool per GPU under an option that may serve a class. */
+export function cheapestPool(
+  scenario: Scenario,
+  classId: string,
+  option: PurchaseOption,
+): SimPool | undefined {
+  const c = scenario.classes.find((x) => x.workload.id === classId);
+  if (!c) return undefined;
+  return scenario.pools
+    .filter((p) => p.usdPerHour[option] !== undefined && poolServesClass(p.pool, c.workload))
+    .sort((a, b) => perGpu(a, option) - perGpu(b, option))[0];
+}
+
+/**
+ * Covers `needGpus` per class: held capacity first (owned, committed), then spot up to each class's share
+ * and each pool's limit, cheapest per GPU first, then the cheapest on-demand. Returns instances to hold.
+ */
+export function coverDemand(
+  scenario: Scenario,
+  needGpus: ReadonlyMap<string, number>,
+  options: CoverOptions,
+): Holdings {
+  const gpusByKey = new Map<string, number>();
+  const heldGpusLeft = new Map<string, number>();
+  for (const [key, n] of options.held ?? []) {
+    const poolId = key.slice(0, key.lastIndexOf('|'));
+    const sp = scenario.pools.find((p) => p.pool.id === poolId);
+    if (sp) heldGpusLeft.set(key, n * sp.pool.gpusPerInstance);
+  }
+  const spotGpusLeft = new Map<string, number>();
+  const buy = options.buy ?? ['on-demand'];
+
+  for (const c of scenario.classes) {
+    let remaining = Math.max(0, needGpus.get(c.workload.id) ?? 0);
+    const eligible = scenario.pools.filter((p) => poolServesClass(p.pool, c.workload));
+    for (const [key, left] of heldGpusLeft) {
+      if (remaining <= 0) break;
+      if (!eligible.some((p) => key.startsWith(`${p.pool.id}|`))) continue;
+      const take = Math.min(left, remaining);
+      heldGpusLeft.set(key, left - take);
+      remaining -= take;
+    }
+    if (options.useSpot && remaining > 0) {
+      let spotRoom = Math.min(remaining, (needGpus.get(c.workload.id) ?? 0) * c.workload.spotShare);
+      const spotPools = eligible
+        .filter((p) => p.usdPerHour.spot !== undefined)
+        .sort((a, b) => perGpu(a, 'spot') - perGpu(b, 'spot'));
+      for (const sp of spotPools) {
+        if (spotRoom <= 0) break;
+        const key = holdingKey(sp.pool.id, 'spot');
+        if (!spotGpusLeft.has(key)) {
+          const limit = options.spotLimit ? options.spotLimit(sp.pool.id) : Number.POSITIVE_INFINITY;
+          spotGpusLeft.set(key, limit * sp.pool.gpusPerInstance);
+        }
+        const take = Math.min(spotRoom, spotGpusLeft.get(key)!);
+        if (take <= 0) continue;
+        spotGpusLeft.set(key, spotGpusLeft.get(key)! - take);
+        gpusByKey.set(key, (gpusByKey.get(key) ?? 0) + take);
+        spotRoom -= take;
+        remaining -= take;
+      }
+    }
+    if (remaining > 0) {
+      const option = buy.find((o) => eligible.some((p) => p.usdPerHour[o] !== undefined));
+      if (!option) continue;
+      const sp = eligible
+        .filter((p) => p.usdPerHour[option] !== undefined)
+        .sort((a, b) => perGpu(a, option) - perGpu(b, option))[0]!;
+      const key = holdingKey(sp.pool.id, option);
+      gpusByKey.set(key, (gpusByKey.get(key) ?? 0) + remaining);
+    }
+  }
+  const holdings: Holdings = new Map();
+  for (const [key, gpus] of gpusByKey) {
+    const poolId = key.slice(0, key.lastIndexOf('|'));
+    const sp = scenario.pools.find((p) => p.pool.id === poolId)!;
+    holdings.set(key, Math.ceil(gpus / sp.pool.gpusPerInstance - 1e-9));
+  }
+  return holdings;
+}
+
+/** The closed-form commitment: the level of usage exceeded in a share (committed/on-demand price) of hours. */
+export function commitmentLevel(
+  usage: readonly number[],
+  committedPerHour: bigint,
+  onDemandPerHour: bigint,
+): number {
+  if (usage.length === 0 || onDemandPerHour <= 0n) return 0;
+  const ratio = Number(committedPerHour) / Number(onDemandPerHour);
+  if (ratio >= 1) return 0;
+  const sorted = [...usage].sort((a, b) => a - b);
+  // Commit to the level held in at least `ratio` of hours: above it, paying on-demand is cheaper.
+  const index = Math.floor((1 - ratio) * (sorted.length - 1));
+  return sorted[Math.max(0, index)]!;
+}

@@ -1,0 +1,117 @@
+// One hour of service: which held GPUs serve which class's demand, what is left idle, and what must be filled late.
+import { poolServesClass } from '../domain/workload.ts';
+import type { PurchaseOption } from '../domain/pool.ts';
+import { holdingKey, parseHoldingKey, type Holdings, type SimClass, type SimPool } from './scenario.ts';
+
+// Capacity is used in the order it is paid for: owned and committed first, then the cheapest per GPU.
+const OPTION_ORDER: Record<PurchaseOption, number> = { 'on-prem': 0, reserved: 1, spot: 2, 'on-demand': 3 };
+
+export interface ClassService {
+  classId: string;
+  demandGpus: number;
+  servedGpus: number;
+  spotGpus: number;
+  shortfallGpus: number;
+}
+
+export interface HourService {
+  classes: ClassService[];
+  idleGpus: number;
+  heldGpus: number;
+  /** GPUs used per option, for the fleet-mix chart. */
+  usedGpusByOption: Record<PurchaseOption, number>;
+}
+
+interface Slot {
+  key: string;
+  poolId: string;
+  option: PurchaseOption;
+  gpus: number;
+  usdPerGpuHour: number;
+}
+
+/**
+ * Serves each class from the held capacity it may use (its eligible pools, spot at most its spot share),
+ * cheapest capacity first; the classes with the fewest eligible pools choose first so that a flexible class
+ * does not take what only a strict class could use.
+ */
+export function serveHour(
+  pools: readonly SimPool[],
+  classes: readonly SimClass[],
+  demandByClass: ReadonlyMap<string, number>,
+  holdings: Holdings,
+): HourService {
+  const poolById = new Map(pools.map((p) => [p.pool.id, p]));
+  const slots: Slot[] = [];
+  let heldGpus = 0;
+  for (const [key, instances] of holdings) {
+    if (instances <= 0) continue;
+    const { poolId, option } = parseHoldingKey(key);
+    const sp = poolById.get(poolId);
+    if (!sp) continue;
+    const gpus = instances * sp.pool.gpusPerInstance;
+    heldGpus += gpus;
+    const price = sp.usdPerHour[option] ?? 0n;
+    slots.push({ key, poolId, option, gpus, usdPerGpuHour: Number(price) / sp.pool.gpusPerInstance });
+  }
+  slots.sort((a, b) => OPTION_ORDER[a.option] - OPTION_ORDER[b.option] || a.usdPerGpuHour - b.usdPerGpuHour);
+
+  const eligibleCount = (c: SimClass) => pools.filter((p) => poolServesClass(p.pool, c.workload)).length;
+  const order = [...classes].sort((a, b) => eligibleCount(a) - eligibleCount(b));
+  const usedGpusByOption: Record<PurchaseOption, number> = {
+    'on-prem': 0,
+    reserved: 0,
+    spot: 0,
+    'on-demand': 0,
+  };
+  const service: ClassService[] = [];
+  for (const c of order) {
+    const demand = demandByClass.get(c.workload.id) ?? 0;
+    let need = demand;
+    let spotRoom = demand * c.workload.spotShare;
+    let spotGpus = 0;
+    for (const slot of slots) {
+      if (need <= 0) break;
+      if (slot.gpus <= 0) continue;
+      const sp = poolById.get(slot.poolId)!;
+      if (!poolServesClass(sp.pool, c.workload)) continue;
+      let take = Math.min(need, slot.gpus);
+      if (slot.option === 'spot') take = Math.min(take, spotRoom);
+      if (take <= 0) continue;
+      slot.gpus -= take;
+      need -= take;
+      usedGpusByOption[slot.option] += take;
+      if (slot.option === 'spot') {
+        spotRoom -= take;
+        spotGpus += take;
+      }
+    }
+    service.push({
+      classId: c.workload.id,
+      demandGpus: demand,
+      servedGpus: demand - Math.max(0, need),
+      spotGpus,
+      shortfallGpus: Math.max(0, need),
+    });
+  }
+  const idleGpus = slots.reduce((a, s) => a + s.gpus, 0);
+  return { classes: service, idleGpus, heldGpus, usedGpusByOption };
+}
+
+/** The cheapest on-demand pool per GPU that may serve a class: where late demand is filled. */
+export function lateFillPool(pools: readonly SimPool[], c: SimClass): SimPool | undefined {
+  let best: SimPool | undefined;
+  let bestPerGpu = Number.POSITIVE_INFINITY;
+  for (const p of pools) {
+    const price = p.usdPerHour['on-demand'];
+    if (price === undefined || !poolServesClass(p.pool, c.workload)) continue;
+    const perGpu = Number(price) / p.pool.gpusPerInstance;
+    if (perGpu < bestPerGpu) {
+      best = p;
+      bestPerGpu = perGpu;
+    }
+  }
+  return best;
+}
+
+export { holdingKey };

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { Pool } from '../../lib/domain/pool.ts';
+import { simulatePolicy, type Policy } from '../../lib/sim/engine.ts';
+import {
+  commitmentPolicy,
+  onDemandPeakPolicy,
+  reactiveOnDemandPolicy,
+  spotFirstPolicy,
+} from '../../lib/sim/policies/baselines.ts';
+import { commitmentLevel } from '../../lib/sim/policies/cover.ts';
+import { oraclePolicy } from '../../lib/sim/policies/oracle.ts';
+import { holdingKey, type Scenario } from '../../lib/sim/scenario.ts';
+
+function pool(id: string, gpus = 8): Pool {
+  return {
+    id,
+    provider: 'aws',
+    region: 'us-east-1',
+    zone: id,
+    instanceType: 'p3.16xlarge',
+    gpuModel: 'V100',
+    gpusPerInstance: gpus,
+    gpuMemoryGiB: 16,
+    interconnect: 'nvlink',
+    bootSeconds: 300,
+  };
+}
+
+/** Two weeks of a daily cycle between 16 and 80 GPUs; spot in zone b vanishes for a few hours each day. */
+export function cycleScenario(): Scenario {
+  const hours = 14 * 24;
+  const demand = Array.from({ length: hours }, (_, h) =>
+    Math.round(48 + 32 * Math.sin((2 * Math.PI * h) / 24)),
+  );
+  const spotB = Array.from({ length: hours }, (_, h) => (h % 24 >= 10 && h % 24 < 14 ? 2 : 50));
+  return {
+    name: 'cycle',
+    startMs: Date.parse('2026-01-05T00:00:00Z'),
+    hours,
+    warmupHours: 7 * 24,
+    defaultBootSeconds: 300,
+    pools: [
+      {
+        pool: pool('a'),
+        usdPerHour: { 'on-demand': 24_480_000n, reserved: 15_000_000n, spot: 9_000_000n },
+        spotAvailable: Array(hours).fill(3),
+      },
+      { pool: pool('b'), usdPerHour: { 'on-demand': 24_480_000n, spot: 7_500_000n }, spotAvailable: spotB },
+    ],
+    classes: [
+      {
+        workload: {
+          id: 'train',
+          team: 'ml',
+          minGpuMemoryGiB: 16,
+          interconnect: 'pcie',
+          allowedGpuModels: [],
+          spotShare: 0.6,
+          checkpointIntervalMinutes: 30,
+        },
+        demandGpus: demand,
+      },
+    ],
+    assumptions: [],
+  };
+}
+
+describe('the simulation engine', () => {
+  const scenario = cycleScenario();
+  const evaluated = scenario.classes[0]!.demandGpus.slice(scenario.warmupHours).reduce((a, b) => a + b, 0);
+
+  it('serves all demand under every policy, and no policy beats the oracle', async () => {
+    const policies: Policy[] = [
+      onDemandPeakPolicy(),
+      reactiveOnDemandPolicy(),
+      spotFirstPolicy(),
+      commitmentPolicy(7 * 24),
+      oraclePolicy(scenario),
+    ];
+    const runs = await Promise.all(policies.map((p) => simulatePolicy(scenario, p)));
+    const oracle = runs.find((r) => r.name === 'oracle')!;
+    for (const run of runs) {
+      expect(run.servedGpuHours, run.name).toBeGreaterThanOrEqual(evaluated);
+      expect(run.costUsd, run.name).toBeGreaterThanOrEqual(oracle.costUsd);
+      expect(
+        run.bill.reduce((a, l) => a + l.costUsd, 0n),
+        `${run.name} bill sums to its cost`,
+      ).toBe(run.costUsd);
+      expect(run.hours).toHaveLength(scenario.hours - scenario.warmupHours);
+    }
+    expect(oracle.lateGpuHours).toBe(0);
+    expect(oracle.interruptions).toBe(0);
+    const peak = runs.find((r) => r.name === 'on-demand-peak')!;
+    expect(peak.lateGpuHours).toBe(0); // the peak was seen during warm-up
+    const reactive = runs.find((r) => r.name === 'reactive-on-demand')!;
+    expect(reactive.costUsd).toBeLessThan(peak.costUsd);
+    expect(reactive.lateGpuHours).toBeGreaterThan(0); // a one-hour lag misses every rise
+  });
+
+  it('interrupts spot that the market takes back and re-runs the lost work', async () => {
+    const run = await simulatePolicy(scenario, spotFirstPolicy());
+    expect(run.interruptions).toBeGreaterThan(0);
+    expect(run.lostGpuHours).toBeGreaterThan(0);
+    expect(run.servedGpuHours).toBeCloseTo(evaluated + run.lostGpuHours, 6);
+  });
+
+  it('bills reserved capacity every hour whether used or not', async () => {
+    const always: Policy = {
+      name: 'reserve-10',
+      description: '',
+      commitments: () => new Map([['a', 10]]),
+      decide: () => new Map(),
+    };
+    const run = await simulatePolicy(scenario, always);
+    const reservedLines = run.bill.filter((l) => l.option === 'reserved');
+    expect(reservedLines).toHaveLength(scenario.hours - scenario.warmupHours);
+    expect(reservedLines.every((l) => l.costUsd === 150_000_000n)).toBe(true);
+    expect(run.lateGpuHours).toBe(0); // 80 reserved GPUs cover the peak of 80
+    expect(run.idleGpuHours).toBeGreaterThan(0); // and sit idle at night
+  });
+
+  it('commits at the usage quantile of the price ratio', () => {
+    const usage = Array.from({ length: 100 }, (_, i) => i);
+    expect(commitmentLevel(usage, 40n, 100n)).toBe(59);
+    expect(commitmentLevel(usage, 100n, 100n)).toBe(0);
+    expect(holdingKey('a', 'spot')).toBe('a|spot');
+  });
+});
