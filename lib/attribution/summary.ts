@@ -1,0 +1,28 @@
+// Carries attributed cost up to job, user, project or team, and checks an hour against the fleet's cost.
+import type { AttributionRow } from '../domain/attribution.ts';
+import type { MicroUsd } from '../domain/money.ts';
+
+export type RollupKey = 'x_JobId' | 'x_User' | 'x_Project' | 'x_Team' | 'x_PoolId' | 'ResourceId';
+
+export interface CostTotal {
+  key: string;
+  effectiveUsd: MicroUsd;
+  listUsd: MicroUsd;
+  gpuSeconds: number;
+}
+
+/** Totals by one owner column, largest effective cost first. */
+export function totalsBy(rows: readonly AttributionRow[], by: RollupKey): CostTotal[] {
+  const totals = new Map<string, CostTotal>();
+  for (const r of rows) {
+    const key = r[by];
+    const t = totals.get(key) ?? { key, effectiveUsd: 0n, listUsd: 0n, gpuSeconds: 0 };
+    t.effectiveUsd += r.EffectiveCost;
+    t.listUsd += r.ListCost;
+    t.gpuSeconds += r.x_GpuSeconds;
+    totals.set(key, t);
+  }
+  return [...totals.values()].sort((a, b) =>
+    a.effectiveUsd === b.effectiveUsd ? (a.key < b.key ? -1 : 1) : a.effectiveUsd > b.effectiveUsd ? -1 : 1,
+  );
+}

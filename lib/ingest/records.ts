@@ -1,0 +1,101 @@
+// Reads one SQS record of the ingest queue: the EventBridge event in its body, checked field by field.
+import { z } from 'zod';
+import { parseWireEvent, SOURCES } from '../domain/events.ts';
+import { zTimestamp } from '../domain/fields.ts';
+import type { NodeState } from '../domain/fleet.ts';
+import type { UtilizationBatch } from '../domain/usage.ts';
+import { describeZodError } from '../domain/validation.ts';
+import {
+  EC2_DETAIL_TYPES,
+  EC2_SOURCE,
+  NODE_STATE_OF_EC2,
+  zEc2StateChangeDetail,
+  zRebalanceDetail,
+  zSpotInterruptionDetail,
+} from './ec2-events.ts';
+import { isCertainlyValidBatch } from './fast-batch.ts';
+
+/** The envelope EventBridge wraps every event in; unknown top-level keys (replay-name, …) are ignored. */
+export const zEventEnvelope = z.object({
+  version: z.string().optional(),
+  id: z.string().min(1).max(256),
+  'detail-type': z.string().min(1).max(128),
+  source: z.string().min(1).max(256),
+  account: z.string().optional(),
+  time: zTimestamp,
+  region: z.string().optional(),
+  resources: z.array(z.string()).optional(),
+  detail: z.unknown(),
+});
+export type EventEnvelope = z.infer<typeof zEventEnvelope>;
+
+/** What ingest does with a record, once it is known to be valid. */
+export type IngestMessage =
+  | { kind: 'utilization'; eventId: string; time: string; batch: UtilizationBatch }
+  | { kind: 'ec2-state'; eventId: string; time: string; instanceId: string; state: NodeState }
+  | {
+      kind: 'ec2-notice';
+      eventId: string;
+      time: string;
+      instanceId: string;
+      notice: 'interruption' | 'rebalance';
+    };
+
+export type RecordResult =
+  { ok: true; message: IngestMessage } | { ok: false; error: string; envelope?: EventEnvelope };
+
+/** Parses an event (already JSON) into what ingest does with it, or an error naming the field. */
+export function parseEvent(json: unknown): RecordResult {
+  const env = zEventEnvelope.safeParse(json);
+  if (!env.success) return { ok: false, error: describeZodError(env.error) };
+  const e = env.data;
+  const base = { eventId: e.id, time: e.time };
+  if (e.source === EC2_SOURCE) {
+    const type = e['detail-type'];
+    if (type === EC2_DETAIL_TYPES.stateChange) {
+      const detail = zEc2StateChangeDetail.safeParse(e.detail);
+      if (!detail.success) return { ok: false, envelope: e, error: describeZodError(detail.error, 'detail') };
+      const { 'instance-id': instanceId, state } = detail.data;
+      return {
+        ok: true,
+        message: { kind: 'ec2-state', ...base, instanceId, state: NODE_STATE_OF_EC2[state] },
+      };
+    }
+    if (type === EC2_DETAIL_TYPES.spotInterruption || type === EC2_DETAIL_TYPES.rebalance) {
+      const schema = type === EC2_DETAIL_TYPES.rebalance ? zRebalanceDetail : zSpotInterruptionDetail;
+      const detail = schema.safeParse(e.detail);
+      if (!detail.success) return { ok: false, envelope: e, error: describeZodError(detail.error, 'detail') };
+      const notice = type === EC2_DETAIL_TYPES.rebalance ? 'rebalance' : 'interruption';
+      return {
+        ok: true,
+        message: { kind: 'ec2-notice', ...base, instanceId: detail.data['instance-id'], notice },
+      };
+    }
+    return { ok: false, envelope: e, error: `no ingest for aws.ec2 ${JSON.stringify(type)}` };
+  }
+  if (e['detail-type'] !== 'GPU Utilization Batch') {
+    return {
+      ok: false,
+      envelope: e,
+      error: `no ingest for ${JSON.stringify(e.source)} ${JSON.stringify(e['detail-type'])}`,
+    };
+  }
+  if (e.source === SOURCES.agent && isCertainlyValidBatch(e.detail)) {
+    return { ok: true, message: { kind: 'utilization', ...base, batch: e.detail } };
+  }
+  const parsed = parseWireEvent({ source: e.source, detailType: e['detail-type'], detail: e.detail });
+  if (!parsed.ok) return { ok: false, envelope: e, error: parsed.error };
+  if (parsed.event.detailType !== 'GPU Utilization Batch') throw new Error('unreachable');
+  return { ok: true, message: { kind: 'utilization', ...base, batch: parsed.event.detail } };
+}
+
+/** Parses an SQS message body: the EventBridge event as JSON text. */
+export function parseRecordBody(body: string): RecordResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    return { ok: false, error: `body is not JSON: ${(error as Error).message}` };
+  }
+  return parseEvent(json);
+}

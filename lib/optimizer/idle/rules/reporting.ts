@@ -1,0 +1,27 @@
+// A node must have reported recently and for most of the window before it can be called idle.
+import { WINDOW_MS, toRfc3339, parseRfc3339 } from '../../../domain/time.ts';
+import type { IdleRule } from '../types.ts';
+
+export const reportingRule: IdleRule = {
+  name: 'reporting',
+  evaluate({ node, windows, thresholds, nowMs, fromMs }) {
+    const last = windows.at(-1);
+    if (!last) return { verdict: 'unknown', reason: `no GPU report since ${toRfc3339(fromMs)}` };
+    const lastEndMs = parseRfc3339(last.windowStart) + WINDOW_MS;
+    if (nowMs - lastEndMs > thresholds.staleAfterMinutes * 60_000) {
+      return { verdict: 'unknown', reason: `stopped reporting after ${toRfc3339(lastEndMs)}` };
+    }
+    const expected = Math.max(1, Math.floor((nowMs - fromMs) / WINDOW_MS));
+    const coverage = windows.length / expected;
+    if (coverage < thresholds.minCoverage) {
+      return {
+        verdict: 'unknown',
+        reason: `only ${windows.length} of ${expected} windows reported`,
+      };
+    }
+    const missingGpus = windows.some((w) => w.gpus.length < node.gpuCount);
+    if (missingGpus)
+      return { verdict: 'unknown', reason: `fewer GPUs reported than the node's ${node.gpuCount}` };
+    return { verdict: 'idle', reason: `${windows.length} of ${expected} windows reported` };
+  },
+};

@@ -1,0 +1,83 @@
+// The figures of a simulation per policy, and summary.json: what the table, the report and machines read.
+import { formatUsd } from '../../domain/money.ts';
+import { toRfc3339 } from '../../domain/time.ts';
+import type { PolicyRun } from '../engine.ts';
+import type { SimulationResult } from '../simulate.ts';
+
+export const BASELINE_POLICY = 'on-demand-peak';
+
+export interface PolicySummary {
+  name: string;
+  description: string;
+  costUsd: string;
+  costPerServedGpuHourUsd: string;
+  /** Saving against all on-demand sized to the peak, in percent (negative: dearer). */
+  savingVsOnDemandPct: number | null;
+  ratioToOracle: number | null;
+  servedGpuHours: number;
+  lateGpuHours: number;
+  interruptions: number;
+  lostGpuHours: number;
+  idleGpuHours: number;
+  idleGpuHoursReclaimed: number | null;
+  reservedInstances: Record<string, number>;
+  launches: number;
+  releases: number;
+}
+
+export interface SimulationSummary {
+  schemaVersion: '1';
+  trace: string;
+  from: string;
+  to: string;
+  billedHours: number;
+  assumptions: string[];
+  policies: PolicySummary[];
+  /** The optimizer's cost over the cheapest other policy's (oracle excluded); below 1 is a saving. */
+  optimizerVsBestOther: { bestOther: string; ratio: number } | null;
+}
+
+const round = (x: number, places = 2) => Math.round(x * 10 ** places) / 10 ** places;
+
+export function costPerGpuHour(run: PolicyRun): bigint {
+  return run.servedGpuHours > 0 ? (run.costUsd * 1000n) / BigInt(Math.round(run.servedGpuHours * 1000)) : 0n;
+}
+
+export function summarize(result: SimulationResult): SimulationSummary {
+  const { scenario, runs } = result;
+  const baseline = runs.find((r) => r.name === BASELINE_POLICY);
+  const oracle = runs.find((r) => r.name === 'oracle');
+  const policies = runs.map(
+    (r): PolicySummary => ({
+      name: r.name,
+      description: r.description,
+      costUsd: formatUsd(r.costUsd),
+      costPerServedGpuHourUsd: formatUsd(costPerGpuHour(r)),
+      savingVsOnDemandPct: baseline ? round(100 * (1 - Number(r.costUsd) / Number(baseline.costUsd)), 1) : null,
+      ratioToOracle: oracle && oracle.costUsd > 0n ? round(Number(r.costUsd) / Number(oracle.costUsd), 3) : null,
+      servedGpuHours: round(r.servedGpuHours, 1),
+      lateGpuHours: round(r.lateGpuHours, 1),
+      interruptions: r.interruptions,
+      lostGpuHours: round(r.lostGpuHours, 1),
+      idleGpuHours: round(r.idleGpuHours, 1),
+      idleGpuHoursReclaimed: baseline ? round(baseline.idleGpuHours - r.idleGpuHours, 1) : null,
+      reservedInstances: Object.fromEntries(r.reserved),
+      launches: r.launches,
+      releases: r.releases,
+    }),
+  );
+  const optimizer = runs.find((r) => r.name === 'optimizer');
+  const others = runs.filter((r) => r.name !== 'optimizer' && r.name !== 'oracle');
+  const best = others.sort((a, b) => (a.costUsd < b.costUsd ? -1 : 1))[0];
+  return {
+    schemaVersion: '1',
+    trace: scenario.name,
+    from: toRfc3339(scenario.startMs + scenario.warmupHours * 3_600_000),
+    to: toRfc3339(scenario.startMs + scenario.hours * 3_600_000),
+    billedHours: scenario.hours - scenario.warmupHours,
+    assumptions: scenario.assumptions,
+    policies,
+    optimizerVsBestOther:
+      optimizer && best ? { bestOther: best.name, ratio: round(Number(optimizer.costUsd) / Number(best.costUsd), 3) } : null,
+  };
+}

@@ -1,0 +1,185 @@
+// gpu-optimizer's own policy in the simulator: forecast each class's demand, solve the capacity LP, hold its first hour.
+import { forecastSeries, InsufficientHistoryError } from '../../../forecasting/index.ts';
+import type { FleetNode } from '../../domain/fleet.ts';
+import type { QuantileName } from '../../domain/forecast.ts';
+import type { PriceQuote } from '../../domain/price.ts';
+import { toRfc3339 } from '../../domain/time.ts';
+import { planCapacity, type PlanResult } from '../../optimizer/planner/index.ts';
+import type { Policy, PolicyView } from '../engine.ts';
+import { holdingKey, parseHoldingKey, SIM_STEP_MS, type Holdings, type Scenario } from '../scenario.ts';
+import { commitmentLevel, cheapestPool } from './cover.ts';
+
+export interface OptimizerPolicyOptions {
+  horizonHours?: number;
+  quantile?: QuantileName;
+  /** Models are refitted this often; between refits the last fit's forecast is read further along. */
+  refitEveryHours?: number;
+  /** History the models are fitted on. */
+  fitWindowHours?: number;
+  /** Usage history the commitment is chosen from. */
+  commitmentLookbackHours?: number;
+  /** Called after each solve, so `simulate` can keep plans for the report. */
+  onPlan?: (plan: PlanResult, view: PolicyView) => void;
+  /** Called with the demand planned for in each hour (all classes, at the quantile), for forecast vs actual. */
+  onDemandForecast?: (hour: number, gpus: number) => void;
+}
+
+interface ClassForecast {
+  fittedAtHour: number;
+  bands: Record<QuantileName, number[]>;
+  model: string;
+}
+
+export function scenarioQuotes(scenario: Scenario, asOfMs: number): PriceQuote[] {
+  const quotes: PriceQuote[] = [];
+  for (const sp of scenario.pools) {
+    for (const [option, usdPerHour] of Object.entries(sp.usdPerHour)) {
+      if (usdPerHour === undefined) continue;
+      quotes.push({
+        poolId: sp.pool.id,
+        option: option as PriceQuote['option'],
+        usdPerHour,
+        asOf: toRfc3339(asOfMs),
+        source: 'sim',
+        modelled: sp.modelled?.[option as PriceQuote['option']] ?? false,
+        ...(option === 'reserved' ? { termYears: 1 as const } : {}),
+        ...(option === 'spot' && sp.spotInterruptionRatePerHour !== undefined
+          ? { spotInterruptionRatePerHour: sp.spotInterruptionRatePerHour }
+          : {}),
+      });
+    }
+  }
+  return quotes;
+}
+
+export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
+  const horizonHours = options.horizonHours ?? 48;
+  const quantile = options.quantile ?? 'p90';
+  const refitEvery = options.refitEveryHours ?? 24;
+  const fitWindow = options.fitWindowHours ?? 28 * 24;
+  const forecasts = new Map<string, ClassForecast>();
+  const launchHours = new Map<string, number[]>();
+
+  function demandAhead(view: PolicyView, classId: string): number[] {
+    let f = forecasts.get(classId);
+    if (!f || view.hour - f.fittedAtHour >= refitEvery) {
+      const history = view.demandHistory(classId).slice(-fitWindow);
+      const startHour = view.hour - history.length;
+      try {
+        const out = forecastSeries(
+          { startMs: view.scenario.startMs + startHour * SIM_STEP_MS, stepMs: SIM_STEP_MS, values: history },
+          { horizon: horizonHours + refitEvery },
+        );
+        f = { fittedAtHour: view.hour, bands: { p50: out.p50, p90: out.p90, p99: out.p99 }, model: out.model };
+      } catch (error) {
+        if (!(error instanceof InsufficientHistoryError)) throw error;
+        // Too little history to fit: plan for the highest demand seen so far.
+        const peak = Math.max(0, ...history);
+        const flat = new Array<number>(horizonHours + refitEvery).fill(peak);
+        f = { fittedAtHour: view.hour, bands: { p50: flat, p90: flat, p99: flat }, model: 'peak-so-far' };
+      }
+      forecasts.set(classId, f);
+    }
+    const offset = view.hour - f.fittedAtHour;
+    return f.bands[quantile].slice(offset, offset + horizonHours).map((v) => Math.max(0, v));
+  }
+
+  function currentFleet(view: PolicyView): FleetNode[] {
+    const nodes: FleetNode[] = [];
+    for (const [key, n] of view.holdings) {
+      if (n <= 0) continue;
+      const { poolId, option } = parseHoldingKey(key);
+      const sp = view.scenario.pools.find((p) => p.pool.id === poolId)!;
+      const launched = (launchHours.get(key) ?? []).slice(-n);
+      for (let i = 0; i < n; i++) {
+        const hour = launched[launched.length - n + i] ?? view.scenario.warmupHours - 24;
+        nodes.push({
+          nodeId: `${key}#${i}`,
+          provider: sp.pool.provider,
+          poolId,
+          region: sp.pool.region,
+          zone: sp.pool.zone,
+          instanceType: sp.pool.instanceType,
+          purchaseOption: option,
+          state: 'running',
+          gpuModel: sp.pool.gpuModel,
+          gpuCount: sp.pool.gpusPerInstance,
+          launchedAt: toRfc3339(view.scenario.startMs + hour * SIM_STEP_MS),
+          labels: {},
+          managed: true,
+          protected: false,
+          runningJobs: [],
+        });
+      }
+    }
+    return nodes;
+  }
+
+  return {
+    name: 'optimizer',
+    description: `gpu-optimizer: ${quantile} forecast, ${horizonHours}-hour LP replanned hourly from the current fleet`,
+    commitments(view) {
+      const out = new Map<string, number>();
+      for (const c of view.scenario.classes) {
+        const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
+        const onDemand = pool?.usdPerHour['on-demand'];
+        if (!pool || onDemand === undefined) continue;
+        const usage = view.demandHistory(c.workload.id).slice(-(options.commitmentLookbackHours ?? 30 * 24));
+        // Spot takes part of the demand below the commitment; commit only to what spot cannot cheaply serve.
+        const spotPerGpu = Math.min(
+          ...view.scenario.pools
+            .filter((p) => p.usdPerHour.spot !== undefined)
+            .map((p) => Number(p.usdPerHour.spot) / p.pool.gpusPerInstance),
+        );
+        const reservedPerGpu = Number(pool.usdPerHour.reserved) / pool.pool.gpusPerInstance;
+        const onDemandOnly = usage.map((u) =>
+          spotPerGpu < reservedPerGpu ? u * (1 - c.workload.spotShare) : u,
+        );
+        const gpus = commitmentLevel(onDemandOnly, pool.usdPerHour.reserved!, onDemand);
+        const n = Math.floor(gpus / pool.pool.gpusPerInstance);
+        if (n > 0) out.set(pool.pool.id, (out.get(pool.pool.id) ?? 0) + n);
+      }
+      return out;
+    },
+    async decide(view) {
+      const demand: Record<string, number[]> = {};
+      for (const c of view.scenario.classes) demand[c.workload.id] = demandAhead(view, c.workload.id);
+      options.onDemandForecast?.(
+        view.hour,
+        Object.values(demand).reduce((a, d) => a + (d[0] ?? 0), 0),
+      );
+      const spotCapacity: Record<string, number> = {};
+      for (const sp of view.scenario.pools) {
+        if (sp.usdPerHour.spot === undefined) continue;
+        spotCapacity[sp.pool.id] =
+          (view.holdings.get(holdingKey(sp.pool.id, 'spot')) ?? 0) + view.spotLaunchable(sp.pool.id);
+      }
+      const result = await planCapacity(
+        {
+          startMs: view.atMs,
+          horizonHours,
+          pools: view.scenario.pools.map((p) => p.pool),
+          prices: scenarioQuotes(view.scenario, view.atMs),
+          classes: view.scenario.classes.map((c) => c.workload),
+          demand,
+          fleet: currentFleet(view),
+          reservedInstances: Object.fromEntries(view.reserved),
+          spotCapacity,
+        },
+        { quantile, createdAtMs: view.atMs, planId: `sim-${view.hour}` },
+      );
+      options.onPlan?.(result, view);
+      const target: Holdings = new Map();
+      for (const [poolId, counts] of result.instances) {
+        for (const option of ['spot', 'on-demand'] as const) {
+          const n = counts[option][0] ?? 0;
+          const key = holdingKey(poolId, option);
+          const held = view.holdings.get(key) ?? 0;
+          if (n > held) launchHours.set(key, [...(launchHours.get(key) ?? []), ...new Array<number>(n - held).fill(view.hour)]);
+          target.set(key, n);
+        }
+      }
+      return target;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// The whole replay: build the scenario from a trace, run every policy over it, and gather what the outputs need.
+import { buildScenario, type BuildOptions } from './build-scenario.ts';
+import { simulatePolicy, type Policy, type PolicyRun } from './engine.ts';
+import { commitmentPolicy, onDemandPeakPolicy, reactiveOnDemandPolicy, spotFirstPolicy } from './policies/baselines.ts';
+import { oraclePolicy } from './policies/oracle.ts';
+import { optimizerPolicy, type OptimizerPolicyOptions } from './policies/optimizer.ts';
+import type { Scenario } from './scenario.ts';
+import type { TraceProfile } from './traces.ts';
+
+export const POLICY_NAMES = [
+  'optimizer',
+  'on-demand-peak',
+  'reactive-on-demand',
+  'spot-first',
+  'commitment',
+  'oracle',
+] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+export interface PlanSnapshot {
+  hour: number;
+  atMs: number;
+  /** What the optimizer expected each class to need over the next hours (at its quantile). */
+  forecastGpus: Record<string, number[]>;
+}
+
+export interface SimulationResult {
+  scenario: Scenario;
+  runs: PolicyRun[];
+  /** The optimizer's forecast for the hour ahead at every hour, for forecast-vs-actual. */
+  optimizerForecast: { hour: number; gpus: number }[];
+}
+
+export interface SimulationOptions extends BuildOptions {
+  policies?: readonly PolicyName[];
+  optimizer?: OptimizerPolicyOptions;
+  onProgress?: (policy: string, done: number, of: number) => void;
+}
+
+function makePolicy(name: PolicyName, scenario: Scenario, optimizer: OptimizerPolicyOptions): Policy {
+  switch (name) {
+    case 'optimizer':
+      return optimizerPolicy(optimizer);
+    case 'on-demand-peak':
+      return onDemandPeakPolicy();
+    case 'reactive-on-demand':
+      return reactiveOnDemandPolicy();
+    case 'spot-first':
+      return spotFirstPolicy();
+    case 'commitment':
+      return commitmentPolicy();
+    case 'oracle':
+      return oraclePolicy(scenario);
+  }
+}
+
+export async function runSimulation(profile: TraceProfile, options: SimulationOptions = {}): Promise<SimulationResult> {
+  const scenario = await buildScenario(profile, options);
+  return simulateScenario(scenario, options);
+}
+
+export async function simulateScenario(scenario: Scenario, options: SimulationOptions = {}): Promise<SimulationResult> {
+  const names = options.policies ?? POLICY_NAMES;
+  const optimizerForecast: SimulationResult['optimizerForecast'] = [];
+  const optimizerOptions: OptimizerPolicyOptions = {
+    ...options.optimizer,
+    onDemandForecast: (hour, gpus) => optimizerForecast.push({ hour, gpus }),
+  };
+  const runs: PolicyRun[] = [];
+  for (const name of names) {
+    const policy = makePolicy(name, scenario, optimizerOptions);
+    runs.push(
+      await simulatePolicy(scenario, policy, {
+        onHour: (done, of) => options.onProgress?.(name, done, of),
+      }),
+    );
+  }
+  return { scenario, runs, optimizerForecast };
+}

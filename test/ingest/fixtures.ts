@@ -1,0 +1,42 @@
+// Queue records for ingest tests: EventBridge events as the SQS target delivers them.
+import { readdirSync, readFileSync } from 'node:fs';
+import type { UtilizationBatch } from '../../lib/domain/usage.ts';
+import { batchEventId } from '../../lib/domain/usage.ts';
+import type { IngestRecord } from '../../lib/runs/ingest.ts';
+
+const EC2_DIR = new URL('../fixtures/ec2-events/', import.meta.url);
+
+export const ec2FixtureNames = () => readdirSync(EC2_DIR).filter((f) => f !== 'SOURCES.md');
+export const ec2Fixture = (name: string) => readFileSync(new URL(name, EC2_DIR), 'utf8');
+
+/** The EventBridge envelope around a batch, as the rule hands it to SQS. */
+export function batchEvent(batch: UtilizationBatch, id = batchEventId(batch)): Record<string, unknown> {
+  return {
+    version: '0',
+    id: `evt-${id}`,
+    'detail-type': 'GPU Utilization Batch',
+    source: 'gpu-optimizer.agent',
+    account: '123456789012',
+    time: '2026-03-02T10:05:03Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: batch,
+  };
+}
+
+let counter = 0;
+export function record(body: unknown): IngestRecord {
+  counter++;
+  return { messageId: `msg-${counter}`, body: typeof body === 'string' ? body : JSON.stringify(body) };
+}
+
+/** An EC2 state-change event for an instance, at a time. */
+export function stateChange(instanceId: string, state: string, time: string): Record<string, unknown> {
+  const event = JSON.parse(ec2Fixture('nth_state-change-pending-example.json')) as Record<string, unknown>;
+  return {
+    ...event,
+    id: `sc-${instanceId}-${state}-${time}`,
+    time,
+    detail: { 'instance-id': instanceId, state },
+  };
+}

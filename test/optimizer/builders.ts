@@ -1,0 +1,70 @@
+// Small builders of pools, prices, classes and nodes for the optimizer tests (parsed, so defaults apply).
+import { z } from 'zod';
+import { zFleetNode, type FleetNode, type FleetNodeInput } from '../../lib/domain/fleet.ts';
+import { parseUsd } from '../../lib/domain/money.ts';
+import { zPool, type Pool, type PoolInput, type PurchaseOption } from '../../lib/domain/pool.ts';
+import type { PriceQuote } from '../../lib/domain/price.ts';
+import { zWorkloadClass, type WorkloadClass, type WorkloadClassInput } from '../../lib/domain/workload.ts';
+
+export const START_MS = Date.parse('2026-03-02T00:00:00Z');
+
+export function pool(id: string, fields: Partial<PoolInput> = {}): Pool {
+  return zPool.parse({
+    id,
+    provider: 'aws',
+    region: 'us-east-1',
+    zone: 'us-east-1a',
+    instanceType: id,
+    gpuModel: 'A100',
+    gpusPerInstance: 8,
+    gpuMemoryGiB: 80,
+    interconnect: 'nvswitch',
+    bootSeconds: 0,
+    ...fields,
+  });
+}
+
+export function quote(
+  poolId: string,
+  option: PurchaseOption,
+  usdPerHour: string,
+  extra: Partial<PriceQuote> = {},
+): PriceQuote {
+  return {
+    poolId,
+    option,
+    usdPerHour: parseUsd(usdPerHour),
+    asOf: '2026-03-01T00:00:00Z',
+    source: 'configured',
+    modelled: false,
+    ...extra,
+  };
+}
+
+export function workload(id: string, fields: Partial<WorkloadClassInput> = {}): WorkloadClass {
+  return zWorkloadClass.parse({ id, team: 'ml', ...fields });
+}
+
+export function node(
+  nodeId: string,
+  poolOf: Pool,
+  option: PurchaseOption,
+  fields: Partial<FleetNodeInput> = {},
+): FleetNode {
+  return z.decode(zFleetNode, {
+    nodeId,
+    provider: poolOf.provider,
+    poolId: poolOf.id,
+    region: poolOf.region,
+    zone: poolOf.zone,
+    instanceType: poolOf.instanceType,
+    purchaseOption: option,
+    state: 'running',
+    gpuModel: poolOf.gpuModel,
+    gpuCount: poolOf.gpusPerInstance,
+    managed: true,
+    ...fields,
+  });
+}
+
+export const flat = (gpus: number, hours: number): number[] => new Array<number>(hours).fill(gpus);

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import type { Forecast } from '../../lib/domain/forecast.ts';
+import { toRfc3339 } from '../../lib/domain/time.ts';
+import { createMemoryCapacityProvider } from '../../lib/memory/capacity-provider.ts';
+import { fixedClock } from '../../lib/memory/clock.ts';
+import { createMemoryEventSink } from '../../lib/memory/event-sink.ts';
+import { createMemoryPriceSource } from '../../lib/memory/price-source.ts';
+import { createMemoryStore } from '../../lib/memory/store.ts';
+import { runOptimize } from '../../lib/runs/optimize.ts';
+import { node, pool, quote, START_MS, workload } from '../optimizer/builders.ts';
+
+const p4d = pool('aws:p4d');
+const prices = [quote('aws:p4d', 'on-demand', '32.77'), quote('aws:p4d', 'spot', '9.83')];
+
+function forecast(classId: string, gpus: number): Forecast {
+  return {
+    classId,
+    issuedAt: toRfc3339(START_MS),
+    stepSeconds: 3600,
+    model: 'seasonal-naive',
+    scores: [],
+    steps: Array.from({ length: 24 }, (_, h) => ({
+      at: toRfc3339(START_MS + h * 3600_000),
+      point: gpus - 4,
+      p50: gpus - 4,
+      p90: gpus,
+      p99: gpus + 8,
+    })),
+  };
+}
+
+async function setup(mode: 'recommend' | 'enforce') {
+  const store = createMemoryStore();
+  await store.classes.put(workload('batch', { spotShare: 1 }));
+  await store.forecasts.put(forecast('batch', 16));
+  const provider = createMemoryCapacityProvider({
+    pools: [p4d],
+    prices,
+    nodes: [node('i-od', p4d, 'on-demand')],
+  });
+  const events = createMemoryEventSink();
+  const ports = {
+    store,
+    prices: createMemoryPriceSource(prices),
+    providers: [provider],
+    events,
+    clock: fixedClock(START_MS + 5 * 60_000),
+  };
+  const result = await runOptimize(ports, { mode, horizonHours: 24 });
+  return { store, provider, events, result };
+}
+
+describe('runOptimize', () => {
+  it('plans at p90 from the latest forecast, stores the plan and emits Capacity Plan Created', async () => {
+    const { store, events, result } = await setup('recommend');
+    expect(result.error).toBeUndefined();
+    const plan = (await store.plans.get(result.planId!))!;
+    expect(plan.quantile).toBe('p90');
+    expect(
+      plan.lines.filter((l) => l.periodStart === plan.horizonStart).map((l) => [l.option, l.instances]),
+    ).toEqual([['spot', 2]]);
+    const event = events.events.find((e) => e.detailType === 'Capacity Plan Created')!;
+    expect(event.detail).toMatchObject({
+      planId: plan.planId,
+      mode: 'recommend',
+      totalCostUsd: plan.totalCostUsd,
+    });
+    expect(plan.actions.map((a) => [a.kind, a.option, a.status])).toEqual([
+      ['launch', 'spot', 'recommended'],
+      ['release', 'on-demand', 'recommended'],
+    ]);
+  });
+
+  it('changes the fleet only in enforce mode', async () => {
+    const { provider, result } = await setup('enforce');
+    expect(result.actions.map((a) => a.status)).toEqual(['done', 'done']);
+    const live = (await provider.nodes()).filter((n) => n.state === 'running' || n.state === 'pending');
+    expect(live.map((n) => n.purchaseOption)).toEqual(['spot', 'spot']);
+  });
+
+  it('reports a plan it cannot make as Run Failed naming the constraint, not as an empty plan', async () => {
+    const store = createMemoryStore();
+    await store.classes.put(workload('llm', { minGpuMemoryGiB: 200 }));
+    await store.forecasts.put(forecast('llm', 8));
+    const events = createMemoryEventSink();
+    const result = await runOptimize({
+      store,
+      prices: createMemoryPriceSource(prices),
+      providers: [createMemoryCapacityProvider({ pools: [p4d], prices })],
+      events,
+      clock: fixedClock(START_MS),
+    });
+    expect(result.error).toMatch(/demand_llm_0/);
+    expect(await store.plans.between(0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(events.events.map((e) => e.detailType)).toEqual(['Run Failed']);
+  });
+});

@@ -1,0 +1,47 @@
+// DynamoDB store: reads that pass DynamoDB's 1 MB page limit come back whole.
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DAY_MS, WINDOW_MS } from '../../lib/domain/time.ts';
+import type { WindowRollup } from '../../lib/domain/usage.ts';
+import { freshDynamoStore, type FreshDynamoStore } from '../support/dynamo.ts';
+import { T0, sampleRollup } from '../support/store-samples.ts';
+
+/** An 8-GPU rollup with long names is some 5 KB as DynamoDB counts it; 280 of them make about 1.4 MB. */
+const WINDOWS = 280;
+
+describe('DynamoDB store pagination', () => {
+  let fresh: FreshDynamoStore;
+  let written: WindowRollup[];
+  // Starts late on a day, so the windows span two UTC days and `between` reads two day partitions.
+  const firstMs = T0 + DAY_MS - 50 * WINDOW_MS;
+
+  beforeAll(async () => {
+    fresh = await freshDynamoStore();
+    written = Array.from({ length: WINDOWS }, (_, k) =>
+      sampleRollup('big-node', firstMs + k * WINDOW_MS, { gpus: 8, longNames: true }),
+    );
+    await fresh.store.rollups.put(written);
+  });
+
+  it('holds more than one page: a single raw query stops with a LastEvaluatedKey', async () => {
+    const page = await fresh.client.send(
+      new QueryCommand({
+        TableName: fresh.tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': 'NODE#big-node' },
+      }),
+    );
+    expect(page.LastEvaluatedKey).toBeDefined();
+    expect(page.Items!.length).toBeLessThan(WINDOWS);
+  });
+
+  it('forNode reads every window back, in order', async () => {
+    const got = await fresh.store.rollups.forNode('big-node', firstMs, firstMs + WINDOWS * WINDOW_MS);
+    expect(got).toEqual(written);
+  });
+
+  it('between reads every window of every day back', async () => {
+    const got = await fresh.store.rollups.between(0, Number.POSITIVE_INFINITY);
+    expect(got).toEqual(written);
+  });
+});
