@@ -18,7 +18,9 @@ export function createProgress(write: (text: string) => void, interactive: boole
         lastDraw = now;
         const width = 30;
         const filled = Math.round(fraction * width);
-        write(`\r${label.padEnd(20)} [${'█'.repeat(filled)}${' '.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)} %`);
+        write(
+          `\r${label.padEnd(20)} [${'█'.repeat(filled)}${' '.repeat(width - filled)}] ${String(Math.round(fraction * 100)).padStart(3)} %`,
+        );
         drawn = true;
         if (done >= of) {
           write('\n');

@@ -27,7 +27,9 @@ export class ScenarioError extends Error {
 }
 
 /** Hourly demand per team: the mean of the trace's steps in each hour; a gap takes the last known level. */
-async function hourlyDemandByTeam(profile: TraceProfile): Promise<{ startMs: number; byTeam: Map<string, number[]> }> {
+async function hourlyDemandByTeam(
+  profile: TraceProfile,
+): Promise<{ startMs: number; byTeam: Map<string, number[]> }> {
   const trace = await openTraceFile(profile.file);
   const keyOf = (row: { team?: string }) => ({ team: row.team ?? ANY_LABEL, pool: ANY_LABEL });
   let series;
@@ -40,7 +42,10 @@ async function hourlyDemandByTeam(profile: TraceProfile): Promise<{ startMs: num
       jobs.push(job);
       endMs = Math.max(endMs, job.endMs ?? job.startMs ?? job.submitMs);
     }
-    series = await aggregateUsage(await jobsToUsage(jobs, { stepMs: HOUR_MS, endMs }), { stepMs: HOUR_MS, keyOf });
+    series = await aggregateUsage(await jobsToUsage(jobs, { stepMs: HOUR_MS, endMs }), {
+      stepMs: HOUR_MS,
+      keyOf,
+    });
   }
   if (series.length === 0) throw new ScenarioError(`${profile.file} has no rows`);
   const startMs = Math.min(...series.map((s) => s.points[0]?.atMs ?? Infinity));
@@ -71,9 +76,11 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
     );
   }
   const { startMs: traceStart, byTeam } = await hourlyDemandByTeam(profile);
-  const firstHour = options.fromMs === undefined ? 0 : Math.max(0, Math.floor((options.fromMs - traceStart) / HOUR_MS));
+  const firstHour =
+    options.fromMs === undefined ? 0 : Math.max(0, Math.floor((options.fromMs - traceStart) / HOUR_MS));
   const total = [...byTeam.values()][0]!.length;
-  const lastHour = options.toMs === undefined ? total : Math.min(total, Math.ceil((options.toMs - traceStart) / HOUR_MS));
+  const lastHour =
+    options.toMs === undefined ? total : Math.min(total, Math.ceil((options.toMs - traceStart) / HOUR_MS));
   const hours = lastHour - firstHour;
   if (hours < 48) throw new ScenarioError(`the replayed period has ${hours} hours; at least 48 are needed`);
   const warmupHours = Math.min(options.warmupHours ?? 28 * 24, Math.floor(hours * 0.4));
@@ -91,9 +98,13 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
     return { workload, demandGpus: values.slice(firstHour, lastHour) };
   });
 
-  const peakGpus = Math.max(...Array.from({ length: hours }, (_, h) => classes.reduce((a, c) => a + c.demandGpus[h]!, 0)));
+  const peakGpus = Math.max(
+    ...Array.from({ length: hours }, (_, h) => classes.reduce((a, c) => a + c.demandGpus[h]!, 0)),
+  );
   const peakInstances = Math.ceil(peakGpus / offering.gpuCount);
-  const spotCapacity = Math.ceil((peakInstances * (options.spotCapacityShareOfPeak ?? 1)) / profile.zones.length);
+  const spotCapacity = Math.ceil(
+    (peakInstances * (options.spotCapacityShareOfPeak ?? 1)) / profile.zones.length,
+  );
   const fractions = loadSpotFractions();
   const risk = catalog.spotRiskFor(offering);
   const basePool = catalog.poolFor(offering);
@@ -137,4 +148,3 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
 function fmt(micros: bigint): string {
   return `$${(Number(micros) / 1e6).toFixed(2)}`;
 }
-

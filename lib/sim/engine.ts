@@ -43,9 +43,13 @@ export interface Policy {
 export interface BillLine {
   hour: number;
   poolId: string;
-  option: PurchaseOption | 'late-fill';
+  option: PurchaseOption;
+  /** held: instances held for the hour; boot: paid boot time of launches; late-fill: demand served late. */
+  kind: 'held' | 'boot' | 'late-fill';
   instances: number;
   costUsd: bigint;
+  /** The class a late fill served. */
+  classId?: string;
 }
 
 export interface HourRecord {
@@ -58,6 +62,7 @@ export interface HourRecord {
   lateGpus: number;
   usedGpusByOption: Record<PurchaseOption, number>;
   service: HourService['classes'];
+  allocations: HourService['allocations'];
 }
 
 export interface PolicyRun {
@@ -206,8 +211,10 @@ export async function simulatePolicy(
             hour,
             poolId,
             option,
+            kind: 'boot',
             instances: launch,
-            costUsd: costForSeconds(priceOf(sp, option) * BigInt(launch), boot),
+            // Per instance, as each instance's bill (and its attribution) rounds on its own.
+            costUsd: costForSeconds(priceOf(sp, option), boot) * BigInt(launch),
           });
         }
         holdings.set(key, current + launch);
@@ -234,7 +241,7 @@ export async function simulatePolicy(
       const { poolId, option } = parseHoldingKey(key);
       const sp = pools.get(poolId)!;
       const costUsd = priceOf(sp, option) * BigInt(instances);
-      run.bill.push({ hour, poolId, option, instances, costUsd });
+      run.bill.push({ hour, poolId, option, kind: 'held', instances, costUsd });
       hourCost += costUsd;
     }
     for (const line of bootCharges) {
@@ -249,7 +256,15 @@ export async function simulatePolicy(
       if (!fill) throw new Error(`no on-demand pool can serve class ${s.classId}; add one to the scenario`);
       const instances = Math.ceil(s.shortfallGpus / fill.pool.gpusPerInstance - 1e-9);
       const costUsd = priceOf(fill, 'on-demand') * BigInt(instances);
-      run.bill.push({ hour, poolId: fill.pool.id, option: 'late-fill', instances, costUsd });
+      run.bill.push({
+        hour,
+        poolId: fill.pool.id,
+        option: 'on-demand',
+        kind: 'late-fill',
+        instances,
+        costUsd,
+        classId: s.classId,
+      });
       hourCost += costUsd;
       lateGpus += s.shortfallGpus;
     }
@@ -269,6 +284,7 @@ export async function simulatePolicy(
       lateGpus,
       usedGpusByOption: service.usedGpusByOption,
       service: service.classes,
+      allocations: service.allocations,
     });
     options.onHour?.(hour - first + 1, scenario.hours - first);
   }

@@ -14,8 +14,16 @@ export interface ClassService {
   shortfallGpus: number;
 }
 
+/** GPUs of one held pool|option that served one class. */
+export interface Allocation {
+  classId: string;
+  key: string;
+  gpus: number;
+}
+
 export interface HourService {
   classes: ClassService[];
+  allocations: Allocation[];
   idleGpus: number;
   heldGpus: number;
   /** GPUs used per option, for the fleet-mix chart. */
@@ -65,6 +73,7 @@ export function serveHour(
     'on-demand': 0,
   };
   const service: ClassService[] = [];
+  const allocations: Allocation[] = [];
   for (const c of order) {
     const demand = demandByClass.get(c.workload.id) ?? 0;
     let need = demand;
@@ -80,6 +89,7 @@ export function serveHour(
       if (take <= 0) continue;
       slot.gpus -= take;
       need -= take;
+      allocations.push({ classId: c.workload.id, key: slot.key, gpus: take });
       usedGpusByOption[slot.option] += take;
       if (slot.option === 'spot') {
         spotRoom -= take;
@@ -95,7 +105,7 @@ export function serveHour(
     });
   }
   const idleGpus = slots.reduce((a, s) => a + s.gpus, 0);
-  return { classes: service, idleGpus, heldGpus, usedGpusByOption };
+  return { classes: service, allocations, idleGpus, heldGpus, usedGpusByOption };
 }
 
 /** The cheapest on-demand pool per GPU that may serve a class: where late demand is filled. */

@@ -1,7 +1,15 @@
 // The whole replay: build the scenario from a trace, run every policy over it, and gather what the outputs need.
+import type { LedgerEntry } from '../domain/ledger.ts';
+import { attributeRun, type RunAttribution } from './attribution.ts';
 import { buildScenario, type BuildOptions } from './build-scenario.ts';
+import { simulatedLedger } from './ledger.ts';
 import { simulatePolicy, type Policy, type PolicyRun } from './engine.ts';
-import { commitmentPolicy, onDemandPeakPolicy, reactiveOnDemandPolicy, spotFirstPolicy } from './policies/baselines.ts';
+import {
+  commitmentPolicy,
+  onDemandPeakPolicy,
+  reactiveOnDemandPolicy,
+  spotFirstPolicy,
+} from './policies/baselines.ts';
 import { oraclePolicy } from './policies/oracle.ts';
 import { optimizerPolicy, type OptimizerPolicyOptions } from './policies/optimizer.ts';
 import type { Scenario } from './scenario.ts';
@@ -27,6 +35,10 @@ export interface PlanSnapshot {
 export interface SimulationResult {
   scenario: Scenario;
   runs: PolicyRun[];
+  /** The optimizer's bill split over classes and teams in FOCUS rows (absent when it was not run). */
+  attribution?: RunAttribution;
+  /** The optimizer's savings ledger against the all-on-demand peak fleet (needs both runs). */
+  ledger?: LedgerEntry[];
   /** The optimizer's forecast for the hour ahead at every hour, for forecast-vs-actual. */
   optimizerForecast: { hour: number; gpus: number }[];
 }
@@ -54,12 +66,18 @@ function makePolicy(name: PolicyName, scenario: Scenario, optimizer: OptimizerPo
   }
 }
 
-export async function runSimulation(profile: TraceProfile, options: SimulationOptions = {}): Promise<SimulationResult> {
+export async function runSimulation(
+  profile: TraceProfile,
+  options: SimulationOptions = {},
+): Promise<SimulationResult> {
   const scenario = await buildScenario(profile, options);
   return simulateScenario(scenario, options);
 }
 
-export async function simulateScenario(scenario: Scenario, options: SimulationOptions = {}): Promise<SimulationResult> {
+export async function simulateScenario(
+  scenario: Scenario,
+  options: SimulationOptions = {},
+): Promise<SimulationResult> {
   const names = options.policies ?? POLICY_NAMES;
   const optimizerForecast: SimulationResult['optimizerForecast'] = [];
   const optimizerOptions: OptimizerPolicyOptions = {
@@ -75,5 +93,13 @@ export async function simulateScenario(scenario: Scenario, options: SimulationOp
       }),
     );
   }
-  return { scenario, runs, optimizerForecast };
+  const optimizer = runs.find((r) => r.name === 'optimizer');
+  const baseline = runs.find((r) => r.name === 'on-demand-peak');
+  return {
+    scenario,
+    runs,
+    optimizerForecast,
+    ...(optimizer ? { attribution: attributeRun(scenario, optimizer) } : {}),
+    ...(optimizer && baseline ? { ledger: simulatedLedger(scenario, optimizer, baseline) } : {}),
+  };
 }

@@ -29,7 +29,8 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
     spotShare: 0.6,
     checkpointIntervalMinutes: 30,
-    mapping: "Philly's P100/P40 8-GPU nodes → AWS p3.16xlarge (8 × V100 16 GB), the closest generation AWS still sells",
+    mapping:
+      "Philly's P100/P40 8-GPU nodes → AWS p3.16xlarge (8 × V100 16 GB), the closest generation AWS still sells",
   },
   {
     name: 'helios-venus',
@@ -51,14 +52,18 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
     spotShare: 0.2,
     checkpointIntervalMinutes: 10,
-    mapping: "Alibaba's 1-GPU DLRM serving instances → AWS g5.xlarge (1 × A10G); serving, so only 20 % may run on spot",
+    mapping:
+      "Alibaba's 1-GPU DLRM serving instances → AWS g5.xlarge (1 × A10G); serving, so only 20 % may run on spot",
   },
 ];
 
 export const DEFAULT_TRACE = 'philly';
 
 /** A profile by name, or one for a user's own file (flags fill in what the file cannot say). */
-export function resolveTrace(nameOrPath: string | undefined, overrides: Partial<TraceProfile> = {}): TraceProfile {
+export function resolveTrace(
+  nameOrPath: string | undefined,
+  overrides: Partial<TraceProfile> = {},
+): TraceProfile {
   const byName = TRACE_PROFILES.find((t) => t.name === (nameOrPath ?? DEFAULT_TRACE));
   if (byName) return { ...byName, ...stripUndefined(overrides) };
   if (!nameOrPath || !existsSync(nameOrPath)) {

@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CommandIo } from '../../lib/cli/command.ts';
 import { runCli } from '../../lib/cli/main.ts';
-
-export function captureIo(cwd = process.cwd()): CommandIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (t: string) => void (io.out += t),
-    stderr: (t: string) => void (io.err += t),
-    interactive: false,
-    env: {},
-    cwd,
-  };
-  return io;
-}
+import { captureIo } from '../support/cli.ts';
 
 describe('the command line', () => {
   it('lists its commands, and exits 2 when given none', async () => {

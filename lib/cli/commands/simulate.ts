@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseRfc3339 } from '../../domain/time.ts';
+import { attributionCsv } from '../../attribution/export.ts';
 import { renderHtmlReport } from '../../sim/output/html.ts';
 import { summarize } from '../../sim/output/summary.ts';
 import { renderTable } from '../../sim/output/table.ts';
@@ -16,33 +17,67 @@ function timeFlag(flags: Record<string, unknown>, name: string): number | undefi
   try {
     return parseRfc3339(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
   } catch {
-    throw new UsageError(`--${name} must be a date (2017-11-01) or an RFC 3339 time, got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `--${name} must be a date (2017-11-01) or an RFC 3339 time, got ${JSON.stringify(raw)}`,
+    );
   }
 }
 
 function policiesFlag(flags: Record<string, unknown>): PolicyName[] | undefined {
   const raw = stringFlag(flags, 'policies');
   if (raw === undefined) return undefined;
-  const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(POLICY_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0 || names.length === 0) {
-    throw new UsageError(`--policies takes a comma-separated list of ${POLICY_NAMES.join(', ')}; unknown: ${unknown.join(', ') || '(empty)'}`);
+    throw new UsageError(
+      `--policies takes a comma-separated list of ${POLICY_NAMES.join(', ')}; unknown: ${unknown.join(', ') || '(empty)'}`,
+    );
   }
   return names as PolicyName[];
 }
 
 export const simulateCommand: Command = {
   name: 'simulate',
-  summary: 'Replay a cluster trace through the optimizer and the usual policies, and show what each would cost',
+  summary:
+    'Replay a cluster trace through the optimizer and the usual policies, and show what each would cost',
   flags: {
-    trace: { type: 'string', description: `A trace file (usage or job CSV) or a bundled trace: ${TRACE_PROFILES.map((t) => t.name).join(', ')}`, valueName: 'file|name', default: 'philly' },
+    trace: {
+      type: 'string',
+      description: `A trace file (usage or job CSV) or a bundled trace: ${TRACE_PROFILES.map((t) => t.name).join(', ')}`,
+      valueName: 'file|name',
+      default: 'philly',
+    },
     from: { type: 'string', description: 'Replay from this date or time (UTC)', valueName: 'time' },
     to: { type: 'string', description: 'Replay up to this date or time (UTC)', valueName: 'time' },
-    policies: { type: 'string', description: `Policies to compare (default: all: ${POLICY_NAMES.join(',')})`, valueName: 'list' },
-    out: { type: 'string', description: 'Folder for summary.json, report.html, attribution.csv', valueName: 'dir', default: 'out/simulate' },
-    'warmup-days': { type: 'string', description: 'Days of history before billing starts (default 28, at most 40 % of the period)', valueName: 'days' },
-    'spot-share': { type: 'string', description: 'Share of demand that may run on spot, 0..1 (default: per trace)', valueName: 'share' },
-    'instance-type': { type: 'string', description: 'AWS instance type the trace’s GPUs map to (default: per trace)', valueName: 'type' },
+    policies: {
+      type: 'string',
+      description: `Policies to compare (default: all: ${POLICY_NAMES.join(',')})`,
+      valueName: 'list',
+    },
+    out: {
+      type: 'string',
+      description: 'Folder for summary.json, report.html, attribution.csv',
+      valueName: 'dir',
+      default: 'out/simulate',
+    },
+    'warmup-days': {
+      type: 'string',
+      description: 'Days of history before billing starts (default 28, at most 40 % of the period)',
+      valueName: 'days',
+    },
+    'spot-share': {
+      type: 'string',
+      description: 'Share of demand that may run on spot, 0..1 (default: per trace)',
+      valueName: 'share',
+    },
+    'instance-type': {
+      type: 'string',
+      description: 'AWS instance type the trace’s GPUs map to (default: per trace)',
+      valueName: 'type',
+    },
     json: { type: 'boolean', description: 'Print summary.json to stdout instead of the table' },
   },
   details: [
@@ -59,7 +94,8 @@ export const simulateCommand: Command = {
     const warmupDays = numberFlag(flags, 'warmup-days', { min: 0, max: 365 });
     const fromMs = timeFlag(flags, 'from');
     const toMs = timeFlag(flags, 'to');
-    if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) throw new UsageError('--to must be after --from');
+    if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs)
+      throw new UsageError('--to must be after --from');
     const policies = policiesFlag(flags);
     const profile = resolveTrace(stringFlag(flags, 'trace'), {
       spotShare,
@@ -80,11 +116,20 @@ export const simulateCommand: Command = {
     await mkdir(outDir, { recursive: true });
     await writeFile(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     await writeFile(join(outDir, 'report.html'), renderHtmlReport(result, summary));
+    if (result.attribution)
+      await writeFile(join(outDir, 'attribution.csv'), attributionCsv(result.attribution.rows));
     if (flags.json) {
       io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
       io.stdout(renderTable(summary));
-      io.stdout(`Wrote ${join(outDir, 'summary.json')} and ${join(outDir, 'report.html')} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      if (summary.attribution) {
+        io.stdout(
+          `Attribution: ${summary.attribution.rows.toLocaleString('en-US')} FOCUS rows, ${summary.attribution.reconciled ? 'every hour reconciles with the simulated bill' : `${summary.attribution.mismatchedHours} hour(s) do NOT reconcile`}\n`,
+        );
+      }
+      io.stdout(
+        `Wrote summary.json, report.html and attribution.csv to ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      );
     }
     return EXIT_OK;
   },

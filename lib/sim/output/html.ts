@@ -1,4 +1,6 @@
 // The simulation's HTML savings report: the table, cost over time per policy, the fleet mix, forecast vs actual.
+import { weeklySavings } from '../../attribution/ledger.ts';
+import { avoidedCostUsd } from '../../domain/ledger.ts';
 import { formatUsdForDisplay, parseUsd } from '../../domain/money.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import type { SimulationResult } from '../simulate.ts';
@@ -13,14 +15,24 @@ const COLORS: Record<string, string> = {
   'spot-first': '#10b981',
   commitment: '#8b5cf6',
 };
-const OPTION_COLORS = { 'on-prem': '#6b7280', reserved: '#8b5cf6', spot: '#10b981', 'on-demand': '#f59e0b' } as const;
+const OPTION_COLORS = {
+  'on-prem': '#6b7280',
+  reserved: '#8b5cf6',
+  spot: '#10b981',
+  'on-demand': '#f59e0b',
+} as const;
 
 export function renderHtmlReport(result: SimulationResult, summary: SimulationSummary): string {
   const { scenario, runs } = result;
   const xLabels: [string, string] = [summary.from.slice(0, 10), summary.to.slice(0, 10)];
   const cumulative = runs.map((r) => {
     let sum = 0;
-    return { name: r.name, color: COLORS[r.name] ?? '#64748b', dashed: r.name === 'oracle', values: r.hours.map((h) => (sum += Number(h.costUsd) / 1e6)) };
+    return {
+      name: r.name,
+      color: COLORS[r.name] ?? '#64748b',
+      dashed: r.name === 'oracle',
+      values: r.hours.map((h) => (sum += Number(h.costUsd) / 1e6)),
+    };
   });
   const optimizer = runs.find((r) => r.name === 'optimizer');
   const mix = optimizer
@@ -35,7 +47,8 @@ export function renderHtmlReport(result: SimulationResult, summary: SimulationSu
   const forecast = (optimizer ?? runs[0]!).hours.map((h) => forecastByHour.get(h.hour) ?? 0);
   const rows = summary.policies
     .map(
-      (p) => `<tr${p.name === 'optimizer' ? ' class="ours"' : ''}><th scope="row">${esc(p.name)}</th><td>${formatUsdForDisplay(parseUsd(p.costUsd))}</td><td>${formatUsdForDisplay(parseUsd(p.costPerServedGpuHourUsd))}</td><td>${p.savingVsOnDemandPct === null ? '–' : `${p.savingVsOnDemandPct.toFixed(1)} %`}</td><td>${p.ratioToOracle?.toFixed(3) ?? '–'}</td><td>${Math.round(p.lateGpuHours).toLocaleString('en-US')}</td><td>${p.interruptions.toLocaleString('en-US')}</td><td>${Math.round(p.lostGpuHours).toLocaleString('en-US')}</td><td>${Math.round(p.idleGpuHours).toLocaleString('en-US')}</td></tr>`,
+      (p) =>
+        `<tr${p.name === 'optimizer' ? ' class="ours"' : ''}><th scope="row">${esc(p.name)}</th><td>${formatUsdForDisplay(parseUsd(p.costUsd))}</td><td>${formatUsdForDisplay(parseUsd(p.costPerServedGpuHourUsd))}</td><td>${p.savingVsOnDemandPct === null ? '–' : `${p.savingVsOnDemandPct.toFixed(1)} %`}</td><td>${p.ratioToOracle?.toFixed(3) ?? '–'}</td><td>${Math.round(p.lateGpuHours).toLocaleString('en-US')}</td><td>${p.interruptions.toLocaleString('en-US')}</td><td>${Math.round(p.lostGpuHours).toLocaleString('en-US')}</td><td>${Math.round(p.idleGpuHours).toLocaleString('en-US')}</td></tr>`,
     )
     .join('\n');
   const headline = summary.optimizerVsBestOther
@@ -72,8 +85,35 @@ ${lineChart(
   ],
   { title: 'GPUs demanded and what the optimizer planned for', yLabel: 'GPUs', xLabels },
 )}
+${ledgerSection(result)}
 <h2>Assumptions</h2>
 <ul class="assumptions">${summary.assumptions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>
 </body></html>
 `;
+}
+
+function ledgerSection(result: SimulationResult): string {
+  const entries = result.ledger ?? [];
+  if (entries.length === 0) return '';
+  const weeks = weeklySavings(entries);
+  const weekRows = weeks
+    .map(
+      (w) =>
+        `<tr><th scope="row">${esc(w.weekStart.slice(0, 10))}</th><td>${esc(w.lever)}</td><td>${formatUsdForDisplay(w.doneUsd)}</td><td>${w.entries}</td></tr>`,
+    )
+    .join('\n');
+  const entryRows = entries
+    .map(
+      (e) =>
+        `<tr id="${esc(e.entryId)}"><th scope="row">${esc(e.entryId)}</th><td>${esc(e.reason)}</td><td>${formatUsdForDisplay(e.counterfactualCostUsd)}</td><td>${formatUsdForDisplay(e.actualCostUsd)}</td><td>${formatUsdForDisplay(avoidedCostUsd(e))}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>Where the savings come from</h2>
+<p class="sub">The optimizer's savings ledger against the all-on-demand fleet sized to the peak: per week and lever, then every entry (saving = counterfactual − actual).</p>
+<div class="table-wrap"><table><thead><tr><th>week</th><th>lever</th><th>saved</th><th>entries</th></tr></thead><tbody>
+${weekRows}
+</tbody></table></div>
+<details><summary>All ${entries.length} ledger entries</summary><div class="table-wrap"><table><thead><tr><th>entry</th><th>reason</th><th>counterfactual</th><th>actual</th><th>saved</th></tr></thead><tbody>
+${entryRows}
+</tbody></table></div></details>`;
 }

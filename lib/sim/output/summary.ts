@@ -1,5 +1,6 @@
 // The figures of a simulation per policy, and summary.json: what the table, the report and machines read.
-import { formatUsd } from '../../domain/money.ts';
+import { avoidedCostUsd } from '../../domain/ledger.ts';
+import { formatUsd, sumUsd } from '../../domain/money.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import type { PolicyRun } from '../engine.ts';
 import type { SimulationResult } from '../simulate.ts';
@@ -33,6 +34,10 @@ export interface SimulationSummary {
   billedHours: number;
   assumptions: string[];
   policies: PolicySummary[];
+  /** The optimizer's bill attributed in FOCUS rows: reconciled = every hour's rows sum to its bill exactly. */
+  attribution: { rows: number; totalUsd: string; reconciled: boolean; mismatchedHours: number } | null;
+  /** The optimizer's savings ledger: entries and saving per lever (counterfactual − actual). */
+  ledger: { entries: number; savingUsdByLever: Record<string, string> } | null;
   /** The optimizer's cost over the cheapest other policy's (oracle excluded); below 1 is a saving. */
   optimizerVsBestOther: { bestOther: string; ratio: number } | null;
 }
@@ -47,28 +52,30 @@ export function summarize(result: SimulationResult): SimulationSummary {
   const { scenario, runs } = result;
   const baseline = runs.find((r) => r.name === BASELINE_POLICY);
   const oracle = runs.find((r) => r.name === 'oracle');
-  const policies = runs.map(
-    (r): PolicySummary => ({
-      name: r.name,
-      description: r.description,
-      costUsd: formatUsd(r.costUsd),
-      costPerServedGpuHourUsd: formatUsd(costPerGpuHour(r)),
-      savingVsOnDemandPct: baseline ? round(100 * (1 - Number(r.costUsd) / Number(baseline.costUsd)), 1) : null,
-      ratioToOracle: oracle && oracle.costUsd > 0n ? round(Number(r.costUsd) / Number(oracle.costUsd), 3) : null,
-      servedGpuHours: round(r.servedGpuHours, 1),
-      lateGpuHours: round(r.lateGpuHours, 1),
-      interruptions: r.interruptions,
-      lostGpuHours: round(r.lostGpuHours, 1),
-      idleGpuHours: round(r.idleGpuHours, 1),
-      idleGpuHoursReclaimed: baseline ? round(baseline.idleGpuHours - r.idleGpuHours, 1) : null,
-      reservedInstances: Object.fromEntries(r.reserved),
-      launches: r.launches,
-      releases: r.releases,
-    }),
-  );
+  const policies = runs.map((r): PolicySummary => ({
+    name: r.name,
+    description: r.description,
+    costUsd: formatUsd(r.costUsd),
+    costPerServedGpuHourUsd: formatUsd(costPerGpuHour(r)),
+    savingVsOnDemandPct: baseline ? round(100 * (1 - Number(r.costUsd) / Number(baseline.costUsd)), 1) : null,
+    ratioToOracle:
+      oracle && oracle.costUsd > 0n ? round(Number(r.costUsd) / Number(oracle.costUsd), 3) : null,
+    servedGpuHours: round(r.servedGpuHours, 1),
+    lateGpuHours: round(r.lateGpuHours, 1),
+    interruptions: r.interruptions,
+    lostGpuHours: round(r.lostGpuHours, 1),
+    idleGpuHours: round(r.idleGpuHours, 1),
+    idleGpuHoursReclaimed: baseline ? round(baseline.idleGpuHours - r.idleGpuHours, 1) : null,
+    reservedInstances: Object.fromEntries(r.reserved),
+    launches: r.launches,
+    releases: r.releases,
+  }));
   const optimizer = runs.find((r) => r.name === 'optimizer');
   const others = runs.filter((r) => r.name !== 'optimizer' && r.name !== 'oracle');
   const best = others.sort((a, b) => (a.costUsd < b.costUsd ? -1 : 1))[0];
+  const savingByLever = new Map<string, bigint>();
+  for (const e of result.ledger ?? [])
+    savingByLever.set(e.lever, (savingByLever.get(e.lever) ?? 0n) + avoidedCostUsd(e));
   return {
     schemaVersion: '1',
     trace: scenario.name,
@@ -77,7 +84,23 @@ export function summarize(result: SimulationResult): SimulationSummary {
     billedHours: scenario.hours - scenario.warmupHours,
     assumptions: scenario.assumptions,
     policies,
+    attribution: result.attribution
+      ? {
+          rows: result.attribution.rows.length,
+          totalUsd: formatUsd(sumUsd(result.attribution.rows.map((r) => r.EffectiveCost))),
+          reconciled: result.attribution.mismatchedHours.length === 0,
+          mismatchedHours: result.attribution.mismatchedHours.length,
+        }
+      : null,
+    ledger: result.ledger
+      ? {
+          entries: result.ledger.length,
+          savingUsdByLever: Object.fromEntries([...savingByLever].map(([k, v]) => [k, formatUsd(v)])),
+        }
+      : null,
     optimizerVsBestOther:
-      optimizer && best ? { bestOther: best.name, ratio: round(Number(optimizer.costUsd) / Number(best.costUsd), 3) } : null,
+      optimizer && best
+        ? { bestOther: best.name, ratio: round(Number(optimizer.costUsd) / Number(best.costUsd), 3) }
+        : null,
   };
 }

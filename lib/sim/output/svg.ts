@@ -16,7 +16,8 @@ export interface ChartOptions {
   xLabels?: [string, string];
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function niceMax(x: number): number {
   if (x <= 0) return 1;
@@ -24,7 +25,12 @@ function niceMax(x: number): number {
   return Math.ceil(x / p) * p;
 }
 
-function frame(o: ChartOptions, yMax: number, body: string, legend: readonly { name: string; color: string }[]): string {
+function frame(
+  o: ChartOptions,
+  yMax: number,
+  body: string,
+  legend: readonly { name: string; color: string }[],
+): string {
   const w = o.width ?? 760;
   const h = o.height ?? 260;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
@@ -32,7 +38,10 @@ function frame(o: ChartOptions, yMax: number, body: string, legend: readonly { n
     return `<line x1="60" x2="${w - 10}" y1="${y}" y2="${y}" stroke="#e5e7eb"/><text x="55" y="${y + 4}" text-anchor="end" font-size="11" fill="#6b7280">${esc(formatTick(yMax * f))}</text>`;
   });
   const legendItems = legend
-    .map((l, i) => `<rect x="${60 + i * 150}" y="${h - 18}" width="12" height="12" fill="${l.color}"/><text x="${76 + i * 150}" y="${h - 8}" font-size="12" fill="#111827">${esc(l.name)}</text>`)
+    .map(
+      (l, i) =>
+        `<rect x="${60 + i * 150}" y="${h - 18}" width="12" height="12" fill="${l.color}"/><text x="${76 + i * 150}" y="${h - 8}" font-size="12" fill="#111827">${esc(l.name)}</text>`,
+    )
     .join('');
   const xl = o.xLabels
     ? `<text x="60" y="${h - 26}" font-size="11" fill="#6b7280">${esc(o.xLabels[0])}</text><text x="${w - 10}" y="${h - 26}" font-size="11" text-anchor="end" fill="#6b7280">${esc(o.xLabels[1])}</text>`
@@ -84,7 +93,9 @@ export function stackedAreaChart(series: readonly LineSeries[], o: ChartOptions)
   const h = o.height ?? 260;
   const data = series.map((s) => downsample(s.values));
   const n = Math.max(0, ...data.map((d) => d.length));
-  const tops = data.map((_, k) => Array.from({ length: n }, (_, i) => data.slice(0, k + 1).reduce((a, d) => a + (d[i] ?? 0), 0)));
+  const tops = data.map((_, k) =>
+    Array.from({ length: n }, (_, i) => data.slice(0, k + 1).reduce((a, d) => a + (d[i] ?? 0), 0)),
+  );
   const yMax = niceMax(Math.max(0, ...(tops[tops.length - 1] ?? [0])));
   const body = tops
     .map((top, k) => {

@@ -5,12 +5,25 @@ import type { SimulationSummary } from './summary.ts';
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
 export function renderTable(summary: SimulationSummary): string {
-  const header = ['policy', 'cost', '$/GPU-h', 'vs on-demand', '× oracle', 'late GPU-h', 'interrupts', 'lost GPU-h', 'idle GPU-h', 'idle reclaimed'];
+  const header = [
+    'policy',
+    'cost',
+    '$/GPU-h',
+    'vs on-demand',
+    '× oracle',
+    'late GPU-h',
+    'interrupts',
+    'lost GPU-h',
+    'idle GPU-h',
+    'idle reclaimed',
+  ];
   const rows = summary.policies.map((p) => [
     p.name,
     formatUsdForDisplay(parseUsd(p.costUsd)),
     formatUsdForDisplay(parseUsd(p.costPerServedGpuHourUsd)),
-    p.savingVsOnDemandPct === null ? '–' : `${p.savingVsOnDemandPct > 0 ? '−' : '+'}${Math.abs(p.savingVsOnDemandPct).toFixed(1)} %`,
+    p.savingVsOnDemandPct === null
+      ? '–'
+      : `${p.savingVsOnDemandPct > 0 ? '−' : '+'}${Math.abs(p.savingVsOnDemandPct).toFixed(1)} %`,
     p.ratioToOracle === null ? '–' : p.ratioToOracle.toFixed(3),
     int(p.lateGpuHours),
     int(p.interruptions),
@@ -19,7 +32,8 @@ export function renderTable(summary: SimulationSummary): string {
     p.idleGpuHoursReclaimed === null ? '–' : int(p.idleGpuHoursReclaimed),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [
     `${summary.trace}: ${summary.from} → ${summary.to} (${summary.billedHours} billed hours)`,
     '',
@@ -30,7 +44,9 @@ export function renderTable(summary: SimulationSummary): string {
   ];
   if (summary.optimizerVsBestOther) {
     const { bestOther, ratio } = summary.optimizerVsBestOther;
-    out.push(`optimizer vs the best other policy (${bestOther}): ${ratio.toFixed(3)} × its cost (${((1 - ratio) * 100).toFixed(1)} % ${ratio <= 1 ? 'below' : 'above'})`);
+    out.push(
+      `optimizer vs the best other policy (${bestOther}): ${ratio.toFixed(3)} × its cost (${((1 - ratio) * 100).toFixed(1)} % ${ratio <= 1 ? 'below' : 'above'})`,
+    );
   }
   out.push('', 'Assumptions:', ...summary.assumptions.map((a) => `  - ${a}`), '');
   return out.join('\n');

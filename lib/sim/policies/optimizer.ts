@@ -18,6 +18,16 @@ export interface OptimizerPolicyOptions {
   fitWindowHours?: number;
   /** Usage history the commitment is chosen from. */
   commitmentLookbackHours?: number;
+  /**
+   * Where between the p90 and p99 bands the plan's demand lies (0 = p90, 1 = p99) when `quantile` is p90:
+   * a shortfall is filled late at on-demand price, so the plan buys some insurance above p90.
+   */
+  safety?: number;
+  /**
+   * Between refits the forecast is moved by the last hour's miss (actual − point forecast), since demand one
+   * hour on is closer to the last hour than to a fit a day old; 0 turns this off.
+   */
+  missCarryOver?: number;
   /** Called after each solve, so `simulate` can keep plans for the report. */
   onPlan?: (plan: PlanResult, view: PolicyView) => void;
   /** Called with the demand planned for in each hour (all classes, at the quantile), for forecast vs actual. */
@@ -26,6 +36,7 @@ export interface OptimizerPolicyOptions {
 
 interface ClassForecast {
   fittedAtHour: number;
+  point: number[];
   bands: Record<QuantileName, number[]>;
   model: string;
 }
@@ -57,6 +68,8 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
   const quantile = options.quantile ?? 'p90';
   const refitEvery = options.refitEveryHours ?? 24;
   const fitWindow = options.fitWindowHours ?? 28 * 24;
+  const missCarryOver = options.missCarryOver ?? 1;
+  const safety = options.safety ?? 0.25;
   const forecasts = new Map<string, ClassForecast>();
   const launchHours = new Map<string, number[]>();
 
@@ -70,18 +83,37 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
           { startMs: view.scenario.startMs + startHour * SIM_STEP_MS, stepMs: SIM_STEP_MS, values: history },
           { horizon: horizonHours + refitEvery },
         );
-        f = { fittedAtHour: view.hour, bands: { p50: out.p50, p90: out.p90, p99: out.p99 }, model: out.model };
+        f = {
+          fittedAtHour: view.hour,
+          point: out.point,
+          bands: { p50: out.p50, p90: out.p90, p99: out.p99 },
+          model: out.model,
+        };
       } catch (error) {
         if (!(error instanceof InsufficientHistoryError)) throw error;
         // Too little history to fit: plan for the highest demand seen so far.
         const peak = Math.max(0, ...history);
         const flat = new Array<number>(horizonHours + refitEvery).fill(peak);
-        f = { fittedAtHour: view.hour, bands: { p50: flat, p90: flat, p99: flat }, model: 'peak-so-far' };
+        f = {
+          fittedAtHour: view.hour,
+          point: flat,
+          bands: { p50: flat, p90: flat, p99: flat },
+          model: 'peak-so-far',
+        };
       }
       forecasts.set(classId, f);
     }
     const offset = view.hour - f.fittedAtHour;
-    return f.bands[quantile].slice(offset, offset + horizonHours).map((v) => Math.max(0, v));
+    const history = view.demandHistory(classId);
+    const lastActual = history[history.length - 1];
+    const lastPoint = offset > 0 ? f.point[offset - 1] : undefined;
+    const miss = lastActual !== undefined && lastPoint !== undefined ? lastActual - lastPoint : 0;
+    // The miss fades over the horizon: it says most about the next hours, little about tomorrow.
+    const upper = f.bands.p99;
+    return f.bands[quantile].slice(offset, offset + horizonHours).map((v, k) => {
+      const insured = quantile === 'p90' ? v + safety * Math.max(0, (upper[offset + k] ?? v) - v) : v;
+      return Math.max(0, insured + missCarryOver * miss * 0.9 ** k);
+    });
   }
 
   function currentFleet(view: PolicyView): FleetNode[] {
@@ -175,7 +207,11 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
           const n = counts[option][0] ?? 0;
           const key = holdingKey(poolId, option);
           const held = view.holdings.get(key) ?? 0;
-          if (n > held) launchHours.set(key, [...(launchHours.get(key) ?? []), ...new Array<number>(n - held).fill(view.hour)]);
+          if (n > held)
+            launchHours.set(key, [
+              ...(launchHours.get(key) ?? []),
+              ...new Array<number>(n - held).fill(view.hour),
+            ]);
           target.set(key, n);
         }
       }
