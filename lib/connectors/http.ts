@@ -75,13 +75,20 @@ export function createJsonHttp(options: JsonHttpOptions): JsonHttp {
       }
       const text = await response.text();
       const accepted = response.ok || (options.acceptStatuses ?? []).includes(response.status);
-      if (!accepted) throw new ConnectorHttpError(options.connector, method, url.pathname, response.status, text);
+      if (!accepted)
+        throw new ConnectorHttpError(options.connector, method, url.pathname, response.status, text);
       let json: unknown = null;
       if (text) {
         try {
           json = JSON.parse(text);
         } catch {
-          throw new ConnectorHttpError(options.connector, method, url.pathname, response.status, `not JSON: ${text}`);
+          throw new ConnectorHttpError(
+            options.connector,
+            method,
+            url.pathname,
+            response.status,
+            `not JSON: ${text}`,
+          );
         }
       }
       return { status: response.status, json };

@@ -1,5 +1,10 @@
 // The EC2 connector on the real SDK with aws-sdk-client-mock: listing, CreateFleet, release, tags and the error classifier.
-import { CreateFleetCommand, DescribeInstancesCommand, StopInstancesCommand, type CreateFleetCommandInput } from '@aws-sdk/client-ec2';
+import {
+  CreateFleetCommand,
+  DescribeInstancesCommand,
+  StopInstancesCommand,
+  type CreateFleetCommandInput,
+} from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { launchFailureCode } from '../../lib/connectors/aws-ec2/errors.ts';
 import { createEc2Provider } from '../../lib/connectors/aws-ec2/provider.ts';
@@ -8,7 +13,13 @@ import { describeCapacityProviderContract } from '../contracts/capacity-provider
 import { capacityKey, createFakeEc2, ec2Error, type FakeEc2 } from './fake-ec2.ts';
 
 const REGION = 'us-east-1';
-function awsPool(zone: string, instanceType: string, gpuModel: string, gpus: number, memoryGiB: number): Pool {
+function awsPool(
+  zone: string,
+  instanceType: string,
+  gpuModel: string,
+  gpus: number,
+  memoryGiB: number,
+): Pool {
   return {
     id: poolId('aws', REGION, zone, instanceType),
     provider: 'aws',
@@ -29,9 +40,21 @@ const managed = [{ Key: 'gpu-optimizer:managed', Value: 'true' }];
 
 function fleet(setup?: (fake: FakeEc2) => void) {
   const fake = createFakeEc2(REGION);
-  fake.add({ InstanceId: 'i-0managed000000001', InstanceType: 'p4d.24xlarge', Tags: [...managed, { Key: 'team', Value: 'llm' }] });
-  fake.add({ InstanceId: 'i-0protect000000001', InstanceType: 'p4d.24xlarge', Tags: [...managed, { Key: 'gpu-optimizer:protected', Value: 'true' }] });
-  fake.add({ InstanceId: 'i-0notours000000001', InstanceType: 'p4d.24xlarge', Tags: [{ Key: 'team', Value: 'llm' }] });
+  fake.add({
+    InstanceId: 'i-0managed000000001',
+    InstanceType: 'p4d.24xlarge',
+    Tags: [...managed, { Key: 'team', Value: 'llm' }],
+  });
+  fake.add({
+    InstanceId: 'i-0protect000000001',
+    InstanceType: 'p4d.24xlarge',
+    Tags: [...managed, { Key: 'gpu-optimizer:protected', Value: 'true' }],
+  });
+  fake.add({
+    InstanceId: 'i-0notours000000001',
+    InstanceType: 'p4d.24xlarge',
+    Tags: [{ Key: 'team', Value: 'llm' }],
+  });
   fake.subnetZones.set('subnet-0b', 'us-east-1b');
   setup?.(fake);
   const provider = createEc2Provider({
@@ -46,7 +69,9 @@ function fleet(setup?: (fake: FakeEc2) => void) {
 }
 
 describeCapacityProviderContract('aws-ec2 (aws-sdk-client-mock)', async () => {
-  const { fake, provider } = fleet((f) => f.capacity.set(capacityKey('us-east-1a', 'p4d.24xlarge', 'spot'), 3));
+  const { fake, provider } = fleet((f) =>
+    f.capacity.set(capacityKey('us-east-1a', 'p4d.24xlarge', 'spot'), 3),
+  );
   return {
     provider,
     releasableNodeId: 'i-0managed000000001',
@@ -60,7 +85,13 @@ describeCapacityProviderContract('aws-ec2 (aws-sdk-client-mock)', async () => {
 describe('EC2 connector', () => {
   it('lists only managed instances, across DescribeInstances pages, with GPUs from DescribeInstanceTypes', async () => {
     const { fake, provider } = fleet((f) => {
-      for (let k = 0; k < 3; k++) f.add({ InstanceId: `i-0g5node00000000${k}`, InstanceType: 'g5.xlarge', InstanceLifecycle: 'spot', Tags: managed });
+      for (let k = 0; k < 3; k++)
+        f.add({
+          InstanceId: `i-0g5node00000000${k}`,
+          InstanceType: 'g5.xlarge',
+          InstanceLifecycle: 'spot',
+          Tags: managed,
+        });
     });
     const nodes = await provider.nodes();
     expect(nodes.map((n) => n.nodeId)).not.toContain('i-0notours000000001');
@@ -71,13 +102,27 @@ describe('EC2 connector', () => {
       Values: ['true'],
     });
     const g5 = nodes.find((n) => n.instanceType === 'g5.xlarge')!;
-    expect(g5).toMatchObject({ gpuModel: 'A10G', gpuCount: 1, purchaseOption: 'spot', poolId: 'aws:us-east-1:us-east-1a:g5.xlarge' });
-    expect(nodes.find((n) => n.nodeId === 'i-0managed000000001')).toMatchObject({ labels: { team: 'llm' }, gpuModel: 'A100', managed: true });
+    expect(g5).toMatchObject({
+      gpuModel: 'A10G',
+      gpuCount: 1,
+      purchaseOption: 'spot',
+      poolId: 'aws:us-east-1:us-east-1a:g5.xlarge',
+    });
+    expect(nodes.find((n) => n.nodeId === 'i-0managed000000001')).toMatchObject({
+      labels: { team: 'llm' },
+      gpuModel: 'A100',
+      managed: true,
+    });
   });
 
   it('launches with one instant CreateFleet: spot, price-capacity-optimized, across the pool and its substitutes', async () => {
     const { fake, provider } = fleet();
-    const out = await provider.launch({ poolId: P5_A.id, option: 'spot', count: 2, labels: { team: 'vision' } });
+    const out = await provider.launch({
+      poolId: P5_A.id,
+      option: 'spot',
+      count: 2,
+      labels: { team: 'vision' },
+    });
     expect(out.failures).toEqual([]);
     expect(out.launched.map((n) => [n.poolId, n.purchaseOption, n.state, n.labels.team])).toEqual([
       [P5_A.id, 'spot', 'pending', 'vision'],
@@ -86,7 +131,11 @@ describe('EC2 connector', () => {
     const input = fake.mock.commandCalls(CreateFleetCommand)[0]!.args[0].input as CreateFleetCommandInput;
     expect(input).toMatchObject({
       Type: 'instant',
-      TargetCapacitySpecification: { TotalTargetCapacity: 2, DefaultTargetCapacityType: 'spot', SpotTargetCapacity: 2 },
+      TargetCapacitySpecification: {
+        TotalTargetCapacity: 2,
+        DefaultTargetCapacityType: 'spot',
+        SpotTargetCapacity: 2,
+      },
       SpotOptions: { AllocationStrategy: 'price-capacity-optimized' },
     });
     expect(input.LaunchTemplateConfigs![0]).toEqual({
@@ -99,29 +148,54 @@ describe('EC2 connector', () => {
   });
 
   it('takes what one zone has, the rest from a substitute, and reports the shortfall as insufficient capacity', async () => {
-    const { fake, provider } = fleet((f) => f.capacity.set(capacityKey('us-east-1a', 'p5.48xlarge', 'spot'), 1));
+    const { fake, provider } = fleet((f) =>
+      f.capacity.set(capacityKey('us-east-1a', 'p5.48xlarge', 'spot'), 1),
+    );
     const spread = await provider.launch({ poolId: P5_A.id, option: 'spot', count: 3 });
     expect(spread.launched.map((n) => n.zone)).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1b']);
     expect(spread.failures).toEqual([]);
     expect(fake.mock.commandCalls(CreateFleetCommand)).toHaveLength(1);
     const odOnly = createFakeEc2(REGION);
     odOnly.capacity.set(capacityKey('us-east-1a', 'p5.48xlarge', 'on-demand'), 1);
-    const single = createEc2Provider({ ec2: odOnly.client, region: REGION, pools: [P5_A], launchTemplate: { launchTemplateId: 'lt-0abc' } });
+    const single = createEc2Provider({
+      ec2: odOnly.client,
+      region: REGION,
+      pools: [P5_A],
+      launchTemplate: { launchTemplateId: 'lt-0abc' },
+    });
     const out = await single.launch({ poolId: P5_A.id, option: 'on-demand', count: 3 });
     expect(out.launched).toHaveLength(1);
     expect(out.failures).toEqual([
-      expect.objectContaining({ poolId: P5_A.id, option: 'on-demand', count: 2, code: 'insufficient-capacity', message: expect.stringMatching(/^InsufficientInstanceCapacity: We currently do not have sufficient p5\.48xlarge capacity/) }),
+      expect.objectContaining({
+        poolId: P5_A.id,
+        option: 'on-demand',
+        count: 2,
+        code: 'insufficient-capacity',
+        message: expect.stringMatching(
+          /^InsufficientInstanceCapacity: We currently do not have sufficient p5\.48xlarge capacity/,
+        ),
+      }),
     ]);
-    expect(await provider.launch({ poolId: P5_A.id, option: 'reserved', count: 1 })).toMatchObject({ failures: [{ code: 'unsupported' }] });
+    expect(await provider.launch({ poolId: P5_A.id, option: 'reserved', count: 1 })).toMatchObject({
+      failures: [{ code: 'unsupported' }],
+    });
   });
 
   it('never fails the run on an API error: throttling and missing permissions become failure entries', async () => {
     const throttled = fleet();
-    throttled.fake.mock.on(CreateFleetCommand).rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.'));
-    expect((await throttled.provider.launch({ poolId: P4D_A.id, option: 'spot', count: 1 })).failures[0]).toMatchObject({ code: 'limit-exceeded', count: 1 });
+    throttled.fake.mock
+      .on(CreateFleetCommand)
+      .rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.'));
+    expect(
+      (await throttled.provider.launch({ poolId: P4D_A.id, option: 'spot', count: 1 })).failures[0],
+    ).toMatchObject({ code: 'limit-exceeded', count: 1 });
     const denied = fleet();
-    denied.fake.mock.on(CreateFleetCommand).rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
-    expect((await denied.provider.launch({ poolId: P4D_A.id, option: 'spot', count: 1 })).failures[0]).toMatchObject({ code: 'error', message: expect.stringMatching(/^UnauthorizedOperation/) });
+    denied.fake.mock
+      .on(CreateFleetCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+    expect(
+      (await denied.provider.launch({ poolId: P4D_A.id, option: 'spot', count: 1 })).failures[0],
+    ).toMatchObject({ code: 'error', message: expect.stringMatching(/^UnauthorizedOperation/) });
   });
 
   it('stops, hibernates, and refuses instances with EC2 stop or termination protection', async () => {
@@ -129,15 +203,29 @@ describe('EC2 connector', () => {
       f.add({ InstanceId: 'i-0apiprot00000001', Tags: managed });
       f.apiProtected.add('i-0apiprot00000001');
     });
-    expect(await provider.release({ nodeIds: ['i-0managed000000001'], method: 'hibernate' })).toEqual({ released: ['i-0managed000000001'], refused: [] });
-    expect(fake.mock.commandCalls(StopInstancesCommand)[0]!.args[0].input).toEqual({ InstanceIds: ['i-0managed000000001'], Hibernate: true });
-    const out = await provider.release({ nodeIds: ['i-0apiprot00000001', 'i-0notours000000001'], method: 'terminate' });
+    expect(await provider.release({ nodeIds: ['i-0managed000000001'], method: 'hibernate' })).toEqual({
+      released: ['i-0managed000000001'],
+      refused: [],
+    });
+    expect(fake.mock.commandCalls(StopInstancesCommand)[0]!.args[0].input).toEqual({
+      InstanceIds: ['i-0managed000000001'],
+      Hibernate: true,
+    });
+    const out = await provider.release({
+      nodeIds: ['i-0apiprot00000001', 'i-0notours000000001'],
+      method: 'terminate',
+    });
     expect(out.released).toEqual([]);
     expect(out.refused).toEqual([
-      { nodeId: 'i-0apiprot00000001', reason: 'protected: EC2 terminate protection is on (OperationNotPermitted)' },
+      {
+        nodeId: 'i-0apiprot00000001',
+        reason: 'protected: EC2 terminate protection is on (OperationNotPermitted)',
+      },
       { nodeId: 'i-0notours000000001', reason: 'unknown node: no managed instance with this id' },
     ]);
-    expect((await provider.release({ nodeIds: ['i-0managed000000001'], method: 'drain' })).refused[0]!.reason).toMatch(/not offered by EC2/);
+    expect(
+      (await provider.release({ nodeIds: ['i-0managed000000001'], method: 'drain' })).refused[0]!.reason,
+    ).toMatch(/not offered by EC2/);
   });
 
   it.each([

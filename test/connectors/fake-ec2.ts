@@ -23,7 +23,12 @@ import {
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 
 export function ec2Error(code: string, message: string): EC2ServiceException {
-  return new EC2ServiceException({ name: code, $fault: 'client', $metadata: { httpStatusCode: 400 }, message });
+  return new EC2ServiceException({
+    name: code,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    message,
+  });
 }
 
 export interface FakeEc2 {
@@ -41,7 +46,14 @@ export interface FakeEc2 {
   add(instance: Partial<Instance> & { InstanceId: string }): void;
 }
 
-const STATE_CODES: Record<string, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
+const STATE_CODES: Record<string, number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
 
 export function capacityKey(zone: string, type: string, lifecycle: 'spot' | 'on-demand'): string {
   return `${zone}|${type}|${lifecycle}`;
@@ -49,9 +61,18 @@ export function capacityKey(zone: string, type: string, lifecycle: 'spot' | 'on-
 
 /** GpuInfo of a few GPU types, as DescribeInstanceTypes answers. */
 const INSTANCE_TYPES = {
-  'p4d.24xlarge': { Gpus: [{ Name: 'A100', Manufacturer: 'NVIDIA', Count: 8, MemoryInfo: { SizeInMiB: 40960 } }], TotalGpuMemoryInMiB: 327680 },
-  'p5.48xlarge': { Gpus: [{ Name: 'H100', Manufacturer: 'NVIDIA', Count: 8, MemoryInfo: { SizeInMiB: 81920 } }], TotalGpuMemoryInMiB: 655360 },
-  'g5.xlarge': { Gpus: [{ Name: 'A10G', Manufacturer: 'NVIDIA', Count: 1, MemoryInfo: { SizeInMiB: 24576 } }], TotalGpuMemoryInMiB: 24576 },
+  'p4d.24xlarge': {
+    Gpus: [{ Name: 'A100', Manufacturer: 'NVIDIA', Count: 8, MemoryInfo: { SizeInMiB: 40960 } }],
+    TotalGpuMemoryInMiB: 327680,
+  },
+  'p5.48xlarge': {
+    Gpus: [{ Name: 'H100', Manufacturer: 'NVIDIA', Count: 8, MemoryInfo: { SizeInMiB: 81920 } }],
+    TotalGpuMemoryInMiB: 655360,
+  },
+  'g5.xlarge': {
+    Gpus: [{ Name: 'A10G', Manufacturer: 'NVIDIA', Count: 1, MemoryInfo: { SizeInMiB: 24576 } }],
+    TotalGpuMemoryInMiB: 24576,
+  },
 } as const;
 
 export function createFakeEc2(region = 'us-east-1'): FakeEc2 {
@@ -99,7 +120,9 @@ export function createFakeEc2(region = 'us-east-1'): FakeEc2 {
       const values = filter.Values ?? [];
       if (filter.Name?.startsWith('tag:')) {
         const key = filter.Name.slice(4);
-        list = list.filter((i) => (i.Tags ?? []).some((t) => t.Key === key && values.includes(t.Value ?? '')));
+        list = list.filter((i) =>
+          (i.Tags ?? []).some((t) => t.Key === key && values.includes(t.Value ?? '')),
+        );
       } else if (filter.Name === 'instance-state-name') {
         list = list.filter((i) => values.includes(i.State?.Name ?? ''));
       }
@@ -108,7 +131,12 @@ export function createFakeEc2(region = 'us-east-1'): FakeEc2 {
     const size = Math.min(input.MaxResults ?? 1000, fake.pageSize);
     const page = list.slice(start, start + size);
     return {
-      Reservations: page.map((i, k) => ({ ReservationId: `r-0${start + k}`, OwnerId: '123456789012', Groups: [], Instances: [structuredClone(i)] })),
+      Reservations: page.map((i, k) => ({
+        ReservationId: `r-0${start + k}`,
+        OwnerId: '123456789012',
+        Groups: [],
+        Instances: [structuredClone(i)],
+      })),
       ...(start + size < list.length ? { NextToken: String(start + size) } : {}),
     };
   });
@@ -120,7 +148,8 @@ export function createFakeEc2(region = 'us-east-1'): FakeEc2 {
   }));
 
   mock.on(CreateFleetCommand).callsFake((input: CreateFleetCommandInput) => {
-    const lifecycle = input.TargetCapacitySpecification?.DefaultTargetCapacityType === 'spot' ? 'spot' : 'on-demand';
+    const lifecycle =
+      input.TargetCapacitySpecification?.DefaultTargetCapacityType === 'spot' ? 'spot' : 'on-demand';
     let wanted = input.TargetCapacitySpecification?.TotalTargetCapacity ?? 0;
     const config = input.LaunchTemplateConfigs?.[0];
     const instances: CreateFleetInstance[] = [];
@@ -156,7 +185,12 @@ export function createFakeEc2(region = 'us-east-1'): FakeEc2 {
           Tags: input.TagSpecifications?.find((t) => t.ResourceType === 'instance')?.Tags ?? [],
         });
       }
-      instances.push({ LaunchTemplateAndOverrides: spec, Lifecycle: lifecycle, InstanceIds: ids, InstanceType: type });
+      instances.push({
+        LaunchTemplateAndOverrides: spec,
+        Lifecycle: lifecycle,
+        InstanceIds: ids,
+        InstanceType: type,
+      });
       wanted -= n;
     }
     return { FleetId: `fleet-${sequence}`, Errors: errors, Instances: instances };
@@ -166,7 +200,10 @@ export function createFakeEc2(region = 'us-east-1'): FakeEc2 {
     StoppingInstances: (input.InstanceIds ?? []).map((id) => {
       const instance = find(id);
       if (fake.apiProtected.has(id)) {
-        throw ec2Error('OperationNotPermitted', `The instance '${id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`);
+        throw ec2Error(
+          'OperationNotPermitted',
+          `The instance '${id}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`,
+        );
       }
       const previous = instance.State;
       setState(instance, 'stopping');
@@ -178,7 +215,10 @@ export function createFakeEc2(region = 'us-east-1'): FakeEc2 {
     TerminatingInstances: (input.InstanceIds ?? []).map((id) => {
       const instance = find(id);
       if (fake.apiProtected.has(id)) {
-        throw ec2Error('OperationNotPermitted', `The instance '${id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`);
+        throw ec2Error(
+          'OperationNotPermitted',
+          `The instance '${id}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
+        );
       }
       const previous = instance.State;
       setState(instance, 'shutting-down');

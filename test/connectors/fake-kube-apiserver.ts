@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 
 type Json = Record<string, unknown>;
 interface Obj {
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: Json;
   status?: Json;
 }
@@ -36,12 +41,21 @@ function matchesFieldSelector(pod: Obj, selector: string | null): boolean {
     const m = /^([\w.]+)(!=|==|=)(.*)$/.exec(term);
     if (!m) return true;
     const [, field, op, value] = m;
-    const actual = field === 'spec.nodeName' ? pod.spec?.nodeName : field === 'status.phase' ? pod.status?.phase : undefined;
+    const actual =
+      field === 'spec.nodeName'
+        ? pod.spec?.nodeName
+        : field === 'status.phase'
+          ? pod.status?.phase
+          : undefined;
     return op === '!=' ? actual !== value : actual === value;
   });
 }
 
-export async function startFakeKubeApiServer(nodes: Obj[], pods: Obj[], pageSize = 2): Promise<FakeKubeApiServer> {
+export async function startFakeKubeApiServer(
+  nodes: Obj[],
+  pods: Obj[],
+  pageSize = 2,
+): Promise<FakeKubeApiServer> {
   const fake = { nodes, pods, pdbBlocked: new Set<string>(), requests: [] as FakeKubeApiServer['requests'] };
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -49,12 +63,25 @@ export async function startFakeKubeApiServer(nodes: Obj[], pods: Obj[], pageSize
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    const notFound = (what: string) => send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `${what} not found`, reason: 'NotFound', code: 404 });
+    const notFound = (what: string) =>
+      send(404, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        message: `${what} not found`,
+        reason: 'NotFound',
+        code: 404,
+      });
     const page = (kind: string, items: Obj[]) => {
       const start = Number(url.searchParams.get('continue') ?? 0);
       const size = Math.min(Number(url.searchParams.get('limit') ?? 500), pageSize);
       const next = start + size < items.length ? String(start + size) : undefined;
-      send(200, { kind, apiVersion: 'v1', metadata: { resourceVersion: '1', ...(next ? { continue: next } : {}) }, items: items.slice(start, start + size) });
+      send(200, {
+        kind,
+        apiVersion: 'v1',
+        metadata: { resourceVersion: '1', ...(next ? { continue: next } : {}) },
+        items: items.slice(start, start + size),
+      });
     };
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -64,14 +91,18 @@ export async function startFakeKubeApiServer(nodes: Obj[], pods: Obj[], pageSize
       const path = url.pathname;
       if (req.method === 'GET' && path === '/api/v1/nodes') return page('NodeList', fake.nodes);
       if (req.method === 'GET' && path === '/api/v1/pods') {
-        return page('PodList', fake.pods.filter((p) => matchesFieldSelector(p, url.searchParams.get('fieldSelector'))));
+        return page(
+          'PodList',
+          fake.pods.filter((p) => matchesFieldSelector(p, url.searchParams.get('fieldSelector'))),
+        );
       }
       const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(path);
       if (node) {
         const found = fake.nodes.find((n) => n.metadata.name === decodeURIComponent(node[1]!));
         if (!found) return notFound(`nodes "${node[1]}"`);
         if (req.method === 'PATCH') {
-          if (req.headers['content-type'] !== 'application/merge-patch+json') return send(415, { kind: 'Status', code: 415 });
+          if (req.headers['content-type'] !== 'application/merge-patch+json')
+            return send(415, { kind: 'Status', code: 415 });
           mergePatch(found as unknown as Json, body ?? {});
         }
         return send(200, found);
@@ -86,9 +117,16 @@ export async function startFakeKubeApiServer(nodes: Obj[], pods: Obj[], pageSize
             kind: 'Status',
             apiVersion: 'v1',
             status: 'Failure',
-            message: 'Cannot evict pod as it would violate the pod\'s disruption budget.',
+            message: "Cannot evict pod as it would violate the pod's disruption budget.",
             reason: 'TooManyRequests',
-            details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget trainer-pdb needs 1 healthy pods and has 1 currently' }] },
+            details: {
+              causes: [
+                {
+                  reason: 'DisruptionBudget',
+                  message: 'The disruption budget trainer-pdb needs 1 healthy pods and has 1 currently',
+                },
+              ],
+            },
             code: 429,
           });
         }
@@ -100,5 +138,9 @@ export async function startFakeKubeApiServer(nodes: Obj[], pods: Obj[], pageSize
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { ...fake, url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    ...fake,
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

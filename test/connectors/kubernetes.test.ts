@@ -9,7 +9,10 @@ import { startFakeKubeApiServer } from './fake-kube-apiserver.ts';
 const DIR = join(import.meta.dirname, '../fixtures/kubernetes');
 const json = (name: string) => JSON.parse(readFileSync(join(DIR, name), 'utf8')) as Record<string, string>;
 
-const zone = (z: string) => ({ 'topology.kubernetes.io/region': 'us-east-1', 'topology.kubernetes.io/zone': z });
+const zone = (z: string) => ({
+  'topology.kubernetes.io/region': 'us-east-1',
+  'topology.kubernetes.io/zone': z,
+});
 const ready = [{ type: 'Ready', status: 'True' }];
 
 /** Nodes: the recorded label maps and capacities, with the names, zones and tags of this test. */
@@ -19,24 +22,46 @@ function recordedCluster() {
       metadata: {
         name: 'h100-a',
         creationTimestamp: '2026-01-05T08:00:00Z',
-        labels: { ...json('nvidia-cloud-native-docs__mig-node-labels.json'), ...zone('us-east-1a'), 'gpu-optimizer.io/managed': 'true', 'karpenter.sh/capacity-type': 'spot' },
+        labels: {
+          ...json('nvidia-cloud-native-docs__mig-node-labels.json'),
+          ...zone('us-east-1a'),
+          'gpu-optimizer.io/managed': 'true',
+          'karpenter.sh/capacity-type': 'spot',
+        },
       },
       spec: { providerID: 'aws:///us-east-1a/i-0abc' },
-      status: { capacity: { 'nvidia.com/gpu': '1', cpu: '26' }, allocatable: { 'nvidia.com/gpu': '1' }, conditions: ready },
+      status: {
+        capacity: { 'nvidia.com/gpu': '1', cpu: '26' },
+        allocatable: { 'nvidia.com/gpu': '1' },
+        conditions: ready,
+      },
     },
     {
       metadata: {
         name: 'dgx-a100',
-        labels: { ...json('nvidia-cloud-native-docs__mig-none_node-labels_A100-DGX.json'), 'gpu-optimizer.io/managed': 'true', 'gpu-optimizer.io/protected': 'true' },
+        labels: {
+          ...json('nvidia-cloud-native-docs__mig-none_node-labels_A100-DGX.json'),
+          'gpu-optimizer.io/managed': 'true',
+          'gpu-optimizer.io/protected': 'true',
+        },
       },
       spec: {},
-      status: { capacity: { 'nvidia.com/gpu': '1' }, allocatable: { 'nvidia.com/gpu': '1' }, conditions: ready },
+      status: {
+        capacity: { 'nvidia.com/gpu': '1' },
+        allocatable: { 'nvidia.com/gpu': '1' },
+        conditions: ready,
+      },
     },
     {
       metadata: {
         name: 't4-shared',
         // The label values of the recorded time-slicing fragment (not JSON itself): 1 T4 advertised as 8.
-        labels: { 'nvidia.com/gpu.product': 'Tesla-T4-SHARED', 'nvidia.com/gpu.replicas': '8', 'nvidia.com/gpu.machine': 'g4dn.xlarge', ...zone('us-east-1b') },
+        labels: {
+          'nvidia.com/gpu.product': 'Tesla-T4-SHARED',
+          'nvidia.com/gpu.replicas': '8',
+          'nvidia.com/gpu.machine': 'g4dn.xlarge',
+          ...zone('us-east-1b'),
+        },
       },
       spec: { providerID: 'aws:///us-east-1b/i-0def' },
       status: {
@@ -45,11 +70,25 @@ function recordedCluster() {
         conditions: ready,
       },
     },
-    { metadata: { name: 'cpu-1', labels: {} }, spec: {}, status: { capacity: { cpu: '8' }, conditions: ready } },
+    {
+      metadata: { name: 'cpu-1', labels: {} },
+      spec: {},
+      status: { capacity: { cpu: '8' }, conditions: ready },
+    },
   ];
-  const gpuPod = (name: string, ns: string, node: string | undefined, phase: string, gpus: number, labels: Record<string, string> = {}) => ({
+  const gpuPod = (
+    name: string,
+    ns: string,
+    node: string | undefined,
+    phase: string,
+    gpus: number,
+    labels: Record<string, string> = {},
+  ) => ({
     metadata: { name, namespace: ns, labels },
-    spec: { ...(node ? { nodeName: node } : {}), containers: [{ name: 'main', resources: { limits: { 'nvidia.com/gpu': String(gpus) } } }] },
+    spec: {
+      ...(node ? { nodeName: node } : {}),
+      containers: [{ name: 'main', resources: { limits: { 'nvidia.com/gpu': String(gpus) } } }],
+    },
     status: { phase },
   });
   const pods = [
@@ -59,7 +98,11 @@ function recordedCluster() {
     gpuPod('trainer-1', 'ml', undefined, 'Pending', 4, { team: 'llm' }),
     gpuPod('done-1', 'ml', 'h100-a', 'Succeeded', 1),
     {
-      metadata: { name: 'dcgm-exporter-x', namespace: 'gpu-operator', ownerReferences: [{ kind: 'DaemonSet', name: 'dcgm-exporter' }] },
+      metadata: {
+        name: 'dcgm-exporter-x',
+        namespace: 'gpu-operator',
+        ownerReferences: [{ kind: 'DaemonSet', name: 'dcgm-exporter' }],
+      },
       spec: { nodeName: 'h100-a', containers: [{ name: 'exporter' }] },
       status: { phase: 'Running' },
     },
@@ -75,7 +118,14 @@ async function cluster() {
 
 describeCapacityProviderContract('kubernetes (local API server, recorded node labels)', async () => {
   const { server, provider } = await cluster();
-  return { provider, releasableNodeId: 'k8s:lab:h100-a', protectedNodeId: 'k8s:lab:dgx-a100', releaseMethod: 'drain', launch: null, cleanup: () => server.close() };
+  return {
+    provider,
+    releasableNodeId: 'k8s:lab:h100-a',
+    protectedNodeId: 'k8s:lab:dgx-a100',
+    releaseMethod: 'drain',
+    launch: null,
+    cleanup: () => server.close(),
+  };
 });
 
 describe('Kubernetes connector', () => {
@@ -83,16 +133,21 @@ describe('Kubernetes connector', () => {
     const { server, provider } = await cluster();
     try {
       const nodes = await provider.nodes();
-      expect(nodes.map((n) => [n.nodeId, n.gpuModel, n.gpuCount, n.zone, n.purchaseOption, n.state])).toEqual([
-        ['k8s:lab:h100-a', 'H100', 1, 'us-east-1a', 'spot', 'running'],
-        ['k8s:lab:dgx-a100', 'A100', 1, 'default', 'on-prem', 'running'],
-        ['k8s:lab:t4-shared', 'T4', 1, 'us-east-1b', 'on-demand', 'running'],
-      ]);
+      expect(nodes.map((n) => [n.nodeId, n.gpuModel, n.gpuCount, n.zone, n.purchaseOption, n.state])).toEqual(
+        [
+          ['k8s:lab:h100-a', 'H100', 1, 'us-east-1a', 'spot', 'running'],
+          ['k8s:lab:dgx-a100', 'A100', 1, 'default', 'on-prem', 'running'],
+          ['k8s:lab:t4-shared', 'T4', 1, 'us-east-1b', 'on-demand', 'running'],
+        ],
+      );
       expect(nodes[0]!.runningJobs).toEqual(['ml/trainer-0']);
       expect(server.requests.filter((r) => r.path === '/api/v1/nodes').length).toBe(2);
       const pools = await provider.pools();
       // No instance-type label on that node: GFD's gpu.machine (the server model) names the node type.
-      expect(pools.find((p) => p.gpuModel === 'H100')).toMatchObject({ gpuMemoryGiB: 80, instanceType: 'PIO-4124GS-TNR-01-NC24B' });
+      expect(pools.find((p) => p.gpuModel === 'H100')).toMatchObject({
+        gpuMemoryGiB: 80,
+        instanceType: 'PIO-4124GS-TNR-01-NC24B',
+      });
     } finally {
       await server.close();
     }
@@ -102,8 +157,18 @@ describe('Kubernetes connector', () => {
     const { server, provider } = await cluster();
     try {
       expect(await provider.queue()).toEqual([
-        { team: 'llm', poolId: 'kubernetes:lab/us-east-1:us-east-1a:PIO-4124GS-TNR-01-NC24B', gpusRunning: 1, gpusPending: 0 },
-        { team: 'research', poolId: 'kubernetes:lab/us-east-1:us-east-1b:g4dn.xlarge', gpusRunning: 2, gpusPending: 0 },
+        {
+          team: 'llm',
+          poolId: 'kubernetes:lab/us-east-1:us-east-1a:PIO-4124GS-TNR-01-NC24B',
+          gpusRunning: 1,
+          gpusPending: 0,
+        },
+        {
+          team: 'research',
+          poolId: 'kubernetes:lab/us-east-1:us-east-1b:g4dn.xlarge',
+          gpusRunning: 2,
+          gpusPending: 0,
+        },
         { team: 'llm', gpusRunning: 0, gpusPending: 4 },
       ]);
     } finally {
@@ -117,12 +182,17 @@ describe('Kubernetes connector', () => {
       server.pdbBlocked.add('ml/trainer-0');
       const blocked = await provider.release({ nodeIds: ['k8s:lab:h100-a'], method: 'drain' });
       expect(blocked.released).toEqual([]);
-      expect(blocked.refused[0]!.reason).toMatch(/PodDisruptionBudget for ml\/trainer-0; the node stays cordoned/);
+      expect(blocked.refused[0]!.reason).toMatch(
+        /PodDisruptionBudget for ml\/trainer-0; the node stays cordoned/,
+      );
       expect((await provider.nodes()).find((n) => n.nodeId === 'k8s:lab:h100-a')!.state).toBe('draining');
       const evictions = server.requests.filter((r) => r.path.endsWith('/eviction')).map((r) => r.path);
       expect(evictions).toEqual(['/api/v1/namespaces/ml/pods/trainer-0/eviction']);
       server.pdbBlocked.clear();
-      expect(await provider.release({ nodeIds: ['k8s:lab:h100-a'], method: 'drain' })).toEqual({ released: ['k8s:lab:h100-a'], refused: [] });
+      expect(await provider.release({ nodeIds: ['k8s:lab:h100-a'], method: 'drain' })).toEqual({
+        released: ['k8s:lab:h100-a'],
+        refused: [],
+      });
       expect((await provider.nodes()).find((n) => n.nodeId === 'k8s:lab:h100-a')!.state).toBe('drained');
       expect(server.pods.map((p) => p.metadata.name)).toContain('dcgm-exporter-x');
     } finally {
@@ -134,10 +204,21 @@ describe('Kubernetes connector', () => {
     const { server, provider } = await cluster();
     try {
       await provider.mark('k8s:lab:t4-shared', { markedAt: '2026-01-05T10:00:00Z', reason: 'idle 2 h' });
-      expect(server.nodes.find((n) => n.metadata.name === 't4-shared')!.metadata.labels!['gpu-optimizer.io/marked']).toBe('true');
-      expect((await provider.release({ nodeIds: ['k8s:lab:t4-shared'], method: 'drain' })).refused[0]!.reason).toMatch(/not managed/);
-      expect((await provider.release({ nodeIds: ['k8s:lab:h100-a'], method: 'terminate' })).refused[0]!.reason).toMatch(/not offered by Kubernetes/);
-      expect((await provider.launch({ poolId: 'x', option: 'spot', count: 2 })).failures[0]).toMatchObject({ code: 'unsupported', count: 2 });
+      expect(
+        server.nodes.find((n) => n.metadata.name === 't4-shared')!.metadata.labels![
+          'gpu-optimizer.io/marked'
+        ],
+      ).toBe('true');
+      expect(
+        (await provider.release({ nodeIds: ['k8s:lab:t4-shared'], method: 'drain' })).refused[0]!.reason,
+      ).toMatch(/not managed/);
+      expect(
+        (await provider.release({ nodeIds: ['k8s:lab:h100-a'], method: 'terminate' })).refused[0]!.reason,
+      ).toMatch(/not offered by Kubernetes/);
+      expect((await provider.launch({ poolId: 'x', option: 'spot', count: 2 })).failures[0]).toMatchObject({
+        code: 'unsupported',
+        count: 2,
+      });
     } finally {
       await server.close();
     }

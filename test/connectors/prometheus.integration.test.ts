@@ -37,7 +37,8 @@ describeWithService('prometheus', 'prometheus', 'Prometheus/DCGM connector on a 
     const fromMs = span.startS * 1000;
     const batches = await source.utilization(fromMs, fromMs + 3 * hourMs);
     for (const b of batches) expect(zUtilizationBatch.safeParse(b).success).toBe(true);
-    const windowsOf = (node: string) => batches.filter((b) => b.node.nodeId === node).map((b) => b.windowStart);
+    const windowsOf = (node: string) =>
+      batches.filter((b) => b.node.nodeId === node).map((b) => b.windowStart);
     expect(windowsOf('node1')).toHaveLength(36);
     // node2's exporter was down for one hour: those 12 windows have no batch rather than stale copies.
     const node2 = windowsOf('node2').map(parseRfc3339);
@@ -49,7 +50,9 @@ describeWithService('prometheus', 'prometheus', 'Prometheus/DCGM connector on a 
   it('reads every DCGM field of every GPU as the exporter reported it', async () => {
     const source = createPrometheusDcgmSource({ url, sampleIntervalSeconds: 60 });
     const fromMs = span.startS * 1000;
-    const [first] = (await source.utilization(fromMs, fromMs + 300_000)).filter((b) => b.node.nodeId === 'node1');
+    const [first] = (await source.utilization(fromMs, fromMs + 300_000)).filter(
+      (b) => b.node.nodeId === 'node1',
+    );
     expect(first!.gpus.map((g) => g.uuid)).toEqual([0, 1, 2, 3].map((g) => historyUuid(0, g)));
     const gpu1 = first!.gpus[1]!;
     expect(gpu1.memoryTotalMiB).toBe(HISTORY_FB_TOTAL_MIB);

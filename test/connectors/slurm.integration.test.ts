@@ -15,8 +15,12 @@ const id = (name: string) => `slurm:gpu-lab:${name}`;
 
 function slurmCommand(env: Record<string, string>, command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { env: { ...process.env, SLURM_CONF: env.SLURM_CONF } }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${command} ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim()),
+    execFile(
+      command,
+      args,
+      { env: { ...process.env, SLURM_CONF: env.SLURM_CONF } },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${command} ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim()),
     );
   });
 }
@@ -73,9 +77,25 @@ describeWithService('slurmctld', 'slurmctld', 'Slurm connector on a real Slurm',
     );
     const sbatch = (...args: string[]) =>
       slurmCommand(service.env, 'sbatch', ['--parsable', '-o', '/dev/null', '--chdir=/tmp', ...args]);
-    jobs.push(await sbatch('-p', 'gpu', '-w', 'gpu1', '--gres=gpu:h100:2', '-A', 'ml-research', '--uid=nobody', '--wrap', 'sleep 600'));
-    jobs.push(await sbatch('-p', 'gpu', '-w', 'gpu1', '--gres=gpu:h100:1', '-A', 'ml-research', '--uid=nobody', '--wrap', 'sleep 600'));
-    jobs.push(await sbatch('-p', 'gpu', '-N', '2', '--gres=gpu:h100:4', '-A', 'vision', '--begin=now+3600', '--wrap', 'sleep 1'));
+    const args = (text: string) => text.split(' ');
+    jobs.push(
+      await sbatch(
+        ...args('-p gpu -w gpu1 --gres=gpu:h100:2 -A ml-research --uid=nobody'),
+        '--wrap',
+        'sleep 600',
+      ),
+    );
+    jobs.push(
+      await sbatch(
+        ...args('-p gpu -w gpu1 --gres=gpu:h100:1 -A ml-research --uid=nobody'),
+        '--wrap',
+        'sleep 600',
+      ),
+    );
+    // Held until an hour from now: pending, asking 4 GPUs on each of 2 nodes.
+    jobs.push(
+      await sbatch(...args('-p gpu -N 2 --gres=gpu:h100:4 -A vision --begin=now+3600'), '--wrap', 'sleep 1'),
+    );
     await until(
       () => provider.nodes(),
       (ns) => ns.find((n) => n.nodeId === id('gpu1'))?.runningJobs.length === 2,
@@ -98,7 +118,16 @@ describeWithService('slurmctld', 'slurmctld', 'Slurm connector on a real Slurm',
     const nodes = await provider.nodes();
     for (const n of nodes) expect(zFleetNode.safeParse(n).success).toBe(true);
     const byName = Object.fromEntries(nodes.map((n) => [n.nodeId.split(':')[2], n]));
-    expect(Object.keys(byName).sort()).toEqual(['cloud1', 'cloud2', 'gpu1', 'gpu2', 'gpu3', 'gpu4', 'gpu5', 'gpu6']);
+    expect(Object.keys(byName).sort()).toEqual([
+      'cloud1',
+      'cloud2',
+      'gpu1',
+      'gpu2',
+      'gpu3',
+      'gpu4',
+      'gpu5',
+      'gpu6',
+    ]);
     expect(byName.gpu1).toMatchObject({
       state: 'running',
       gpuModel: 'H100',
@@ -149,7 +178,9 @@ describeWithService('slurmctld', 'slurmctld', 'Slurm connector on a real Slurm',
   it('keeps an admin comment when marking and unmarking', async () => {
     await scontrol('update', 'nodename=gpu2', 'comment=rack 7');
     await provider.mark(id('gpu2'), { markedAt: '2026-01-05T10:00:00Z', reason: 'idle: 0 % for 2 h' });
-    expect((await client.nodes()).find((n) => n.name === 'gpu2')!.comment).toMatch(/^rack 7 gpu-optimizer-mark:/);
+    expect((await client.nodes()).find((n) => n.name === 'gpu2')!.comment).toMatch(
+      /^rack 7 gpu-optimizer-mark:/,
+    );
     await provider.unmark(id('gpu2'));
     expect((await client.nodes()).find((n) => n.name === 'gpu2')!.comment).toBe('rack 7');
     await scontrol('update', 'nodename=gpu2', 'comment=');

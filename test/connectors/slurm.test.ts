@@ -10,7 +10,12 @@ import {
   SlurmResponseError,
 } from '../../lib/connectors/slurm/client.ts';
 import { expandHostlist, gpusInTres, parseGpuGres } from '../../lib/connectors/slurm/gres.ts';
-import { commentWithMark, commentWithoutMark, markInComment, slurmFleetView } from '../../lib/connectors/slurm/map.ts';
+import {
+  commentWithMark,
+  commentWithoutMark,
+  markInComment,
+  slurmFleetView,
+} from '../../lib/connectors/slurm/map.ts';
 import { createSlurmProvider } from '../../lib/connectors/slurm/provider.ts';
 import { zFleetNode } from '../../lib/domain/fleet.ts';
 import { describeCapacityProviderContract } from '../contracts/capacity-provider-contract.ts';
@@ -28,7 +33,13 @@ const options = {
 describe('Slurm text fields', () => {
   it.each([
     ['gpu:h100:4', [{ type: 'h100', count: 4 }]],
-    ['gpu:h100:1(IDX:0),gpu:h200:0(IDX:N/A)', [{ type: 'h100', count: 1 }, { type: 'h200', count: 0 }]],
+    [
+      'gpu:h100:1(IDX:0),gpu:h200:0(IDX:N/A)',
+      [
+        { type: 'h100', count: 1 },
+        { type: 'h200', count: 0 },
+      ],
+    ],
     ['gpu:a100:4(S:0-3),pfsdir:scratch:1,gpfs:ess:1', [{ type: 'a100', count: 4 }]],
     ['gpu:h100:2(IDX:0,2)', [{ type: 'h100', count: 2 }]],
     ['gpu:4', [{ type: undefined, count: 4 }]],
@@ -101,7 +112,13 @@ describe('recorded slurmrestd answers', () => {
     const view = slurmFleetView(nodes, [], options, 0);
     expect(view.nodes.map((n) => n.nodeId)).toEqual(['slurm:hpc:ia1', 'slurm:hpc:ia2']);
     expect(view.pools).toEqual([
-      expect.objectContaining({ instanceType: 'h100x2+h200x4', gpuModel: 'H100+H200', gpusPerInstance: 6, maxInstances: 2, gpuMemoryGiB: 80 }),
+      expect.objectContaining({
+        instanceType: 'h100x2+h200x4',
+        gpuModel: 'H100+H200',
+        gpusPerInstance: 6,
+        maxInstances: 2,
+        gpuMemoryGiB: 80,
+      }),
     ]);
   });
 
@@ -132,26 +149,35 @@ describe('recorded slurmrestd answers', () => {
   });
 
   it('rejects an answer with Slurm errors or a wrong shape, naming the field', () => {
-    expect(() => parseSlurmNodes({ errors: [{ error: 'Unable to query nodes', error_number: 1 }], nodes: [] })).toThrow(
-      /Unable to query nodes/,
-    );
+    expect(() =>
+      parseSlurmNodes({ errors: [{ error: 'Unable to query nodes', error_number: 1 }], nodes: [] }),
+    ).toThrow(/Unable to query nodes/);
     expect(() => parseSlurmNodes({ nodes: [{ name: 'x', state: 5 }] })).toThrow(/nodes\[0\]\.state/);
   });
 
   it('finds the API version and whether REST can update nodes from the OpenAPI document', () => {
-    expect(detectSlurmApi(fixture('slurm_v0.0.38_openapi_v3.json'))).toEqual({ version: 'v0.0.38', restNodeUpdate: false });
+    expect(detectSlurmApi(fixture('slurm_v0.0.38_openapi_v3.json'))).toEqual({
+      version: 'v0.0.38',
+      restNodeUpdate: false,
+    });
     expect(() => detectSlurmApi({ paths: {} })).toThrow(SlurmResponseError);
   });
 });
 
 describe('Slurm 23.02+ (REST node updates), on a fake slurmrestd serving recorded 25.11 answers', () => {
   async function fakeCluster() {
-    const nodes = structuredClone(fixture('slurm-web__25.11_0.0.44_slurm-nodes.json')) as { nodes: Record<string, unknown>[] };
+    const nodes = structuredClone(fixture('slurm-web__25.11_0.0.44_slurm-nodes.json')) as {
+      nodes: Record<string, unknown>[];
+    };
     for (const n of nodes.nodes) {
       if (n.name === 'gpu1' || n.name === 'gpu2') n.features = ['gpu-optimizer-managed'];
       if (n.name === 'gpu3') n.features = ['gpu-optimizer-managed', 'gpu-optimizer-protected'];
     }
-    const server = await startFakeSlurmrestd('v0.0.44', nodes, fixture('slurm-web__25.05_0.0.43_slurm-job-gpus-running.json'));
+    const server = await startFakeSlurmrestd(
+      'v0.0.44',
+      nodes,
+      fixture('slurm-web__25.05_0.0.43_slurm-job-gpus-running.json'),
+    );
     const client = createSlurmRestClient({ url: server.url, user: 'root', token: 'jwt' });
     return { server, client, provider: createSlurmProvider({ client, cluster: 'hpc' }) };
   }
@@ -164,7 +190,10 @@ describe('Slurm 23.02+ (REST node updates), on a fake slurmrestd serving recorde
       await provider.mark('slurm:hpc:gpu2', { markedAt: '2026-01-05T10:00:00Z', reason: 'idle' });
       expect(server.updates).toEqual([
         { node: 'gpu2', body: { state: ['DRAIN'], reason: 'gpu-optimizer: release' } },
-        { node: 'gpu2', body: { comment: 'gpu-optimizer-mark:{"markedAt":"2026-01-05T10:00:00Z","reason":"idle"}' } },
+        {
+          node: 'gpu2',
+          body: { comment: 'gpu-optimizer-mark:{"markedAt":"2026-01-05T10:00:00Z","reason":"idle"}' },
+        },
       ]);
     } finally {
       await server.close();
@@ -176,7 +205,12 @@ describe('Slurm 23.02+ (REST node updates), on a fake slurmrestd serving recorde
     for (const n of nodes.nodes) n.features = 'gpu-optimizer-managed';
     const server = await startFakeSlurmrestd('v0.0.38', nodes, fixture('slurm_v0.0.38_jobs.json'));
     try {
-      const client = createSlurmRestClient({ url: server.url, user: 'root', token: 'jwt', apiVersion: 'v0.0.38' });
+      const client = createSlurmRestClient({
+        url: server.url,
+        user: 'root',
+        token: 'jwt',
+        apiVersion: 'v0.0.38',
+      });
       const provider = createSlurmProvider({ client, cluster: 'gpu-lab' });
       const out = await provider.release({ nodeIds: ['slurm:gpu-lab:gpu2'], method: 'drain' });
       expect(out.refused[0]!.reason).toMatch(/cannot update nodes.*no scontrol/);

@@ -31,7 +31,11 @@ export function historyHasSample(span: HistorySpan, node: number, t: number): bo
 
 const METRICS: { name: string; help: string; value: (util: number) => number }[] = [
   { name: 'DCGM_FI_DEV_GPU_UTIL', help: 'GPU utilization (in %).', value: (u) => u },
-  { name: 'DCGM_FI_DEV_FB_USED', help: 'Framebuffer memory used (in MiB).', value: (u) => Math.floor((HISTORY_FB_TOTAL_MIB * u) / 100) },
+  {
+    name: 'DCGM_FI_DEV_FB_USED',
+    help: 'Framebuffer memory used (in MiB).',
+    value: (u) => Math.floor((HISTORY_FB_TOTAL_MIB * u) / 100),
+  },
   {
     name: 'DCGM_FI_DEV_FB_FREE',
     help: 'Framebuffer memory free (in MiB).',
@@ -39,7 +43,11 @@ const METRICS: { name: string; help: string; value: (util: number) => number }[]
   },
   { name: 'DCGM_FI_DEV_POWER_USAGE', help: 'Power draw (in W).', value: (u) => 70 + 6 * u },
   { name: 'DCGM_FI_DEV_GPU_TEMP', help: 'GPU temperature (in C).', value: (u) => 30 + Math.floor(u / 3) },
-  { name: 'DCGM_FI_PROF_SM_ACTIVE', help: 'Ratio of cycles an SM has at least 1 warp assigned.', value: (u) => u / 100 },
+  {
+    name: 'DCGM_FI_PROF_SM_ACTIVE',
+    help: 'Ratio of cycles an SM has at least 1 warp assigned.',
+    value: (u) => u / 100,
+  },
 ];
 
 /** The span of a history ending at the last whole hour before `nowS`, so its windows align with hours. */

@@ -20,10 +20,15 @@ export function servicesDir(): string {
 
 function run(script: string, args: readonly string[], dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('bash', [join(HERE, script), ...args], { env: { ...process.env, SERVICES_DIR: dir }, timeout: 120_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${script} failed: ${stderr || stdout || error.message}`));
-      else resolve();
-    });
+    execFile(
+      'bash',
+      [join(HERE, script), ...args],
+      { env: { ...process.env, SERVICES_DIR: dir }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${script} failed: ${stderr || stdout || error.message}`));
+        else resolve();
+      },
+    );
   });
 }
 

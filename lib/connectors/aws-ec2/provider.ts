@@ -27,7 +27,14 @@ import {
 } from '../../domain/ports.ts';
 import { canonicalGpuModel } from '../gpu-model.ts';
 import { ec2ErrorCode, isNotFound, isProtectionRefusal, launchFailureCode } from './errors.ts';
-import { DEFAULT_EC2_TAG_KEYS, instanceToNode, markTags, tagMap, type Ec2TagKeys, type GpuShape } from './map.ts';
+import {
+  DEFAULT_EC2_TAG_KEYS,
+  instanceToNode,
+  markTags,
+  tagMap,
+  type Ec2TagKeys,
+  type GpuShape,
+} from './map.ts';
 
 export interface Ec2LaunchTemplate {
   launchTemplateId?: string;
@@ -60,16 +67,22 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
   const keys: Ec2TagKeys = { ...DEFAULT_EC2_TAG_KEYS, ...options.tagKeys };
   const clock = options.clock ?? { now: () => Date.now() };
   const pools = new Map(options.pools.map((p) => [p.id, p]));
-  const gpuShapes = new Map<string, GpuShape>(options.pools.map((p) => [p.instanceType, { gpuModel: p.gpuModel, gpuCount: p.gpusPerInstance }]));
+  const gpuShapes = new Map<string, GpuShape>(
+    options.pools.map((p) => [p.instanceType, { gpuModel: p.gpuModel, gpuCount: p.gpusPerInstance }]),
+  );
 
   /** GPUs of instance types no pool names, from DescribeInstanceTypes, asked once per type. */
   async function shapesFor(types: readonly string[]): Promise<void> {
     const unknown = [...new Set(types)].filter((t) => !gpuShapes.has(t));
     if (unknown.length === 0) return;
-    const out = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: unknown as _InstanceType[] }));
+    const out = await ec2.send(
+      new DescribeInstanceTypesCommand({ InstanceTypes: unknown as _InstanceType[] }),
+    );
     for (const info of out.InstanceTypes ?? []) {
       const gpu = info.GpuInfo?.Gpus?.[0];
-      const model = gpu ? canonicalGpuModel(`${gpu.Manufacturer ?? ''} ${gpu.Name ?? ''}`, gpu.MemoryInfo?.SizeInMiB).name : 'none';
+      const model = gpu
+        ? canonicalGpuModel(`${gpu.Manufacturer ?? ''} ${gpu.Name ?? ''}`, gpu.MemoryInfo?.SizeInMiB).name
+        : 'none';
       const count = (info.GpuInfo?.Gpus ?? []).reduce((n, g) => n + (g.Count ?? 0), 0);
       gpuShapes.set(info.InstanceType!, { gpuModel: model, gpuCount: count });
     }
@@ -96,7 +109,9 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
     const instances = await describe();
     await shapesFor(instances.map((i) => i.InstanceType ?? 'unknown'));
     const now = clock.now();
-    return instances.map((i) => instanceToNode(i, region, gpuShapes.get(i.InstanceType ?? 'unknown')!, keys, now));
+    return instances.map((i) =>
+      instanceToNode(i, region, gpuShapes.get(i.InstanceType ?? 'unknown')!, keys, now),
+    );
   }
 
   function overrideFor(pool: Pool): FleetLaunchTemplateOverridesRequest {
@@ -158,26 +173,54 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
         message,
       });
       const pool = pools.get(request.poolId);
-      if (!pool) return { launched: [], failures: [failure(request.count, 'unsupported', `no pool ${request.poolId} in ${region}`)] };
+      if (!pool)
+        return {
+          launched: [],
+          failures: [failure(request.count, 'unsupported', `no pool ${request.poolId} in ${region}`)],
+        };
       if (request.option !== 'spot' && request.option !== 'on-demand') {
-        return { launched: [], failures: [failure(request.count, 'unsupported', `EC2 launches spot or on-demand, not ${request.option}`)] };
+        return {
+          launched: [],
+          failures: [
+            failure(request.count, 'unsupported', `EC2 launches spot or on-demand, not ${request.option}`),
+          ],
+        };
       }
       if (request.count <= 0) return { launched: [], failures: [] };
-      const launchPools = [pool, ...(options.substitutes?.[pool.id] ?? []).map((id) => pools.get(id)).filter((p): p is Pool => !!p)];
+      const launchPools = [
+        pool,
+        ...(options.substitutes?.[pool.id] ?? []).map((id) => pools.get(id)).filter((p): p is Pool => !!p),
+      ];
       let response;
       try {
         response = await ec2.send(new CreateFleetCommand(fleetRequest(request, launchPools)));
       } catch (error) {
         // Throttling, a bad template or missing permission: this pool fails, the run goes on.
-        return { launched: [], failures: [failure(request.count, launchFailureCode(error), `${ec2ErrorCode(error)}: ${(error as Error).message}`)] };
+        return {
+          launched: [],
+          failures: [
+            failure(
+              request.count,
+              launchFailureCode(error),
+              `${ec2ErrorCode(error)}: ${(error as Error).message}`,
+            ),
+          ],
+        };
       }
       const now = clock.now();
       const launched: FleetNode[] = [];
       for (const entry of response.Instances ?? []) {
-        const type = entry.InstanceType ?? entry.LaunchTemplateAndOverrides?.Overrides?.InstanceType ?? pool.instanceType;
+        const type =
+          entry.InstanceType ??
+          entry.LaunchTemplateAndOverrides?.Overrides?.InstanceType ??
+          pool.instanceType;
         const zone =
           entry.LaunchTemplateAndOverrides?.Overrides?.AvailabilityZone ??
-          launchPools.find((p) => p.instanceType === type && options.subnets?.[p.zone] === entry.LaunchTemplateAndOverrides?.Overrides?.SubnetId)?.zone ??
+          launchPools.find(
+            (p) =>
+              p.instanceType === type &&
+              options.subnets?.[p.zone] === entry.LaunchTemplateAndOverrides?.Overrides?.SubnetId,
+          )?.zone ??
           pool.zone;
         const shape = gpuShapes.get(type) ?? { gpuModel: pool.gpuModel, gpuCount: pool.gpusPerInstance };
         for (const instanceId of entry.InstanceIds ?? []) {
@@ -210,7 +253,9 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
           failure(
             short,
             first ? launchFailureCode(first) : 'insufficient-capacity',
-            first ? `${first.ErrorCode}: ${first.ErrorMessage ?? ''}`.trim() : `EC2 launched ${launched.length} of ${request.count}`,
+            first
+              ? `${first.ErrorCode}: ${first.ErrorMessage ?? ''}`.trim()
+              : `EC2 launched ${launched.length} of ${request.count}`,
           ),
         );
       }
@@ -220,7 +265,13 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
       const outcome: ReleaseOutcome = { released: [], refused: [] };
       const { method } = request;
       if (method !== 'stop' && method !== 'hibernate' && method !== 'terminate') {
-        return { released: [], refused: request.nodeIds.map((nodeId) => ({ nodeId, reason: `method ${method} not offered by EC2: use stop, hibernate or terminate` })) };
+        return {
+          released: [],
+          refused: request.nodeIds.map((nodeId) => ({
+            nodeId,
+            reason: `method ${method} not offered by EC2: use stop, hibernate or terminate`,
+          })),
+        };
       }
       const known = new Map((await describe()).map((i) => [i.InstanceId!, i]));
       for (const nodeId of request.nodeIds) {
@@ -234,8 +285,12 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
           continue;
         }
         try {
-          if (method === 'terminate') await ec2.send(new TerminateInstancesCommand({ InstanceIds: [nodeId] }));
-          else await ec2.send(new StopInstancesCommand({ InstanceIds: [nodeId], Hibernate: method === 'hibernate' }));
+          if (method === 'terminate')
+            await ec2.send(new TerminateInstancesCommand({ InstanceIds: [nodeId] }));
+          else
+            await ec2.send(
+              new StopInstancesCommand({ InstanceIds: [nodeId], Hibernate: method === 'hibernate' }),
+            );
           outcome.released.push(nodeId);
         } catch (error) {
           const reason = isProtectionRefusal(error)
@@ -254,7 +309,12 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
     },
     async unmark(nodeId: string) {
       await requireInstance(nodeId);
-      await ec2.send(new DeleteTagsCommand({ Resources: [nodeId], Tags: [{ Key: keys.markedAt }, { Key: keys.markReason }] }));
+      await ec2.send(
+        new DeleteTagsCommand({
+          Resources: [nodeId],
+          Tags: [{ Key: keys.markedAt }, { Key: keys.markReason }],
+        }),
+      );
     },
     async utilization() {
       // EC2 GPU nodes run the agent; its batches arrive on the bus, not through a poll.

@@ -48,7 +48,10 @@ export function isGpuNode(node: KubeNode): boolean {
 }
 
 export function podGpus(pod: KubePod): number {
-  return pod.spec.containers.reduce((sum, c) => sum + quantity(c.resources.limits[GPU_RESOURCE] ?? c.resources.requests[GPU_RESOURCE]), 0);
+  return pod.spec.containers.reduce(
+    (sum, c) => sum + quantity(c.resources.limits[GPU_RESOURCE] ?? c.resources.requests[GPU_RESOURCE]),
+    0,
+  );
 }
 
 /** Spot or on-demand from the labels Karpenter, EKS, GKE and AKS set; a node with no cloud is on-prem. */
@@ -80,8 +83,15 @@ export function kubePoolOf(node: KubeNode, cluster: string): Pool {
   const memoryMiB = quantity(l['nvidia.com/gpu.memory']);
   const product = l['nvidia.com/gpu.product'] ?? 'unknown';
   // GFD writes gpu.memory in MiB, but time-sliced nodes on OpenShift have shown bytes: > 1 TiB in MiB is bytes.
-  const model = canonicalGpuModel(product, memoryMiB > 1024 ** 2 ? memoryMiB / 1024 ** 2 : memoryMiB || undefined);
-  const instanceType = l['node.kubernetes.io/instance-type'] ?? l['beta.kubernetes.io/instance-type'] ?? l['nvidia.com/gpu.machine'] ?? product;
+  const model = canonicalGpuModel(
+    product,
+    memoryMiB > 1024 ** 2 ? memoryMiB / 1024 ** 2 : memoryMiB || undefined,
+  );
+  const instanceType =
+    l['node.kubernetes.io/instance-type'] ??
+    l['beta.kubernetes.io/instance-type'] ??
+    l['nvidia.com/gpu.machine'] ??
+    product;
   const zone = l['topology.kubernetes.io/zone'] ?? l['failure-domain.beta.kubernetes.io/zone'] ?? 'default';
   const region = l['topology.kubernetes.io/region'] ?? cluster;
   return {
@@ -125,7 +135,8 @@ export function kubeFleetView(
   const gpuPods = pods.filter((p) => isLivePod(p) && podGpus(p) > 0);
   const podsByNode = new Map<string, KubePod[]>();
   for (const pod of gpuPods) {
-    if (pod.spec.nodeName) podsByNode.set(pod.spec.nodeName, [...(podsByNode.get(pod.spec.nodeName) ?? []), pod]);
+    if (pod.spec.nodeName)
+      podsByNode.set(pod.spec.nodeName, [...(podsByNode.get(pod.spec.nodeName) ?? []), pod]);
   }
   const pools = new Map<string, Pool>();
   const poolOfNode = new Map<string, string>();
@@ -152,7 +163,9 @@ export function kubeFleetView(
       managed: n.metadata.labels[keys.managed] === 'true',
       protected: n.metadata.labels[keys.protected] === 'true',
       lastSeenAt: toRfc3339(seenAtMs),
-      runningJobs: onNode.filter((p) => p.status?.phase === 'Running').map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+      runningJobs: onNode
+        .filter((p) => p.status?.phase === 'Running')
+        .map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
       ...(mark ? { mark } : {}),
     };
   });
@@ -162,7 +175,12 @@ export function kubeFleetView(
     const running = pod.status?.phase === 'Running';
     const pool = pod.spec.nodeName ? poolOfNode.get(pod.spec.nodeName) : undefined;
     const key = `${team ?? ''}|${pool ?? ''}`;
-    const entry = demand.get(key) ?? { ...(team ? { team } : {}), ...(pool ? { poolId: pool } : {}), gpusRunning: 0, gpusPending: 0 };
+    const entry = demand.get(key) ?? {
+      ...(team ? { team } : {}),
+      ...(pool ? { poolId: pool } : {}),
+      gpusRunning: 0,
+      gpusPending: 0,
+    };
     if (running) entry.gpusRunning += podGpus(pod);
     else entry.gpusPending += podGpus(pod);
     demand.set(key, entry);

@@ -13,7 +13,13 @@ import {
 import { describeZodError } from '../../domain/validation.ts';
 import { ConnectorHttpError, createJsonHttp } from '../http.ts';
 import type { UtilizationSource } from '../utilization-source.ts';
-import { DEFAULT_KUBE_LABEL_KEYS, kubeFleetView, kubeNodeId, type KubeFleetView, type KubeLabelKeys } from './map.ts';
+import {
+  DEFAULT_KUBE_LABEL_KEYS,
+  kubeFleetView,
+  kubeNodeId,
+  type KubeFleetView,
+  type KubeLabelKeys,
+} from './map.ts';
 import { zKubeNodeList, zKubePodList, type KubeNode, type KubePod } from './schemas.ts';
 
 export interface KubernetesProviderOptions {
@@ -74,15 +80,16 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Ca
   });
 
   /** Every item of a list, following `continue` tokens. */
-  async function list<S extends z.ZodType<{ items: unknown[]; metadata?: { continue?: string | null } | null }>>(
-    path: string,
-    schema: S,
-    query: Record<string, string> = {},
-  ): Promise<z.output<S>['items']> {
+  async function list<
+    S extends z.ZodType<{ items: unknown[]; metadata?: { continue?: string | null } | null }>,
+  >(path: string, schema: S, query: Record<string, string> = {}): Promise<z.output<S>['items']> {
     const items: unknown[] = [];
     let token: string | undefined;
     do {
-      const { json } = await http.request({ path, query: { limit: '500', ...query, ...(token ? { continue: token } : {}) } });
+      const { json } = await http.request({
+        path,
+        query: { limit: '500', ...query, ...(token ? { continue: token } : {}) },
+      });
       const page = parseKube(schema, json, path);
       items.push(...page.items);
       token = page.metadata?.continue || undefined;
@@ -95,13 +102,21 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Ca
     list('/api/v1/pods', zKubePodList, { fieldSelector }) as Promise<KubePod[]>;
 
   async function read(): Promise<{ view: KubeFleetView; byId: Map<string, KubeNode> }> {
-    const [nodes, pods] = await Promise.all([listNodes(), listPods('status.phase!=Succeeded,status.phase!=Failed')]);
+    const [nodes, pods] = await Promise.all([
+      listNodes(),
+      listPods('status.phase!=Succeeded,status.phase!=Failed'),
+    ]);
     const view = kubeFleetView(nodes, pods, options.cluster, keys, clock.now());
     return { view, byId: new Map(nodes.map((n) => [kubeNodeId(options.cluster, n.metadata.name), n])) };
   }
 
   async function patchNode(name: string, body: unknown): Promise<void> {
-    await http.request({ method: 'PATCH', path: `/api/v1/nodes/${encodeURIComponent(name)}`, body, contentType: MERGE_PATCH });
+    await http.request({
+      method: 'PATCH',
+      path: `/api/v1/nodes/${encodeURIComponent(name)}`,
+      body,
+      contentType: MERGE_PATCH,
+    });
   }
 
   async function nodeName(nodeId: string): Promise<string> {
@@ -127,7 +142,11 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Ca
       const response = await http.request({
         method: 'POST',
         path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(pod.metadata.name)}/eviction`,
-        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.metadata.name, namespace: ns } },
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: pod.metadata.name, namespace: ns },
+        },
       });
       if (response.status === EVICTION_BLOCKED) blocked.push(`${ns}/${pod.metadata.name}`);
     }
@@ -157,7 +176,8 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Ca
             option: request.option,
             count: request.count,
             code: 'unsupported',
-            message: 'a Kubernetes cluster grows through its own autoscaler (Karpenter, cluster-autoscaler), not this connector',
+            message:
+              'a Kubernetes cluster grows through its own autoscaler (Karpenter, cluster-autoscaler), not this connector',
           },
         ],
       };
@@ -167,7 +187,10 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Ca
       if (request.method !== 'drain') {
         return {
           released: [],
-          refused: request.nodeIds.map((nodeId) => ({ nodeId, reason: `method ${request.method} not offered by Kubernetes: use drain` })),
+          refused: request.nodeIds.map((nodeId) => ({
+            nodeId,
+            reason: `method ${request.method} not offered by Kubernetes: use drain`,
+          })),
         };
       }
       const { view, byId } = await read();
@@ -210,7 +233,10 @@ export function createKubernetesProvider(options: KubernetesProviderOptions): Ca
       const name = await nodeName(nodeId);
       // In a merge patch, null deletes the key.
       await patchNode(name, {
-        metadata: { labels: { [keys.marked]: null }, annotations: { [keys.markedAt]: null, [keys.markReason]: null } },
+        metadata: {
+          labels: { [keys.marked]: null },
+          annotations: { [keys.markedAt]: null, [keys.markReason]: null },
+        },
       });
     },
     async utilization(fromMs: number, toMs: number) {

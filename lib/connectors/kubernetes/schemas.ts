@@ -1,7 +1,10 @@
 // zod schemas of the Kubernetes objects the connector reads: Node and Pod lists (core/v1), only the fields it uses.
 import { z } from 'zod';
 
-const zStringMap = z.record(z.string(), z.string()).nullish().transform((v) => v ?? {});
+const zStringMap = z
+  .record(z.string(), z.string())
+  .nullish()
+  .transform((v) => v ?? {});
 
 const zMeta = z.object({
   name: z.string().min(1),
@@ -41,10 +44,19 @@ export const zKubePod = z.object({
 export type KubePod = z.output<typeof zKubePod>;
 
 const zList = <T extends z.ZodType>(item: T) =>
-  z.object({ kind: z.string().optional(), items: z.array(item), metadata: z.object({ continue: z.string().nullish() }).nullish() });
+  z.object({
+    kind: z.string().optional(),
+    items: z.array(item),
+    metadata: z.object({ continue: z.string().nullish() }).nullish(),
+  });
 
 export const zKubeNodeList = zList(zKubeNode);
 export const zKubePodList = zList(zKubePod);
 
 /** A Status answer (errors, and the 429 of an eviction a PodDisruptionBudget blocks). */
-export const zKubeStatus = z.object({ kind: z.literal('Status'), message: z.string().optional(), reason: z.string().optional(), code: z.number().optional() });
+export const zKubeStatus = z.object({
+  kind: z.literal('Status'),
+  message: z.string().optional(),
+  reason: z.string().optional(),
+  code: z.number().optional(),
+});

@@ -19,7 +19,8 @@ type ReadingField = (typeof DCGM_FIELDS)[DcgmField];
  * DCGM reports "blank" (no value) as sentinels near 2^63 (DCGM_INT64_BLANK = 0x7ffffffffffffff0 and the
  * codes just above it), and 2^31-range ones for 32-bit fields; the exporter prints them as numbers.
  */
-const DCGM_BLANK_INT64 = 9223372036854775792;
+/** 2^63 − 16, rounded to the nearest double (a float compare is all that is needed). */
+const DCGM_BLANK_INT64 = 2 ** 63 - 16;
 const DCGM_BLANK_INT32 = 2147483632;
 
 /** The value of a sample, or null when DCGM or Prometheus says there is none. */
@@ -58,7 +59,10 @@ export const DEFAULT_NODE_LABELS = ['Hostname', 'kubernetes_node', 'node', 'inst
  * Which node and GPU a series is about, or undefined for series that are not one whole GPU: MIG instances
  * (GPU_I_ID) repeat their parent's device figures, and series without gpu/UUID labels are exporter metadata.
  */
-export function dcgmGpuKey(labels: Record<string, string>, options: DcgmLabelOptions = {}): DcgmGpuKey | undefined {
+export function dcgmGpuKey(
+  labels: Record<string, string>,
+  options: DcgmLabelOptions = {},
+): DcgmGpuKey | undefined {
   if (labels.GPU_I_ID !== undefined && labels.GPU_I_ID !== '') return undefined;
   const index = Number(labels.gpu);
   const uuid = labels.UUID;
@@ -101,7 +105,11 @@ export class DcgmSamples {
    * One batch per node and 5-minute window that has samples. The boot id is fixed per source, so a batch
    * read again (the next poll overlaps) gets the same event id and rewrites its own rollup.
    */
-  batches(identify: (host: string) => NodeIdentity | undefined, bootId: string, intervalSeconds: number): UtilizationBatch[] {
+  batches(
+    identify: (host: string) => NodeIdentity | undefined,
+    bootId: string,
+    intervalSeconds: number,
+  ): UtilizationBatch[] {
     const byNodeWindow = new Map<string, { node: NodeIdentity; windowStart: number; gpus: GpuSeries[] }>();
     const gpus = [...this.gpus.values()].sort((a, b) => a.key.index - b.key.index);
     for (const { key, samples } of gpus) {
@@ -121,7 +129,9 @@ export class DcgmSamples {
           temperatureC: s.temperatureC ?? null,
           ...(s.smActivityPct !== undefined ? { smActivityPct: s.smActivityPct } : {}),
         }));
-        const withTotal = entries.filter(([, s]) => s.memoryUsedMiB != null && s.memoryFreeMiB != null);
+        const withTotal = entries.filter(
+          ([, s]) => typeof s.memoryUsedMiB === 'number' && typeof s.memoryFreeMiB === 'number',
+        );
         const last = withTotal[withTotal.length - 1]?.[1];
         const id = `${node.nodeId}|${w}`;
         const batch = byNodeWindow.get(id) ?? { node, windowStart: w, gpus: [] };

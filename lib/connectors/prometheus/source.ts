@@ -6,7 +6,14 @@ import { WINDOW_MS } from '../../domain/time.ts';
 import { canonicalGpuModel } from '../gpu-model.ts';
 import { createJsonHttp } from '../http.ts';
 import type { UtilizationSource } from '../utilization-source.ts';
-import { DCGM_FIELDS, DcgmSamples, dcgmGpuKey, dcgmValue, type DcgmField, type DcgmLabelOptions } from './dcgm.ts';
+import {
+  DCGM_FIELDS,
+  DcgmSamples,
+  dcgmGpuKey,
+  dcgmValue,
+  type DcgmField,
+  type DcgmLabelOptions,
+} from './dcgm.ts';
 import { zPromRangeResponse } from './schemas.ts';
 
 export interface PrometheusDcgmOptions extends DcgmLabelOptions {
@@ -35,7 +42,10 @@ export class PrometheusQueryError extends Error {
 const MAX_POINTS_PER_QUERY = 10_000;
 
 /** Without an identity source, a host is an on-prem node of its own pool, named by host and GPU model. */
-export async function standaloneIdentities(hosts: readonly string[], models: Map<string, string>): Promise<Map<string, NodeIdentity>> {
+export async function standaloneIdentities(
+  hosts: readonly string[],
+  models: Map<string, string>,
+): Promise<Map<string, NodeIdentity>> {
   const out = new Map<string, NodeIdentity>();
   for (const host of hosts) {
     const model = canonicalGpuModel(models.get(host) ?? 'unknown').name;

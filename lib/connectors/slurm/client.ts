@@ -65,7 +65,8 @@ export function detectSlurmApi(openapi: unknown): SlurmApi {
     if (m && jobs?.get) versions.add(m[1]!);
   }
   const newest = [...versions].sort((a, b) => versionNumber(b) - versionNumber(a))[0];
-  if (!newest) throw new SlurmResponseError('OpenAPI document', 'no /slurm/v0.0.N/nodes path: not a slurmrestd');
+  if (!newest)
+    throw new SlurmResponseError('OpenAPI document', 'no /slurm/v0.0.N/nodes path: not a slurmrestd');
   const nodePath = Object.entries(parsed.data.paths).find(([p]) =>
     new RegExp(`^/slurm/${newest.replace(/\./g, '\\.')}/node/\\{[^}]+\\}$`).test(p),
   );

@@ -86,7 +86,8 @@ export function expandHostlist(text: string | null | undefined): string[] {
     for (const range of ranges.split(',')) {
       const [lo, hi = lo] = range.split('-') as [string, string?];
       const width = lo.length;
-      for (let i = Number(lo); i <= Number(hi); i++) out.push(`${prefix}${String(i).padStart(width, '0')}${suffix}`);
+      for (let i = Number(lo); i <= Number(hi); i++)
+        out.push(`${prefix}${String(i).padStart(width, '0')}${suffix}`);
     }
   }
   return out.filter((h) => h !== '');

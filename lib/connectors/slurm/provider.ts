@@ -156,7 +156,10 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmCapacit
         message,
       });
       if (request.option !== 'on-prem') {
-        return { launched: [], failures: [failure(request.count, 'unsupported', 'Slurm nodes are on-prem only')] };
+        return {
+          launched: [],
+          failures: [failure(request.count, 'unsupported', 'Slurm nodes are on-prem only')],
+        };
       }
       const { view, raw } = await read();
       const candidates = view.nodes.filter(
@@ -178,7 +181,11 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmCapacit
       const short = request.count - Math.min(request.count, candidates.length);
       if (short > 0) {
         outcome.failures.push(
-          failure(short, 'insufficient-capacity', `${candidates.length} powered-down node(s) in ${request.poolId}`),
+          failure(
+            short,
+            'insufficient-capacity',
+            `${candidates.length} powered-down node(s) in ${request.poolId}`,
+          ),
         );
       }
       return outcome;
@@ -194,7 +201,11 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmCapacit
           })),
         };
       }
-      return updateEach(request.nodeIds, { state: RELEASE_STATE[method], reason: 'gpu-optimizer: release' }, mayChange);
+      return updateEach(
+        request.nodeIds,
+        { state: RELEASE_STATE[method], reason: 'gpu-optimizer: release' },
+        mayChange,
+      );
     },
     async resume(nodeIds) {
       return updateEach(nodeIds, { state: 'RESUME' }, mayChange);

@@ -18,7 +18,9 @@ export const zSlurmNumber = z
 const zTokens = z
   .union([z.string(), z.array(z.string())])
   .nullable()
-  .transform((v) => (v === null ? [] : (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim().toUpperCase())))
+  .transform((v) =>
+    v === null ? [] : (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim().toUpperCase()),
+  )
   .transform((v) => v.filter((s) => s !== ''));
 
 /** Features are "a,b" in v0.0.38 and ["a", "b"] later. */
@@ -42,7 +44,10 @@ const zSlurmError = z.object({
 
 export const zSlurmMeta = z
   .object({
-    plugin: z.object({ type: z.string().optional(), data_parser: z.string().optional() }).partial().optional(),
+    plugin: z
+      .object({ type: z.string().optional(), data_parser: z.string().optional() })
+      .partial()
+      .optional(),
     // "Slurm" in v0.0.38, "slurm" later; majors are numbers, then strings.
     Slurm: z.object({ release: z.string().optional(), cluster: z.string().optional() }).optional(),
     slurm: z.object({ release: z.string().optional(), cluster: z.string().optional() }).optional(),

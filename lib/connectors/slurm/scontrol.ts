@@ -23,7 +23,8 @@ export function createScontrolRunner(options: ScontrolOptions = {}): ScontrolRun
           env: { ...process.env, ...(options.slurmConf ? { SLURM_CONF: options.slurmConf } : {}) },
         },
         (error, _stdout, stderr) => {
-          if (error) reject(new Error(`scontrol ${args.join(' ')} failed: ${stderr.trim() || error.message}`));
+          if (error)
+            reject(new Error(`scontrol ${args.join(' ')} failed: ${stderr.trim() || error.message}`));
           else resolve();
         },
       );
