@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${SERVICES_DIR:?export SERVICES_DIR (a scratch folder) before .ci/services.sh}"
 mkdir -p "$SERVICES_DIR"
+# munged refuses a socket below a folder others cannot traverse (mktemp -d makes 700).
+chmod 755 "$SERVICES_DIR"
 
 PACKAGES="slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge prometheus curl"
 
