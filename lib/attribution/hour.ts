@@ -16,6 +16,8 @@ export interface HourInput {
   rollups: readonly WindowRollup[];
   prices: readonly PriceQuote[];
   options: AttributionOptions;
+  /** The bill's cost of a node for the hour, when a bill is imported: used instead of prices (x_CostSource 'bill'). */
+  billCost?: (nodeId: string, hourStartMs: number) => Charge | undefined;
 }
 
 export interface HourAttribution {
@@ -96,6 +98,7 @@ interface NodeHour {
   seconds: number;
   charge: Charge;
   jobs: JobShare[];
+  costSource: 'list' | 'bill';
 }
 
 /** Unused committed instance-seconds of a pool cost what the commitment charges for them; filled in listed order. */
@@ -134,12 +137,17 @@ export function attributeHour(input: HourInput): HourAttribution {
     const windows = windowsByNode.get(node.nodeId) ?? [];
     const seconds = runSecondsInHour(node, windows.length, hourStartMs);
     if (seconds <= 0) continue;
-    const rate = nodeRate(node, book, options);
+    const billed = input.billCost?.(node.nodeId, hourStartMs);
+    const skuPriceId = priceKey(node.poolId, node.purchaseOption);
+    const rate =
+      nodeRate(node, book, options) ??
+      (billed && { effectiveUsdPerHour: billed.effectiveUsd, listUsdPerHour: billed.listUsd, skuPriceId });
     if (!rate) {
       unpriced.push(node.nodeId);
       continue;
     }
-    hours.push({ node, rate, seconds, charge: chargeFor(rate, seconds), jobs: jobsOf(windows) });
+    const charge = billed ?? chargeFor(rate, seconds);
+    hours.push({ node, rate, seconds, charge, jobs: jobsOf(windows), costSource: billed ? 'bill' : 'list' });
   }
 
   // Unused commitment: carried by the committed nodes that ran, or its own idle line when none did.
@@ -221,6 +229,7 @@ function nodeRows(h: NodeHour, hourStartMs: number, options: AttributionOptions)
           owner,
           effectiveUsd: effective[i]!,
           listUsd: list[i]!,
+          costSource: h.costSource,
         }),
       )
       // An idle line of nothing (every GPU-second used) is left out; its parts are all zero.
@@ -242,6 +251,7 @@ function focusRow(r: {
   owner: Owner;
   effectiveUsd: MicroUsd;
   listUsd: MicroUsd;
+  costSource?: AttributionRow['x_CostSource'];
 }): AttributionRow {
   return {
     // What is billed for a GPU-hour is its effective cost: amortized commitments and spot prices paid included.
@@ -264,6 +274,6 @@ function focusRow(r: {
     x_PoolId: r.poolId,
     x_PurchaseOption: r.option,
     x_GpuSeconds: r.owner.gpuSeconds,
-    x_CostSource: 'list',
+    x_CostSource: r.costSource ?? 'list',
   };
 }

@@ -14,6 +14,8 @@ export interface BuildOptions {
   toMs?: number;
   /** History before the first billed hour, for forecasts and commitment lookbacks. */
   warmupHours?: number;
+  /** Keep only the last this many hours of the trace (benches bound long traces this way). */
+  lastHours?: number;
   /** Spot capacity of all zones together, as a share of the peak demand. */
   spotCapacityShareOfPeak?: number;
   catalog?: Catalog;
@@ -76,11 +78,14 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
     );
   }
   const { startMs: traceStart, byTeam } = await hourlyDemandByTeam(profile);
-  const firstHour =
-    options.fromMs === undefined ? 0 : Math.max(0, Math.floor((options.fromMs - traceStart) / HOUR_MS));
   const total = [...byTeam.values()][0]!.length;
   const lastHour =
     options.toMs === undefined ? total : Math.min(total, Math.ceil((options.toMs - traceStart) / HOUR_MS));
+  const firstHour = Math.max(
+    options.fromMs === undefined ? 0 : Math.floor((options.fromMs - traceStart) / HOUR_MS),
+    options.lastHours === undefined ? 0 : lastHour - options.lastHours,
+    0,
+  );
   const hours = lastHour - firstHour;
   if (hours < 48) throw new ScenarioError(`the replayed period has ${hours} hours; at least 48 are needed`);
   const warmupHours = Math.min(options.warmupHours ?? 28 * 24, Math.floor(hours * 0.4));

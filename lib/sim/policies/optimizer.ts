@@ -19,10 +19,10 @@ export interface OptimizerPolicyOptions {
   /** Usage history the commitment is chosen from. */
   commitmentLookbackHours?: number;
   /**
-   * Where between the p90 and p99 bands the plan's demand lies (0 = p90, 1 = p99) when `quantile` is p90:
-   * a shortfall is filled late at on-demand price, so the plan buys some insurance above p90.
+   * Share of recent hours the next hour's plan should have covered: the margin over the corrected forecast is
+   * this quantile of the last week's one-hour-ahead misses. A shortfall is filled late at on-demand price.
    */
-  safety?: number;
+  coverage?: number;
   /**
    * Between refits the forecast is moved by the last hour's miss (actual − point forecast), since demand one
    * hour on is closer to the last hour than to a fit a day old; 0 turns this off.
@@ -63,14 +63,21 @@ export function scenarioQuotes(scenario: Scenario, asOfMs: number): PriceQuote[]
   return quotes;
 }
 
+// A miss or a margin measured one hour ahead weighs this much less with every further hour.
+const MISS_DECAY = 0.9;
+const DROP_CARRY_OVER = 0.5;
+const MARGIN_WINDOW_HOURS = 7 * 24;
+const MIN_MARGIN_SAMPLES = 24;
+
 export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
   const horizonHours = options.horizonHours ?? 48;
   const quantile = options.quantile ?? 'p90';
   const refitEvery = options.refitEveryHours ?? 24;
   const fitWindow = options.fitWindowHours ?? 28 * 24;
   const missCarryOver = options.missCarryOver ?? 1;
-  const safety = options.safety ?? 0.25;
+  const coverage = options.coverage ?? 0.97;
   const forecasts = new Map<string, ClassForecast>();
+  const predictionsByClass = new Map<string, Map<number, number>>();
   const launchHours = new Map<string, number[]>();
 
   function demandAhead(view: PolicyView, classId: string): number[] {
@@ -107,12 +114,38 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
     const history = view.demandHistory(classId);
     const lastActual = history[history.length - 1];
     const lastPoint = offset > 0 ? f.point[offset - 1] : undefined;
-    const miss = lastActual !== undefined && lastPoint !== undefined ? lastActual - lastPoint : 0;
+    const rawMiss = lastActual !== undefined && lastPoint !== undefined ? lastActual - lastPoint : 0;
+    // A drop may be a one-hour blip and a shortfall costs on-demand prices, so a drop carries over at half weight.
+    const miss = rawMiss >= 0 ? rawMiss : rawMiss * DROP_CARRY_OVER;
     // The miss fades over the horizon: it says most about the next hours, little about tomorrow.
-    const upper = f.bands.p99;
-    return f.bands[quantile].slice(offset, offset + horizonHours).map((v, k) => {
-      const insured = quantile === 'p90' ? v + safety * Math.max(0, (upper[offset + k] ?? v) - v) : v;
-      return Math.max(0, insured + missCarryOver * miss * 0.9 ** k);
+    const point = f.point
+      .slice(offset, offset + horizonHours)
+      .map((v, k) => Math.max(0, v + missCarryOver * miss * MISS_DECAY ** k));
+
+    // How far demand has lately run above this corrected one-hour-ahead forecast: a margin that adapts.
+    let predictions = predictionsByClass.get(classId);
+    if (!predictions) predictionsByClass.set(classId, (predictions = new Map()));
+    predictions.set(view.hour, point[0] ?? 0);
+    predictions.delete(view.hour - MARGIN_WINDOW_HOURS - 1);
+    const errors: number[] = [];
+    for (let h = view.hour - MARGIN_WINDOW_HOURS; h < view.hour; h++) {
+      const predicted = predictions.get(h);
+      const actual = history[h];
+      if (predicted !== undefined && actual !== undefined) errors.push(actual - predicted);
+    }
+    const band = f.bands[quantile];
+    if (errors.length < MIN_MARGIN_SAMPLES) {
+      return point.map((v, k) =>
+        Math.max(0, v + Math.max(0, (band[offset + k] ?? 0) - (f.point[offset + k] ?? 0))),
+      );
+    }
+    errors.sort((a, b) => a - b);
+    const margin = errors[Math.min(errors.length - 1, Math.floor(coverage * errors.length))]!;
+    // Near steps carry the measured margin; far ones widen towards the model's own band at the quantile.
+    return point.map((v, k) => {
+      const bandWidth = Math.max(0, (band[offset + k] ?? 0) - (f.point[offset + k] ?? 0));
+      const w = MISS_DECAY ** k;
+      return Math.max(0, v + w * margin + (1 - w) * Math.max(bandWidth, margin));
     });
   }
 
@@ -176,6 +209,21 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
     async decide(view) {
       const demand: Record<string, number[]> = {};
       for (const c of view.scenario.classes) demand[c.workload.id] = demandAhead(view, c.workload.id);
+      // Work lost to this hour's interruptions is re-run now: the 2-minute notices say how much.
+      let interruptedGpus = 0;
+      for (const [poolId, n] of view.interruptedNow) {
+        interruptedGpus +=
+          n * (view.scenario.pools.find((p) => p.pool.id === poolId)?.pool.gpusPerInstance ?? 0);
+      }
+      if (interruptedGpus > 0) {
+        const spotClasses = view.scenario.classes.filter((c) => c.workload.spotShare > 0);
+        const shareSum = spotClasses.reduce((a, c) => a + c.workload.spotShare, 0);
+        for (const c of spotClasses) {
+          const rerun = (interruptedGpus * c.workload.checkpointIntervalMinutes) / 2 / 60;
+          demand[c.workload.id]![0] =
+            (demand[c.workload.id]![0] ?? 0) + (rerun * c.workload.spotShare) / shareSum;
+        }
+      }
       options.onDemandForecast?.(
         view.hour,
         Object.values(demand).reduce((a, d) => a + (d[0] ?? 0), 0),
