@@ -13,7 +13,7 @@ mkdir -p "$SERVICES_DIR"
 # munged refuses a socket below a folder others cannot traverse (mktemp -d makes 700).
 chmod 755 "$SERVICES_DIR"
 
-PACKAGES="slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge prometheus curl"
+PACKAGES="slurmctld slurmd slurmrestd slurm-client slurm-wlm-jwt-plugin munge prometheus curl chromium"
 
 case "${1:-up}" in
 up)

@@ -1,11 +1,10 @@
 // Lambda door of the connectors poll: a schedule in, each configured fleet's snapshot and GPU samples onto the bus.
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { createConnectors, zConnectorsConfig } from '../lib/connectors/config.ts';
-import { tryToWire } from '../lib/domain/events.ts';
-import type { EventSink } from '../lib/domain/ports.ts';
+import { createEventBridgeSink } from '../lib/adapters/eventbridge-sink.ts';
 import { parseOrThrow } from '../lib/domain/validation.ts';
 import { systemClock } from '../lib/memory/clock.ts';
 import { runPollConnectors, type PollConnectorsResult } from '../lib/runs/poll-connectors.ts';
@@ -27,39 +26,7 @@ const config = parseOrThrow(
 const connectors = createConnectors(config);
 const bus = new EventBridgeClient({});
 
-/** Events onto the bus; entries that fail to encode or that the bus refuses come back as failures. */
-const events: EventSink = {
-  async put(batch) {
-    const failed: { index: number; error: string }[] = [];
-    const entries: {
-      index: number;
-      entry: { Source: string; DetailType: string; Detail: string; EventBusName: string; Time?: Date };
-    }[] = [];
-    batch.forEach((event, index) => {
-      const wire = tryToWire(event);
-      if (!wire.ok) failed.push({ index, error: wire.error });
-      else {
-        entries.push({
-          index,
-          entry: {
-            Source: wire.wire.source,
-            DetailType: wire.wire.detailType,
-            Detail: JSON.stringify(wire.wire.detail),
-            EventBusName: environment.EVENT_BUS_NAME,
-          },
-        });
-      }
-    });
-    if (entries.length > 0) {
-      const out = await bus.send(new PutEventsCommand({ Entries: entries.map((e) => e.entry) }));
-      out.Entries?.forEach((r, i) => {
-        if (r.ErrorCode)
-          failed.push({ index: entries[i]!.index, error: `${r.ErrorCode}: ${r.ErrorMessage ?? ''}` });
-      });
-    }
-    return { failed };
-  },
-};
+const events = createEventBridgeSink({ client: bus, eventBusName: environment.EVENT_BUS_NAME });
 
 export async function connectorsHandler(_event: ScheduledEvent): Promise<PollConnectorsResult> {
   return runPollConnectors(

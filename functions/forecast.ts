@@ -1,12 +1,11 @@
 // Lambda door of the forecast run: an hourly schedule in, a summary of the run out.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { tryToWire } from '../lib/domain/events.ts';
-import type { EventSink } from '../lib/domain/ports.ts';
+import { createEventBridgeSink } from '../lib/adapters/eventbridge-sink.ts';
 import { parseOrThrow } from '../lib/domain/validation.ts';
 import { systemClock } from '../lib/memory/clock.ts';
 import { runForecast, type ForecastRunResult } from '../lib/runs/forecast.ts';
@@ -26,40 +25,12 @@ const store = createDynamoStore({
   client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
   tableName: environment.TABLE_NAME,
 });
-const bus = new EventBridgeClient({});
 
-/** Decisions onto the bus; entries that fail to encode or that the bus refuses come back as failures. */
-const events: EventSink = {
-  async put(batch) {
-    const failed: { index: number; error: string }[] = [];
-    const entries: {
-      index: number;
-      entry: { Source: string; DetailType: string; Detail: string; EventBusName: string };
-    }[] = [];
-    batch.forEach((event, index) => {
-      const wire = tryToWire(event);
-      if (!wire.ok) failed.push({ index, error: wire.error });
-      else
-        entries.push({
-          index,
-          entry: {
-            Source: wire.wire.source,
-            DetailType: wire.wire.detailType,
-            Detail: JSON.stringify(wire.wire.detail),
-            EventBusName: environment.EVENT_BUS_NAME,
-          },
-        });
-    });
-    if (entries.length > 0) {
-      const out = await bus.send(new PutEventsCommand({ Entries: entries.map((e) => e.entry) }));
-      out.Entries?.forEach((r, i) => {
-        if (r.ErrorCode)
-          failed.push({ index: entries[i]!.index, error: `${r.ErrorCode}: ${r.ErrorMessage ?? ''}` });
-      });
-    }
-    return { failed };
-  },
-};
+/** Decisions onto the bus. */
+const events = createEventBridgeSink({
+  client: new EventBridgeClient({}),
+  eventBusName: environment.EVENT_BUS_NAME,
+});
 
 export async function forecastHandler(_event: ScheduledEvent): Promise<ForecastRunResult> {
   return runForecast(

@@ -1,12 +1,12 @@
 // Lambda door of the optimize run (every 15 minutes) and the AWS wiring it shares with the interruption door.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { tryToWire } from '../lib/domain/events.ts';
+import { createEventBridgeSink } from '../lib/adapters/eventbridge-sink.ts';
 import { zPool } from '../lib/domain/pool.ts';
 import type { EventSink, PriceSource, Store } from '../lib/domain/ports.ts';
 import { parseOrThrow } from '../lib/domain/validation.ts';
@@ -46,35 +46,10 @@ export function createAwsCapacityPorts(environment: CapacityEnvironment) {
     client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
     tableName: environment.TABLE_NAME,
   });
-  const bus = new EventBridgeClient({});
-  const events: EventSink = {
-    async put(batch) {
-      const failed: { index: number; error: string }[] = [];
-      const entries: { index: number; Source: string; DetailType: string; Detail: string }[] = [];
-      batch.forEach((event, index) => {
-        const wire = tryToWire(event);
-        if (!wire.ok) failed.push({ index, error: wire.error });
-        else
-          entries.push({
-            index,
-            Source: wire.wire.source,
-            DetailType: wire.wire.detailType,
-            Detail: JSON.stringify(wire.wire.detail),
-          });
-      });
-      if (entries.length === 0) return { failed };
-      const out = await bus.send(
-        new PutEventsCommand({
-          Entries: entries.map(({ index: _i, ...e }) => ({ ...e, EventBusName: environment.EVENT_BUS_NAME })),
-        }),
-      );
-      out.Entries?.forEach((r, i) => {
-        if (r.ErrorCode)
-          failed.push({ index: entries[i]!.index, error: `${r.ErrorCode}: ${r.ErrorMessage ?? ''}` });
-      });
-      return { failed };
-    },
-  };
+  const events: EventSink = createEventBridgeSink({
+    client: new EventBridgeClient({}),
+    eventBusName: environment.EVENT_BUS_NAME,
+  });
   // Prices are refreshed into the store by the pricing run; the capacity runs read that snapshot.
   const prices: PriceSource = { quotes: () => store.prices.all() };
   const provider = createEc2Provider({

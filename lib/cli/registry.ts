@@ -4,6 +4,7 @@ import { agentCommand } from './commands/agent.ts';
 import { attributionCommand } from './commands/attribution.ts';
 import { catalogCommand } from './commands/catalog.ts';
 import { forecastCommand } from './commands/forecast.ts';
+import { reportCommand } from './commands/report.ts';
 import { reconcileCommand } from './commands/reconcile.ts';
 import { schemasCommand } from './commands/schemas.ts';
 import { simulateCommand } from './commands/simulate.ts';
@@ -15,5 +16,6 @@ export const COMMANDS: readonly Command[] = [
   agentCommand,
   forecastCommand,
   attributionCommand,
+  reportCommand,
   reconcileCommand,
 ];

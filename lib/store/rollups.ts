@@ -8,6 +8,7 @@ import {
   decodeItem,
   mapLimit,
   packData,
+  ROLLUP_PACK_THRESHOLD_BYTES,
   queryAll,
   queryTimeIndex,
   type Item,
@@ -57,7 +58,7 @@ export function createRollupRepository(ctx: TableContext): RollupRepository {
           ...rollupKeys(rollup),
           kind: 'rollup',
           [TTL_ATTRIBUTE]: Math.floor(ms / 1000) + ROLLUP_TTL_SECONDS,
-          ...packData(data),
+          ...packData(data, ROLLUP_PACK_THRESHOLD_BYTES),
         };
         return { PutRequest: { Item: item } };
       });

@@ -6,13 +6,13 @@ import type { WindowRollup } from '../../lib/domain/usage.ts';
 import { freshDynamoStore, type FreshDynamoStore } from '../support/dynamo.ts';
 import { T0, sampleRollup } from '../support/store-samples.ts';
 
-/** An 8-GPU rollup with long names is some 5 KB as DynamoDB counts it; 280 of them make about 1.4 MB. */
-const WINDOWS = 280;
+/** An 8-GPU rollup with long names is stored gzipped, some 700 B as DynamoDB counts it; 1,800 make about 1.2 MB. */
+const WINDOWS = 1800;
 
 describe('DynamoDB store pagination', () => {
   let fresh: FreshDynamoStore;
   let written: WindowRollup[];
-  // Starts late on a day, so the windows span two UTC days and `between` reads two day partitions.
+  // Starts late on a day, so the windows span several UTC days and `between` reads several day partitions.
   const firstMs = T0 + DAY_MS - 50 * WINDOW_MS;
 
   beforeAll(async () => {

@@ -1,0 +1,55 @@
+// The EventSink on an EventBridge bus: encodes each event to its wire form and reports per-entry failures.
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { tryToWire } from '../domain/events.ts';
+import type { EventSink, PutEventsOutcome } from '../domain/ports.ts';
+
+/** PutEvents accepts at most this many entries per call. */
+export const MAX_ENTRIES_PER_PUT = 10;
+
+export interface EventBridgeSinkOptions {
+  client: Pick<EventBridgeClient, 'send'>;
+  eventBusName: string;
+}
+
+/** Events onto the bus; entries that fail to encode or that the bus refuses come back as failures, by index. */
+export function createEventBridgeSink(options: EventBridgeSinkOptions): EventSink {
+  return {
+    async put(batch): Promise<PutEventsOutcome> {
+      const failed: PutEventsOutcome['failed'] = [];
+      const entries: { index: number; Source: string; DetailType: string; Detail: string; Time?: Date }[] =
+        [];
+      batch.forEach((event, index) => {
+        const wire = tryToWire(event);
+        if (!wire.ok) failed.push({ index, error: wire.error });
+        else
+          entries.push({
+            index,
+            Source: wire.wire.source,
+            DetailType: wire.wire.detailType,
+            Detail: JSON.stringify(wire.wire.detail),
+            ...(wire.wire.time ? { Time: new Date(wire.wire.time) } : {}),
+          });
+      });
+      for (let start = 0; start < entries.length; start += MAX_ENTRIES_PER_PUT) {
+        const chunk = entries.slice(start, start + MAX_ENTRIES_PER_PUT);
+        const out = await options.client.send(
+          new PutEventsCommand({
+            Entries: chunk.map(({ index: _index, ...entry }) => ({
+              ...entry,
+              EventBusName: options.eventBusName,
+            })),
+          }),
+        );
+        out.Entries?.forEach((result, i) => {
+          if (result.ErrorCode)
+            failed.push({
+              index: chunk[i]!.index,
+              error: `${result.ErrorCode}: ${result.ErrorMessage ?? ''}`,
+            });
+        });
+      }
+      failed.sort((a, b) => a.index - b.index);
+      return { failed };
+    },
+  };
+}

@@ -1,0 +1,81 @@
+// cdk-nag AwsSolutions suppressions of the stack, each with the reason the finding does not apply.
+import type { Stack } from 'aws-cdk-lib';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import type { FunctionName } from './access.ts';
+import { LAUNCH_RESOURCE_TYPES } from './ec2-policy.ts';
+import type { HandlerFunction } from './handler-function.ts';
+
+export interface NagParts {
+  functions: ReadonlyMap<FunctionName, HandlerFunction>;
+  deliveryDlq: sqs.IQueue;
+}
+
+/** The ec2 ARNs whose resource part is a wildcard, as cdk-nag writes them. */
+const ec2Wildcard = (type: string) => ({
+  regex: `/^Resource::arn:<AWS::Partition>:ec2:[a-z0-9-]+:(<AWS::AccountId>|\\d{12}):${type}\\/\\*$/`,
+});
+
+export function suppressStackFindings(stack: Stack, parts: NagParts): void {
+  NagSuppressions.addResourceSuppressions(parts.deliveryDlq, [
+    {
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the rule and schedule targets; nothing redrives from it.',
+    },
+  ]);
+  for (const handler of parts.functions.values()) {
+    NagSuppressions.addResourceSuppressions(handler.function, [
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Pinned to nodejs22.x: the bundles are built (esbuild target node22) and benchmarked for it; moving runtimes is a deliberate change.',
+      },
+    ]);
+  }
+  for (const name of ['optimize', 'interruption', 'reclaim'] as const) {
+    const handler = parts.functions.get(name);
+    if (!handler) continue;
+    NagSuppressions.addResourceSuppressions(
+      handler.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'ec2:DescribeInstances, DescribeInstanceTypes and DescribeLaunchTemplate* support no resource-level permissions; they only read.',
+          appliesTo: ['Resource::*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Instance ids are not known in advance: Stop/Terminate/CreateTags/DeleteTags are conditioned on aws:ResourceTag gpu-optimizer:managed=true (and tag keys limited to the mark), launches on aws:RequestTag managed=true and the launch template.',
+          appliesTo: [ec2Wildcard('instance')],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Resources a launch creates or uses (volumes, network interfaces, subnets, security groups, key pairs, spot requests, images) are chosen by the launch template; every such statement is conditioned on ec2:LaunchTemplate being the configured template, or on ec2:CreateAction for tags at launch. Fleets are created with new ids.',
+          appliesTo: [...LAUNCH_RESOURCE_TYPES, 'fleet']
+            .map(ec2Wildcard)
+            .concat([{ regex: '/^Resource::arn:<AWS::Partition>:ec2:[a-z0-9-]+::image\\/\\*$/' }]),
+        },
+      ],
+      true,
+    );
+  }
+  // EventBridge Scheduler's target roles (one per function, made by LambdaInvoke) invoke the function and its versions.
+  for (const child of stack.node.children)
+    if (child.node.id.startsWith('SchedulerRoleForTarget-'))
+      NagSuppressions.addResourceSuppressions(
+        child,
+        [
+          {
+            id: 'AwsSolutions-IAM5',
+            reason:
+              'lambda:InvokeFunction on one function and its qualified ARNs (<arn>:*), as LambdaInvoke grants it; no other function.',
+            appliesTo: [{ regex: '/^Resource::<[A-Za-z0-9]+Function[A-Za-z0-9]+\\.Arn>:\\*$/' }],
+          },
+        ],
+        true,
+      );
+}
