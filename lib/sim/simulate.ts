@@ -1,5 +1,6 @@
 // The whole replay: build the scenario from a trace, run every policy over it, and gather what the outputs need.
 import type { LedgerEntry } from '../domain/ledger.ts';
+import { compareArchitectures, type ArchitectureComparison, type OwnershipCosts } from './architectures.ts';
 import { attributeRun, type RunAttribution } from './attribution.ts';
 import { buildScenario, type BuildOptions } from './build-scenario.ts';
 import { simulatedLedger } from './ledger.ts';
@@ -39,6 +40,8 @@ export interface SimulationResult {
   attribution?: RunAttribution;
   /** The optimizer's savings ledger against the all-on-demand peak fleet (needs both runs). */
   ledger?: LedgerEntry[];
+  /** All cloud, all on-prem and hybrid, when asked for. */
+  architectures?: ArchitectureComparison;
   /** The optimizer's forecast for the hour ahead at every hour, for forecast-vs-actual. */
   optimizerForecast: { hour: number; gpus: number }[];
 }
@@ -46,6 +49,8 @@ export interface SimulationResult {
 export interface SimulationOptions extends BuildOptions {
   policies?: readonly PolicyName[];
   optimizer?: OptimizerPolicyOptions;
+  /** Compare all cloud, all on-prem and hybrid at these costs of owning a GPU (needs the optimizer). */
+  architectures?: OwnershipCosts;
   onProgress?: (policy: string, done: number, of: number) => void;
 }
 
@@ -95,7 +100,14 @@ export async function simulateScenario(
   }
   const optimizer = runs.find((r) => r.name === 'optimizer');
   const baseline = runs.find((r) => r.name === 'on-demand-peak');
+  let architectures: ArchitectureComparison | undefined;
+  if (options.architectures && optimizer) {
+    options.onProgress?.('architectures', 0, 1);
+    architectures = await compareArchitectures(scenario, options.architectures, optimizer, options.optimizer);
+    options.onProgress?.('architectures', 1, 1);
+  }
   return {
+    ...(architectures ? { architectures } : {}),
     scenario,
     runs,
     optimizerForecast,

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseRfc3339 } from '../../domain/time.ts';
 import { attributionCsv } from '../../attribution/export.ts';
 import { renderHtmlReport } from '../../sim/output/html.ts';
+import { zOwnershipCosts } from '../../sim/architectures.ts';
 import { summarize } from '../../sim/output/summary.ts';
 import { renderTable } from '../../sim/output/table.ts';
 import { POLICY_NAMES, runSimulation, type PolicyName } from '../../sim/simulate.ts';
@@ -79,6 +80,40 @@ export const simulateCommand: Command = {
       valueName: 'type',
     },
     json: { type: 'boolean', description: 'Print summary.json to stdout instead of the table' },
+    architectures: {
+      type: 'boolean',
+      description: 'Also compare all cloud, all on-prem and hybrid (owned GPUs + cloud)',
+    },
+    'hardware-usd-per-gpu': {
+      type: 'string',
+      description: 'Owned GPU price incl. its server share (default 12000)',
+      valueName: 'usd',
+    },
+    'amortization-years': {
+      type: 'string',
+      description: 'Years an owned GPU is written off over (default 3)',
+      valueName: 'years',
+    },
+    'watts-per-gpu': {
+      type: 'string',
+      description: 'Power of an owned GPU with its server share (default 450)',
+      valueName: 'watts',
+    },
+    'electricity-usd-per-kwh': {
+      type: 'string',
+      description: 'Electricity price (default 0.10)',
+      valueName: 'usd',
+    },
+    pue: {
+      type: 'string',
+      description: 'Power usage effectiveness, cooling included (default 1.4)',
+      valueName: 'ratio',
+    },
+    'ops-usd-per-gpu-hour': {
+      type: 'string',
+      description: 'Operations cost per owned GPU-hour (default 0.10)',
+      valueName: 'usd',
+    },
   },
   details: [
     'Examples:',
@@ -97,6 +132,21 @@ export const simulateCommand: Command = {
     if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs)
       throw new UsageError('--to must be after --from');
     const policies = policiesFlag(flags);
+    const ownership = flags.architectures
+      ? zOwnershipCosts.parse({
+          hardwareUsdPerGpu: numberFlag(flags, 'hardware-usd-per-gpu', { min: 1 }),
+          amortizationYears: numberFlag(flags, 'amortization-years', { min: 0.5, max: 10 }),
+          wattsPerGpu: numberFlag(flags, 'watts-per-gpu', { min: 1 }),
+          electricityUsdPerKwh: numberFlag(flags, 'electricity-usd-per-kwh', { min: 0 }),
+          pue: numberFlag(flags, 'pue', { min: 1, max: 3 }),
+          operationsUsdPerGpuHour: numberFlag(flags, 'ops-usd-per-gpu-hour', { min: 0 }),
+        })
+      : undefined;
+    if (ownership && policies && !policies.includes('optimizer')) {
+      throw new UsageError(
+        '--architectures compares owning with the optimizer on cloud: keep optimizer in --policies',
+      );
+    }
     const profile = resolveTrace(stringFlag(flags, 'trace'), {
       spotShare,
       instanceType: stringFlag(flags, 'instance-type'),
@@ -109,6 +159,7 @@ export const simulateCommand: Command = {
       toMs,
       ...(warmupDays !== undefined ? { warmupHours: Math.round(warmupDays * 24) } : {}),
       ...(policies ? { policies } : {}),
+      ...(ownership ? { architectures: ownership } : {}),
       onProgress: (policy, done, of) => progress.update(policy, done, of),
     });
     progress.done();

@@ -86,6 +86,7 @@ ${lineChart(
   { title: 'GPUs demanded and what the optimizer planned for', yLabel: 'GPUs', xLabels },
 )}
 ${ledgerSection(result)}
+${architecturesSection(summary)}
 <h2>Assumptions</h2>
 <ul class="assumptions">${summary.assumptions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>
 </body></html>
@@ -116,4 +117,21 @@ ${weekRows}
 <details><summary>All ${entries.length} ledger entries</summary><div class="table-wrap"><table><thead><tr><th>entry</th><th>reason</th><th>counterfactual</th><th>actual</th><th>saved</th></tr></thead><tbody>
 ${entryRows}
 </tbody></table></div></details>`;
+}
+
+function architecturesSection(summary: SimulationSummary): string {
+  const a = summary.architectures;
+  if (!a) return '';
+  const rows = a.results
+    .map(
+      (r) =>
+        `<tr><th scope="row">${esc(r.name)}</th><td>${formatUsdForDisplay(parseUsd(r.costUsd))}</td><td>${formatUsdForDisplay(parseUsd(r.costPerServedGpuHourUsd))}</td><td>${r.onPremGpus.toLocaleString('en-US')}</td><td>${Math.round(r.lateGpuHours).toLocaleString('en-US')}</td><td>${esc(r.description)}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>Own, rent or both</h2>
+<p>Owning a GPU costs $${a.ownedUsdPerGpuHour.toFixed(3)} per hour, used or not: it pays off above <strong>${(a.breakEvenUtilizationVsOnDemand * 100).toFixed(0)} %</strong> utilization against on-demand and above <strong>${(a.breakEvenUtilizationVsOptimizedCloud * 100).toFixed(0)} %</strong> against the optimized cloud.</p>
+<div class="table-wrap"><table><thead><tr><th>architecture</th><th>cost</th><th>$/GPU-h</th><th>owned GPUs</th><th>late GPU-h</th><th>what it is</th></tr></thead><tbody>
+${rows}
+</tbody></table></div>
+<ul class="assumptions">${a.assumptions.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`;
 }

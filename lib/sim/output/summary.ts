@@ -38,6 +38,22 @@ export interface SimulationSummary {
   attribution: { rows: number; totalUsd: string; reconciled: boolean; mismatchedHours: number } | null;
   /** The optimizer's savings ledger: entries and saving per lever (counterfactual − actual). */
   ledger: { entries: number; savingUsdByLever: Record<string, string> } | null;
+  /** All cloud, all on-prem and hybrid (with `--architectures`). */
+  architectures: {
+    ownedUsdPerGpuHour: number;
+    breakEvenUtilizationVsOnDemand: number;
+    breakEvenUtilizationVsOptimizedCloud: number;
+    assumptions: string[];
+    results: {
+      name: string;
+      description: string;
+      onPremGpus: number;
+      costUsd: string;
+      costPerServedGpuHourUsd: string;
+      lateGpuHours: number;
+      idleGpuHours: number;
+    }[];
+  } | null;
   /** The optimizer's cost over the cheapest other policy's (oracle excluded); below 1 is a saving. */
   optimizerVsBestOther: { bestOther: string; ratio: number } | null;
 }
@@ -96,6 +112,26 @@ export function summarize(result: SimulationResult): SimulationSummary {
       ? {
           entries: result.ledger.length,
           savingUsdByLever: Object.fromEntries([...savingByLever].map(([k, v]) => [k, formatUsd(v)])),
+        }
+      : null,
+    architectures: result.architectures
+      ? {
+          ownedUsdPerGpuHour: round(result.architectures.ownedUsdPerGpuHour, 4),
+          breakEvenUtilizationVsOnDemand: round(result.architectures.breakEvenUtilizationVsOnDemand, 3),
+          breakEvenUtilizationVsOptimizedCloud: round(
+            result.architectures.breakEvenUtilizationVsOptimizedCloud,
+            3,
+          ),
+          assumptions: result.architectures.assumptions,
+          results: result.architectures.results.map((a) => ({
+            name: a.name,
+            description: a.description,
+            onPremGpus: a.onPremGpus,
+            costUsd: formatUsd(a.run.costUsd),
+            costPerServedGpuHourUsd: formatUsd(costPerGpuHour(a.run)),
+            lateGpuHours: round(a.run.lateGpuHours, 1),
+            idleGpuHours: round(a.run.idleGpuHours, 1),
+          })),
         }
       : null,
     optimizerVsBestOther:

@@ -48,6 +48,20 @@ export function renderTable(summary: SimulationSummary): string {
       `optimizer vs the best other policy (${bestOther}): ${ratio.toFixed(3)} × its cost (${((1 - ratio) * 100).toFixed(1)} % ${ratio <= 1 ? 'below' : 'above'})`,
     );
   }
+  if (summary.architectures) {
+    const a = summary.architectures;
+    out.push('', 'Architectures:');
+    for (const r of a.results) {
+      out.push(
+        `  ${r.name.padEnd(12)} ${formatUsdForDisplay(parseUsd(r.costUsd)).padStart(16)}  ${formatUsdForDisplay(parseUsd(r.costPerServedGpuHourUsd)).padStart(7)}/GPU-h  ${int(r.onPremGpus).padStart(6)} owned GPUs  late ${int(r.lateGpuHours)} GPU-h  — ${r.description}`,
+      );
+    }
+    out.push(
+      `  owning a GPU costs $${a.ownedUsdPerGpuHour.toFixed(3)}/GPU-h: it pays off above ${(a.breakEvenUtilizationVsOnDemand * 100).toFixed(0)} % utilization against on-demand, ` +
+        `above ${(a.breakEvenUtilizationVsOptimizedCloud * 100).toFixed(0)} % against the optimized cloud`,
+      ...a.assumptions.map((x) => `  - ${x}`),
+    );
+  }
   out.push('', 'Assumptions:', ...summary.assumptions.map((a) => `  - ${a}`), '');
   return out.join('\n');
 }

@@ -3,6 +3,7 @@ import { forecastSeries, InsufficientHistoryError } from '../../../forecasting/i
 import type { FleetNode } from '../../domain/fleet.ts';
 import type { QuantileName } from '../../domain/forecast.ts';
 import type { PriceQuote } from '../../domain/price.ts';
+import { poolServesClass } from '../../domain/workload.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import { planCapacity, type PlanResult } from '../../optimizer/planner/index.ts';
 import type { Policy, PolicyView } from '../engine.ts';
@@ -189,7 +190,20 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
         const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
         const onDemand = pool?.usdPerHour['on-demand'];
         if (!pool || onDemand === undefined) continue;
-        const usage = view.demandHistory(c.workload.id).slice(-(options.commitmentLookbackHours ?? 30 * 24));
+        // Owned GPUs serve first; a commitment only covers what is left above them.
+        const ownedGpus = [...view.committed].reduce((a, [key, n]) => {
+          const sp = view.scenario.pools.find((p) => key.startsWith(`${p.pool.id}|`));
+          return (
+            a +
+            (sp && key.endsWith('|on-prem') && poolServesClass(sp.pool, c.workload)
+              ? n * sp.pool.gpusPerInstance
+              : 0)
+          );
+        }, 0);
+        const usage = view
+          .demandHistory(c.workload.id)
+          .slice(-(options.commitmentLookbackHours ?? 30 * 24))
+          .map((u) => Math.max(0, u - ownedGpus));
         // Spot takes part of the demand below the commitment; commit only to what spot cannot cheaply serve.
         const spotPerGpu = Math.min(
           ...view.scenario.pools
