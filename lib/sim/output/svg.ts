@@ -37,10 +37,12 @@ function frame(
     const y = 20 + (h - 60) * (1 - f);
     return `<line x1="60" x2="${w - 10}" y1="${y}" y2="${y}" stroke="#e5e7eb"/><text x="55" y="${y + 4}" text-anchor="end" font-size="11" fill="#6b7280">${esc(formatTick(yMax * f))}</text>`;
   });
+  // Every series gets a legend entry, however many there are: the spacing shrinks to fit the width.
+  const step = Math.min(150, (w - 70) / Math.max(1, legend.length));
   const legendItems = legend
     .map(
       (l, i) =>
-        `<rect x="${60 + i * 150}" y="${h - 18}" width="12" height="12" fill="${l.color}"/><text x="${76 + i * 150}" y="${h - 8}" font-size="12" fill="#111827">${esc(l.name)}</text>`,
+        `<rect x="${60 + i * step}" y="${h - 18}" width="12" height="12" fill="${l.color}"/><text x="${76 + i * step}" y="${h - 8}" font-size="11" fill="#111827">${esc(l.name)}</text>`,
     )
     .join('');
   const xl = o.xLabels
