@@ -1,6 +1,8 @@
-// Which non-AWS fleets to poll, from one validated config: Slurm, Kubernetes, Prometheus/DCGM for their GPU samples.
+// Which non-AWS fleets to poll, from one validated config: Slurm, Kubernetes, GCP, Azure, and Prometheus/DCGM for GPU samples.
 import { z } from 'zod';
 import type { CapacityProvider } from '../domain/ports.ts';
+import { createAzureFromConfig, zAzureConfig } from './azure/config.ts';
+import { createGcpFromConfig, zGcpConfig } from './gcp/config.ts';
 import { identifyByNodeName } from './identify.ts';
 import { createKubernetesProvider } from './kubernetes/provider.ts';
 import { createPrometheusDcgmSource } from './prometheus/source.ts';
@@ -33,6 +35,8 @@ export const zConnectorsConfig = z.object({
       nodesOf: z.enum(['slurm', 'kubernetes']).default('slurm'),
     })
     .optional(),
+  gcp: zGcpConfig.optional(),
+  azure: zAzureConfig.optional(),
 });
 export type ConnectorsConfig = z.infer<typeof zConnectorsConfig>;
 
@@ -79,5 +83,7 @@ export function createConnectors(config: ConnectorsConfig, fetchImpl?: typeof fe
     if (prometheus?.nodesOf === 'kubernetes') nodesForPrometheus = provider;
     providers.push(provider);
   }
+  if (config.gcp) providers.push(createGcpFromConfig(config.gcp));
+  if (config.azure) providers.push(createAzureFromConfig(config.azure));
   return providers;
 }

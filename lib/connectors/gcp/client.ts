@@ -1,0 +1,50 @@
+// Builds the Compute Engine clients the GCP provider uses, over the REST transport, with default or given credentials.
+import { InstancesClient, ZoneOperationsClient } from '@google-cloud/compute';
+
+/** What google-gax's REST transport needs of an auth client: headers for a request, and a fetch that adds them. */
+export interface GcpAuthClient {
+  getRequestHeaders(url?: string): Promise<Headers>;
+  fetch(url: string, init: RequestInit): Promise<Response>;
+}
+
+export interface GcpClientOptions {
+  /** Host of the Compute Engine API; compute.googleapis.com by default. */
+  apiEndpoint?: string;
+  port?: number;
+  protocol?: 'http' | 'https';
+  /** Credentials; Application Default Credentials when absent. */
+  authClient?: GcpAuthClient;
+}
+
+export interface GcpComputeClients {
+  instances: InstancesClient;
+  zoneOperations: ZoneOperationsClient;
+  close(): Promise<void>;
+}
+
+/**
+ * @google-cloud/compute is pinned to 6.x: 7.x and later need Node 22, and this project runs on Node 20 with
+ * engine-strict. `fallback: true` selects the HTTP/1.1 REST transport (Compute Engine's own protocol), so no
+ * gRPC is loaded.
+ */
+export function createGcpComputeClients(options: GcpClientOptions = {}): GcpComputeClients {
+  const common = {
+    fallback: true,
+    ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+    // The client defaults the port to 443 even for a custom endpoint, so a local one must name its port.
+    ...(options.port ? { port: options.port } : {}),
+    ...(options.protocol ? { protocol: options.protocol } : {}),
+    ...(options.authClient ? { authClient: options.authClient } : {}),
+  };
+  const instances = new InstancesClient(common as ConstructorParameters<typeof InstancesClient>[0]);
+  const zoneOperations = new ZoneOperationsClient(
+    common as ConstructorParameters<typeof ZoneOperationsClient>[0],
+  );
+  return {
+    instances,
+    zoneOperations,
+    async close() {
+      await Promise.all([instances.close(), zoneOperations.close()]);
+    },
+  };
+}
