@@ -1,4 +1,6 @@
 // The ports: what the use cases need from the world. Adapters implement them; lib/memory has in-memory ones.
+// The bill port is declared beside the bill rows it keeps (lib/attribution/bills); a type import, no code.
+import type { BillRepository } from '../attribution/bills/repository.ts';
 import type { AttributionRow } from './attribution.ts';
 import type { DomainEvent } from './events.ts';
 import type { FleetNode, NodeMark, ReleaseMethod } from './fleet.ts';
@@ -166,4 +168,6 @@ export interface Store {
   attribution: AttributionRepository;
   prices: PriceRepository;
   classes: WorkloadClassRepository;
+  /** Imported cloud bill exports (FOCUS rows), for reconciliation and bill-rate savings. */
+  bills: BillRepository;
 }

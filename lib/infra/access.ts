@@ -4,13 +4,13 @@
 export const TABLE_ACTIONS = {
   /** forecasts/plans/ledger/attribution/classes/prices/rollups reads, nodes.list */
   query: 'dynamodb:Query',
-  /** nodes.get, plans.get */
+  /** nodes.get, plans.get, bills.putExport */
   get: 'dynamodb:GetItem',
   /** nodes.put, forecasts.put, plans.create, ledger.record, classes.put */
   put: 'dynamodb:PutItem',
   /** nodes.patch */
   update: 'dynamodb:UpdateItem',
-  /** rollups.put, attribution.putHour, prices.put */
+  /** rollups.put, attribution.putHour, prices.put, bills.putExport */
   batchWrite: 'dynamodb:BatchWriteItem',
 } as const;
 export type TableAction = keyof typeof TABLE_ACTIONS;
@@ -27,6 +27,8 @@ export interface FunctionAccess {
   sendEmail: boolean;
   /** secretsmanager:GetSecretValue of the Slack webhook secret. */
   readSlackSecret: boolean;
+  /** s3:GetObject on the configured bill-export bucket and prefix only. */
+  readBillExports: boolean;
 }
 
 const NONE: FunctionAccess = {
@@ -35,6 +37,7 @@ const NONE: FunctionAccess = {
   ec2: 'none',
   sendEmail: false,
   readSlackSecret: false,
+  readBillExports: false,
 };
 
 /** One entry per handler in functions/; a new run adds its line here and nothing else widens. */
@@ -62,6 +65,8 @@ export const FUNCTION_ACCESS = {
   notify: { ...NONE, readSlackSecret: true },
   // attribution, ledger, forecasts, plans, rollups reads; one e-mail out
   report: { ...NONE, table: ['query', 'get'], sendEmail: true },
+  // attribution.between, bills.exports / putExport / rowsBetween; the landed export read; Budget Alert events
+  importBill: { ...NONE, table: ['query', 'get', 'batchWrite'], putEvents: true, readBillExports: true },
 } as const satisfies Record<string, FunctionAccess>;
 
 export type FunctionName = keyof typeof FUNCTION_ACCESS;

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { zAttributionOptions } from '../attribution/options.ts';
+import { BILL_FORMATS } from '../attribution/bills/bill-row.ts';
 import { zConnectorsConfig } from '../connectors/config.ts';
 import { zMode } from '../domain/plan.ts';
 import { zPool } from '../domain/pool.ts';
@@ -93,6 +94,42 @@ export const zDeployConfig = z
     /** Slurm / Kubernetes / Prometheus endpoints polled by the connectors run; none means no connectors run. */
     connectors: checkedJson(zConnectorsConfig).optional(),
     connectorsPollMinutes: z.number().int().min(1).max(60).default(5),
+    /**
+     * Where the cloud bill exports land (AWS Data Exports, or other providers' exports copied to S3): each new
+     * object under the prefix is imported and reconciled. The bucket must be in the stack's region and send its
+     * events to EventBridge (S3 console → Properties → Amazon EventBridge: On); the stack does not own the bucket.
+     */
+    bills: z
+      .object({
+        bucket: z
+          .string()
+          .regex(
+            /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+            'expected an S3 bucket name, like cur-exports-111122223333',
+          ),
+        /** Key prefix of the exports, like `focus/gpu-focus/data/`; empty: the whole bucket. */
+        prefix: z
+          .string()
+          .max(512)
+          .regex(/^[^*\\]*$/, 'must not contain * or \\ (the rule matches it literally)')
+          .default(''),
+        /** Object key endings that are exports (Data Exports write .csv.gz; manifests and Parquet are left out). */
+        suffixes: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(32)
+              .regex(/^[^*\\]*$/, 'must not contain * or \\'),
+          )
+          .min(1)
+          .default(['.csv', '.csv.gz']),
+        /** The exports' format; left out, each file's header tells. */
+        format: z.enum(BILL_FORMATS).optional(),
+        /** A day and account whose bill and attribution differ by more than this % raises a Budget Alert. */
+        varianceThresholdPct: z.number().min(0).max(100).default(5),
+      })
+      .optional(),
     /** Other regions (and accounts) whose EC2 spot and state events are forwarded to the central bus. */
     forwarding: z.array(z.object({ region: zRegion, account: zAccount.optional() })).default([]),
     /** Where alarm notifications go, besides the SNS topic; none: subscribe yourself. */

@@ -29,8 +29,10 @@ export const ESM_REQUIRE_BANNER =
 export const WASM_ASSETS = { highs: 'node_modules/highs/build/highs.wasm' } as const;
 
 export interface HandlerFunctionProps {
-  /** File name under functions/, without .ts. */
+  /** The run's name: the function's service name and role description. */
   name: string;
+  /** File name under functions/, without .ts, when it is not the name (import-bill for importBill). */
+  entry?: string;
   description: string;
   timeout: Duration;
   memorySize: number;
@@ -65,7 +67,7 @@ export class HandlerFunction extends Construct {
     );
     const wasm = (props.wasm ?? []).map((asset) => WASM_ASSETS[asset]);
     this.function = new NodejsFunction(this, 'Function', {
-      entry: `${PROJECT_ROOT}functions/${props.name}.ts`,
+      entry: `${PROJECT_ROOT}functions/${props.entry ?? props.name}.ts`,
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,

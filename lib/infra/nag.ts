@@ -9,6 +9,8 @@ import type { HandlerFunction } from './handler-function.ts';
 export interface NagParts {
   functions: ReadonlyMap<FunctionName, HandlerFunction>;
   deliveryDlq: sqs.IQueue;
+  /** The bucket and prefix of the bill exports import-bill may read, when bills are configured. */
+  billExports?: { bucket: string; prefix: string };
 }
 
 /** The ec2 ARNs whose resource part is a wildcard, as cdk-nag writes them. */
@@ -63,6 +65,22 @@ export function suppressStackFindings(stack: Stack, parts: NagParts): void {
       true,
     );
   }
+  const importBill = parts.functions.get('importBill');
+  if (importBill && parts.billExports)
+    NagSuppressions.addResourceSuppressions(
+      importBill.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Export object keys are new each day and chosen by the exporting service: s3:GetObject only, on the configured bucket and key prefix only.',
+          appliesTo: [
+            `Resource::arn:<AWS::Partition>:s3:::${parts.billExports.bucket}/${parts.billExports.prefix}*`,
+          ],
+        },
+      ],
+      true,
+    );
   // EventBridge Scheduler's target roles (one per function, made by LambdaInvoke) invoke the function and its versions.
   for (const child of stack.node.children)
     if (child.node.id.startsWith('SchedulerRoleForTarget-'))

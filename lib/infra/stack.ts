@@ -1,5 +1,5 @@
 // GpuOptimizerStack: the bus and its rules, the ingest queue, schedules, the table, one function per run, alarms, dashboard.
-import { Duration, RemovalPolicy, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -40,7 +40,14 @@ export interface GpuOptimizerStackProps extends StackProps {
 /** How each run is triggered, sized and timed. */
 const RUNS: Record<
   FunctionName,
-  { description: string; timeout: Duration; memorySize: number; wasm?: readonly 'highs'[] }
+  {
+    description: string;
+    timeout: Duration;
+    memorySize: number;
+    wasm?: readonly 'highs'[];
+    /** File under functions/ when it is not the run's name. */
+    entry?: string;
+  }
 > = {
   ingest: {
     description: 'Agent, connector and EC2 state events → rollups and fleet state',
@@ -82,7 +89,20 @@ const RUNS: Record<
   },
   notify: { description: 'Decision events → Slack', timeout: Duration.seconds(30), memorySize: 256 },
   report: { description: 'Weekly savings report e-mail', timeout: Duration.minutes(2), memorySize: 1024 },
+  // A month's export is read whole before it is stored: time and memory for a large account's file.
+  importBill: {
+    description: 'A new bill export in S3: import, reconcile with attribution, alert on variance',
+    timeout: Duration.minutes(15),
+    memorySize: 2048,
+    entry: 'import-bill',
+  },
 };
+
+/** S3's own EventBridge events of a new object (the bucket must have EventBridge delivery on). */
+const S3_SOURCE = 'aws.s3';
+const S3_OBJECT_CREATED = 'Object Created';
+/** An export is imported within this long of landing, or its event goes to the delivery DLQ. */
+const BILL_EVENT_MAX_AGE = Duration.hours(6);
 
 /** SQS redrives a message this many times before the DLQ takes it. */
 const INGEST_MAX_RECEIVES = 5;
@@ -217,6 +237,17 @@ export class GpuOptimizerStack extends Stack {
       ? secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhookSecret', config.slack.webhookSecretName)
       : undefined;
     if (config.slack) environments.notify = { SLACK_WEBHOOK_SECRET_ID: config.slack.webhookSecretName };
+    const bills = config.bills;
+    if (bills)
+      environments.importBill = {
+        ...common,
+        BILL_BUCKET: bills.bucket,
+        BILL_PREFIX: bills.prefix,
+        BILL_VARIANCE_THRESHOLD_PCT: String(bills.varianceThresholdPct),
+        ...(bills.format ? { BILL_FORMAT: bills.format } : {}),
+      };
+    // The exports under the prefix, and nothing else of the bucket.
+    const billExportsArn = bills ? `arn:${Aws.PARTITION}:s3:::${bills.bucket}/${bills.prefix}*` : undefined;
 
     const identity = new ses.EmailIdentity(this, 'ReportIdentity', {
       identity: config.report.domain
@@ -238,6 +269,7 @@ export class GpuOptimizerStack extends Stack {
         environment,
         logRetention: logRetention(config.logRetentionDays),
         ...(run.wasm ? { wasm: run.wasm } : {}),
+        ...(run.entry ? { entry: run.entry } : {}),
       });
       const access = FUNCTION_ACCESS[name];
       const role = handler.role;
@@ -275,6 +307,14 @@ export class GpuOptimizerStack extends Stack {
           }),
         );
       if (access.readSlackSecret && slackSecret) slackSecret.grantRead(role);
+      if (access.readBillExports && billExportsArn)
+        role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'ReadBillExports',
+            actions: ['s3:GetObject'],
+            resources: [billExportsArn],
+          }),
+        );
       this.functions.set(name, handler);
 
       for (const [metric, label] of [
@@ -354,6 +394,28 @@ export class GpuOptimizerStack extends Stack {
         ],
       });
     }
+
+    if (bills && this.functions.has('importBill'))
+      new events.Rule(this, 'BillExportCreatedRule', {
+        eventBus: defaultBus,
+        description: `New bill exports under s3://${bills.bucket}/${bills.prefix} → import-bill function`,
+        eventPattern: {
+          source: [S3_SOURCE],
+          detailType: [S3_OBJECT_CREATED],
+          detail: {
+            bucket: { name: [bills.bucket] },
+            // prefix and suffix at once: one wildcard per suffix (the config refuses * and \ in both).
+            object: { key: bills.suffixes.map((suffix) => ({ wildcard: `${bills.prefix}*${suffix}` })) },
+          },
+        },
+        targets: [
+          new targets.LambdaFunction(fn('importBill'), {
+            deadLetterQueue: deliveryDlq,
+            maxEventAge: BILL_EVENT_MAX_AGE,
+            retryAttempts: 2,
+          }),
+        ],
+      });
 
     // Scheduler sends what it is given, not a ScheduledEvent: the runs read the scheduled time as `time`.
     const scheduledInput = scheduler.ScheduleTargetInput.fromObject({
@@ -438,6 +500,10 @@ export class GpuOptimizerStack extends Stack {
     }).addAlarmAction(alarmAction);
 
     addDashboard(this, { functions: this.functions, ingestQueue, ingestDlq, stackName: config.stackName });
-    suppressStackFindings(this, { functions: this.functions, deliveryDlq });
+    suppressStackFindings(this, {
+      functions: this.functions,
+      deliveryDlq,
+      ...(bills ? { billExports: { bucket: bills.bucket, prefix: bills.prefix } } : {}),
+    });
   }
 }

@@ -1,5 +1,6 @@
 // The Store port in memory, for tests and `simulate`: stores the encoded form, so it keeps what DynamoDB keeps.
 import { z } from 'zod';
+import { createMemoryBillRepository } from '../attribution/bills/repository.ts';
 import { zAttributionRow, type AttributionRow } from '../domain/attribution.ts';
 import { zFleetNode, type FleetNode } from '../domain/fleet.ts';
 import { zForecast, type Forecast } from '../domain/forecast.ts';
@@ -185,6 +186,8 @@ export function createMemoryStore(): Store {
         return classes.values();
       },
     },
+
+    bills: createMemoryBillRepository(),
   };
 }
 

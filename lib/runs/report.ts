@@ -12,6 +12,7 @@ import {
   type WeeklyReport,
 } from '../notify/report/model.ts';
 import { renderReportText } from '../notify/report/text.ts';
+import { DEFAULT_THRESHOLD_PCT } from './import-bill.ts';
 
 export interface ReportPorts {
   store: Store;
@@ -38,16 +39,24 @@ export async function composeReport(
   const fromMs =
     options.weekOfMs !== undefined ? weekStart(options.weekOfMs) : lastCompleteWeekStart(ports.clock.now());
   const toMs = fromMs + WEEK_MS;
-  const [attribution, ledger, classes, plans] = await Promise.all([
+  const [attribution, ledger, classes, plans, billRows] = await Promise.all([
     ports.store.attribution.between(fromMs, toMs),
     ports.store.ledger.between(toMs - TREND_WEEKS * WEEK_MS, toMs),
     ports.store.classes.list(),
     ports.store.plans.between(fromMs, toMs),
+    ports.store.bills.rowsBetween(fromMs, toMs),
   ]);
   const forecasts = (await Promise.all(classes.map((c) => ports.store.forecasts.latest(c.id)))).filter(
     (f): f is Forecast => f !== undefined,
   );
-  const report = buildWeeklyReport({ weekStartMs: fromMs, attribution, ledger, forecasts, plans });
+  const report = buildWeeklyReport({
+    weekStartMs: fromMs,
+    attribution,
+    ledger,
+    forecasts,
+    plans,
+    bill: { rows: billRows, thresholdPct: DEFAULT_THRESHOLD_PCT },
+  });
   return {
     report,
     subject: reportSubject(report),

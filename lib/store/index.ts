@@ -2,6 +2,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Store } from '../domain/ports.ts';
 import { createAttributionRepository } from './attribution.ts';
+import { createBillRepository } from './bills.ts';
 import { createWorkloadClassRepository } from './classes.ts';
 import { createForecastRepository } from './forecasts.ts';
 import { DEFAULT_RETRY, type RetryPolicy, type TableContext } from './io.ts';
@@ -33,6 +34,7 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     attribution: createAttributionRepository(ctx),
     prices: createPriceRepository(ctx),
     classes: createWorkloadClassRepository(ctx),
+    bills: createBillRepository(ctx),
   };
 }
 

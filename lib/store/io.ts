@@ -9,6 +9,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { z } from 'zod';
+import { utcDate } from '../domain/time.ts';
 import { decodeEntity } from './codec.ts';
 import {
   PARTITION_KEY,
@@ -163,6 +164,30 @@ export async function queryTimeIndex(
       ':hi': sortableMs(range.toMs),
     },
   });
+}
+
+/**
+ * The days (yyyy-mm-dd) listed in a day-marker partition that [from, to) touches: entities kept by day write a
+ * marker per day, so an open range reads only days that hold data.
+ */
+export async function markedDays(
+  ctx: TableContext,
+  markerPartition: string,
+  fromMs: number,
+  toMs: number,
+): Promise<string[]> {
+  const range = storableRange(fromMs, toMs);
+  if (!range) return [];
+  const items = await queryAll(ctx, {
+    KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+    ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
+    ExpressionAttributeValues: {
+      ':pk': markerPartition,
+      ':lo': utcDate(range.fromMs),
+      ':hi': utcDate(range.toMs - 1),
+    },
+  });
+  return items.map((item) => String(item[SORT_KEY]));
 }
 
 export async function getItem(ctx: TableContext, key: Item): Promise<Item | undefined> {

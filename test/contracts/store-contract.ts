@@ -4,6 +4,7 @@ import { DAY_MS, HOUR_MS, WINDOW_MS } from '../../lib/domain/time.ts';
 import type { Store } from '../../lib/domain/ports.ts';
 import type { WindowRollup } from '../../lib/domain/usage.ts';
 import { ValidationError } from '../../lib/domain/validation.ts';
+import { describeBillRepositoryContract } from '../bills/repository-contract.ts';
 import {
   HUGE_USD,
   T0,
@@ -291,5 +292,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ]);
       });
     });
+
+    describe('bills', () => describeBillRepositoryContract(async () => (await makeStore()).bills));
   });
 }

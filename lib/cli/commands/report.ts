@@ -8,7 +8,22 @@ import { parseRfc3339, TimeFormatError } from '../../domain/time.ts';
 import { systemClock } from '../../memory/clock.ts';
 import { composeReport } from '../../runs/report.ts';
 import { createDynamoStore } from '../../store/index.ts';
-import { EXIT_OK, stringFlag, UsageError, type Command, type CommandIo } from '../command.ts';
+import { EXIT_OK, stringFlag, UsageError, type Command, type CommandIo, type FlagSpec } from '../command.ts';
+
+/** The flags tableClientFromFlags reads, for every command that reads the table. */
+export const TABLE_FLAGS: Record<'table' | 'endpoint' | 'region', FlagSpec> = {
+  table: {
+    type: 'string',
+    description: 'DynamoDB table (default: $GPU_OPTIMIZER_TABLE)',
+    valueName: 'name',
+  },
+  endpoint: {
+    type: 'string',
+    description: 'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB)',
+    valueName: 'url',
+  },
+  region: { type: 'string', description: 'AWS region (default: $AWS_REGION)', valueName: 'region' },
+};
 
 /** A document client for the table the flags or the environment name (a local engine through its endpoint). */
 export function tableClientFromFlags(flags: Record<string, unknown>, io: CommandIo) {
@@ -37,17 +52,7 @@ export const reportCommand: Command = {
     },
     text: { type: 'boolean', description: 'Print the plain-text report to standard output' },
     json: { type: 'boolean', description: 'Print the headline figures as JSON' },
-    table: {
-      type: 'string',
-      description: 'DynamoDB table (default: $GPU_OPTIMIZER_TABLE)',
-      valueName: 'name',
-    },
-    endpoint: {
-      type: 'string',
-      description: 'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB)',
-      valueName: 'url',
-    },
-    region: { type: 'string', description: 'AWS region (default: $AWS_REGION)', valueName: 'region' },
+    ...TABLE_FLAGS,
   },
   details: [
     'Weeks run Monday 00:00 to Monday 00:00 UTC. The page is the same HTML the weekly e-mail carries.',

@@ -1,4 +1,5 @@
 // The weekly report as HTML that mail clients render: tables, inline styles, bars drawn as table cells (no script, no image).
+import { reconciliationLines } from '../../attribution/reconcile.ts';
 import type { CostTotal } from '../../attribution/summary.ts';
 import { formatUsdForDisplay, usdToNumber, type MicroUsd } from '../../domain/money.ts';
 import { escapeHtml } from '../../sim/output/svg.ts';
@@ -124,6 +125,15 @@ function recommendationsList(report: WeeklyReport): string {
   return `<h2 style="font-size:16px;margin:16px 0 8px">Top recommendations</h2><ol id="recommendations" style="font-size:13px;padding-left:20px;margin:0">${items}</ol>`;
 }
 
+/** The bill section, only when a bill covers the week: each day and account with its variance explained. */
+function reconciliationList(report: WeeklyReport): string {
+  if (!report.reconciliation) return '';
+  const items = reconciliationLines(report.reconciliation)
+    .map((line) => `<li style="margin:0 0 6px;word-break:break-word">${escapeHtml(line)}</li>`)
+    .join('');
+  return `<h2 style="font-size:16px;margin:16px 0 8px">Attributed cost against the bill</h2><ul id="reconciliation" style="font-size:13px;padding-left:20px;margin:0">${items}</ul>`;
+}
+
 export function reportSubject(report: WeeklyReport): string {
   return `GPU savings report, week of ${day(report.weekStart)}: ${usd(report.totalSpendUsd)} spent, ${usd(report.savingsDoneUsd)} saved`;
 }
@@ -157,6 +167,7 @@ export function renderReportHtml(report: WeeklyReport): string {
     ),
     forecastChart(report),
     recommendationsList(report),
+    reconciliationList(report),
     '<p style="font-size:11px;color:#9ca3af;margin:24px 0 0">Money is attributed cost (FOCUS EffectiveCost); savings follow the ledger: what the fleet would have cost without each action, less what it cost.</p>',
   ].join('');
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(reportSubject(report))}</title></head><body style="margin:0;padding:0;background:#f3f4f6;${FONT};color:#111827"><table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:16px 8px"><table role="presentation" id="report" width="100%" cellpadding="0" cellspacing="0" style="max-width:${REPORT_MAX_WIDTH_PX}px;background:#ffffff;table-layout:fixed"><tr><td style="padding:20px 16px">${body}</td></tr></table></td></tr></table></body></html>`;

@@ -1,13 +1,15 @@
 // The weekly savings report as data: spend by team and project, savings by lever, idle waste, next week's forecast, top recommendations.
 import { totalsBy, type CostTotal } from '../../attribution/summary.ts';
+import type { BillRow } from '../../attribution/bills/bill-row.ts';
 import { weeklySavings } from '../../attribution/ledger.ts';
+import { reconcile, type Reconciliation } from '../../attribution/reconcile.ts';
 import type { AttributionRow } from '../../domain/attribution.ts';
 import type { Forecast } from '../../domain/forecast.ts';
 import { IDLE_OWNER } from '../../domain/labels.ts';
 import { avoidedCostUsd, LEVERS, type LedgerEntry, type Lever } from '../../domain/ledger.ts';
 import { costForSeconds, sumUsd, type MicroUsd } from '../../domain/money.ts';
 import type { Plan } from '../../domain/plan.ts';
-import { DAY_MS, HOUR_MS, toRfc3339, weekStart } from '../../domain/time.ts';
+import { DAY_MS, dayStart, HOUR_MS, toRfc3339, weekStart } from '../../domain/time.ts';
 
 export const WEEK_MS = 7 * DAY_MS;
 /** How many weeks of savings the trend chart shows, the report's week last. */
@@ -56,6 +58,8 @@ export interface WeeklyReport {
   savingsTrend: { weekStart: string; doneUsd: MicroUsd; recommendedUsd: MicroUsd }[];
   forecast: ClassForecast[];
   recommendations: Recommendation[];
+  /** The week's attribution against the imported bill, per day and account; absent when no bill covers the week. */
+  reconciliation?: Reconciliation;
 }
 
 export interface ReportInputs {
@@ -68,6 +72,8 @@ export interface ReportInputs {
   forecasts: readonly Forecast[];
   /** Plans created in the week; the newest one's recommended actions are candidates. */
   plans: readonly Plan[];
+  /** Imported bill rows of the week, and the variance that flags a day (see lib/attribution/reconcile.ts). */
+  bill?: { rows: readonly BillRow[]; thresholdPct: number };
 }
 
 /** The Monday 00:00 UTC before the week holding `nowMs`: the last complete week. */
@@ -172,5 +178,28 @@ export function buildWeeklyReport(inputs: ReportInputs): WeeklyReport {
       .map((f) => forecastNextWeek(f, weekEndMs))
       .sort((a, b) => b.meanP50Gpus - a.meanP50Gpus || a.classId.localeCompare(b.classId)),
     recommendations: recommendations(inputs, weekStartMs, weekEndMs),
+    ...(inputs.bill && inputs.bill.rows.length > 0
+      ? { reconciliation: reconcileBilledDays(weekRows, inputs.bill, weekStartMs, weekEndMs) }
+      : {}),
   };
+}
+
+/** Only the days the bill reaches: an export lands a day or more behind, and a day it has not reached is no variance. */
+function reconcileBilledDays(
+  attribution: readonly AttributionRow[],
+  bill: NonNullable<ReportInputs['bill']>,
+  weekStartMs: number,
+  weekEndMs: number,
+): Reconciliation {
+  const starts = bill.rows.map((r) => Date.parse(r.ChargePeriodStart));
+  // reduce, not Math.min(...): a week of bill lines can pass the engine's argument limit.
+  const first = starts.reduce((a, b) => Math.min(a, b));
+  const last = starts.reduce((a, b) => Math.max(a, b));
+  return reconcile({
+    attribution,
+    bill: bill.rows,
+    fromMs: Math.max(weekStartMs, dayStart(first)),
+    toMs: Math.min(weekEndMs, dayStart(last) + DAY_MS),
+    thresholdPct: bill.thresholdPct,
+  });
 }

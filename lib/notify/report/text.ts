@@ -1,4 +1,5 @@
 // The weekly report as plain text: the e-mail's text part, for clients and people that do not read HTML.
+import { reconciliationLines } from '../../attribution/reconcile.ts';
 import type { CostTotal } from '../../attribution/summary.ts';
 import { formatUsdForDisplay } from '../../domain/money.ts';
 import type { WeeklyReport } from './model.ts';
@@ -56,6 +57,13 @@ export function renderReportText(report: WeeklyReport): string {
         )
       : ['  nothing to recommend this week']),
     '',
+    ...(report.reconciliation
+      ? [
+          'Attributed cost against the bill, per day and account',
+          ...reconciliationLines(report.reconciliation).map((line) => `  ${line}`),
+          '',
+        ]
+      : []),
   ];
   return lines.join('\n');
 }
