@@ -1,5 +1,6 @@
 // The contracts every part of gpu-optimizer speaks; pure, no I/O.
 export * from './attribution.ts';
+export * from './bill.ts';
 export * from './events.ts';
 export * from './fields.ts';
 export * from './fleet.ts';

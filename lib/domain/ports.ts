@@ -1,7 +1,6 @@
 // The ports: what the use cases need from the world. Adapters implement them; lib/memory has in-memory ones.
-// The bill port is declared beside the bill rows it keeps (lib/attribution/bills); a type import, no code.
-import type { BillRepository } from '../attribution/bills/repository.ts';
 import type { AttributionRow } from './attribution.ts';
+import type { BillRow } from './bill.ts';
 import type { DomainEvent } from './events.ts';
 import type { FleetNode, NodeMark, ReleaseMethod } from './fleet.ts';
 import type { Forecast } from './forecast.ts';
@@ -119,7 +118,10 @@ export interface NodeRepository {
   put(node: FleetNode): Promise<void>;
   get(nodeId: string): Promise<FleetNode | undefined>;
   list(): Promise<FleetNode[]>;
-  /** Sets the given fields of an existing node; false when there is no such node. */
+  /**
+   * Sets the given fields of an existing node (a field given as undefined is removed: that is how a mark is
+   * cleared); false when there is no such node. Invalid values are refused and the node is left as it was.
+   */
   patch(nodeId: string, fields: Partial<Omit<FleetNode, 'nodeId'>>): Promise<boolean>;
 }
 
@@ -128,6 +130,9 @@ export interface ForecastRepository {
   latest(classId: string): Promise<Forecast | undefined>;
   between(classId: string, fromMs: number, toMs: number): Promise<Forecast[]>;
 }
+
+// Ranges are [from, to) on: rollups windowStart, plans createdAt, ledger at, forecasts issuedAt,
+// attribution ChargePeriodStart, bills ChargePeriodStart; results come oldest first.
 
 export interface PlanRepository {
   /** Writes a plan once; a second write of the same planId is refused, not overwritten. */
@@ -143,7 +148,10 @@ export interface LedgerRepository {
 }
 
 export interface AttributionRepository {
-  /** Writes an hour's rows under deterministic keys, so attributing an hour twice writes the same rows. */
+  /**
+   * Replaces an hour's rows (by ChargePeriodStart) under deterministic keys, so attributing an hour twice writes
+   * the same rows and a shorter rewrite leaves no stale ones. `hourStartMs` must be on the hour.
+   */
   putHour(hourStartMs: number, rows: readonly AttributionRow[]): Promise<void>;
   between(fromMs: number, toMs: number): Promise<AttributionRow[]>;
 }
@@ -156,6 +164,29 @@ export interface PriceRepository {
 export interface WorkloadClassRepository {
   put(workload: WorkloadClass): Promise<void>;
   list(): Promise<WorkloadClass[]>;
+}
+
+export interface StoredExport {
+  /** Where the export came from (bucket/key, or a file name). */
+  exportKey: string;
+  contentSha256: string;
+  importedAt: string;
+  rows: number;
+  rejected: number;
+}
+
+export type PutExportOutcome = 'created' | 'replaced' | 'unchanged';
+
+/** Where imported bills are kept: rows per export file, written once per content so a re-import changes nothing. */
+export interface BillRepository {
+  /**
+   * Keeps an export's rows under its key. The same content again changes nothing ('unchanged'); new content under
+   * the same key (a provider rewriting the month's file) replaces that export's rows, never another's.
+   */
+  putExport(meta: StoredExport, rows: readonly BillRow[]): Promise<PutExportOutcome>;
+  /** Rows of every export with ChargePeriodStart in [fromMs, toMs). */
+  rowsBetween(fromMs: number, toMs: number): Promise<BillRow[]>;
+  exports(): Promise<StoredExport[]>;
 }
 
 /** Everything the runs keep: one repository per entity, over one table in DynamoDB. */

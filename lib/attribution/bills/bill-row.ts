@@ -1,43 +1,13 @@
-// One line of a provider's bill in FOCUS terms (what every importer maps onto), and the import's outcome.
-import { z } from 'zod';
-import { CHARGE_CATEGORIES, PRICING_CATEGORIES } from '../../domain/attribution.ts';
-import { zId, zMicroUsd, zTimestamp } from '../../domain/fields.ts';
+// The outcome of importing one bill file; the bill row itself is a domain contract (lib/domain/bill.ts).
 
-export const BILL_FORMATS = ['focus', 'aws-cur', 'azure-cost-details', 'gcp-billing'] as const;
-export type BillFormat = (typeof BILL_FORMATS)[number];
-
-export const zBillRow = z.object({
-  /** Deterministic: the export's key and the line the row came from (and its part, when one line makes several rows). */
-  lineId: zId,
-  ProviderName: z.string(),
-  BillingAccountId: z.string(),
-  /** The account reconciliation groups by: AWS usage account, Azure subscription, GCP project. */
-  SubAccountId: z.string(),
-  ChargeCategory: z.enum(CHARGE_CATEGORIES),
-  PricingCategory: z.enum(PRICING_CATEGORIES).optional(),
-  ChargePeriodStart: zTimestamp,
-  ChargePeriodEnd: zTimestamp,
-  /** What the invoice charges for the line (before amortization). */
-  BilledCost: zMicroUsd,
-  /** What the line costs after commitments are amortized and discounts and credits applied. */
-  EffectiveCost: zMicroUsd,
-  /** The same usage at public list prices; the billed cost where the export does not say. */
-  ListCost: zMicroUsd,
-  ResourceId: z.string().optional(),
-  ResourceType: z.string().optional(),
-  RegionId: z.string().optional(),
-  ServiceName: z.string().optional(),
-  SkuPriceId: z.string().optional(),
-  ChargeDescription: z.string().optional(),
-  ConsumedQuantity: z.number().finite().optional(),
-  ConsumedUnit: z.string().optional(),
-  CommitmentDiscountId: z.string().optional(),
-  /** Used or Unused: an unused commitment line bills the commitment, not a resource. */
-  CommitmentDiscountStatus: z.enum(['Used', 'Unused']).optional(),
-  Tags: z.record(z.string(), z.string()).default({}),
-});
-export type BillRow = z.infer<typeof zBillRow>;
-export type BillRowWire = z.input<typeof zBillRow>;
+export {
+  BILL_FORMATS,
+  zBillRow,
+  type BillFormat,
+  type BillRow,
+  type BillRowWire,
+} from '../../domain/bill.ts';
+import type { BillFormat, BillRow } from '../../domain/bill.ts';
 
 export interface RejectedLine {
   line: number;
