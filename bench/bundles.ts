@@ -35,6 +35,7 @@ const ENVIRONMENT: Record<string, string> = {
   SLACK_WEBHOOK_SECRET_ID: 'bench',
   REPORT_FROM: 'bench@example.com',
   REPORT_RECIPIENTS: 'bench@example.com',
+  BILL_BUCKET: 'bench-bills',
 };
 
 /** A fresh node process imports the bundle and prints how long that took: a cold start's init, less the runtime's own. */
@@ -48,13 +49,16 @@ interface BundleFigure {
   withinTargets: boolean;
 }
 
+/** A function's file under functions/: its name in kebab case (importBill → import-bill), as the stack's entries are. */
+const entryFile = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 async function measure(name: string): Promise<BundleFigure> {
   const dir = join(OUT, name);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'index.mjs');
   const result = await build({
-    entryPoints: [join(ROOT, `functions/${name}.ts`)],
+    entryPoints: [join(ROOT, `functions/${entryFile(name)}.ts`)],
     outfile: file,
     bundle: true,
     platform: 'node',

@@ -1,17 +1,16 @@
 // Lambda door of the attribute run (hourly): a schedule in, the hour's totals out.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { createAwsStore, once } from '../lib/adapters/aws-ports.ts';
+import { createDoorMetrics, MetricUnit } from '../lib/adapters/metrics.ts';
 import { zAttributionOptions, type AttributionOptionsWire } from '../lib/attribution/options.ts';
 import { formatUsd, usdToNumber } from '../lib/domain/money.ts';
-import { METRIC_NAMES, METRICS_NAMESPACE } from '../lib/infra/metric-names.ts';
 import { HOUR_MS, hourStart, toRfc3339 } from '../lib/domain/time.ts';
 import { parseOrThrow } from '../lib/domain/validation.ts';
+import { METRIC_NAMES } from '../lib/infra/metric-names.ts';
 import { systemClock } from '../lib/memory/clock.ts';
 import { runAttribute } from '../lib/runs/attribute.ts';
-import { createDynamoStore } from '../lib/store/index.ts';
 
 const zEnvironment = z.object({
   TABLE_NAME: z.string().min(1),
@@ -36,10 +35,8 @@ const zEnvironment = z.object({
 
 /** Read once at cold start: a missing or malformed variable fails the first invocation loudly. */
 const environment = parseOrThrow(zEnvironment, process.env, 'attribute function environment');
-const store = createDynamoStore({
-  client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-  tableName: environment.TABLE_NAME,
-});
+const store = once(() => createAwsStore(environment.TABLE_NAME));
+const metrics = createDoorMetrics('attribute');
 
 export interface AttributeSummary {
   hour: string;
@@ -50,25 +47,18 @@ export interface AttributeSummary {
 
 export async function attributeHandler(event: ScheduledEvent): Promise<AttributeSummary> {
   const hour = await runAttribute(
-    { store, clock: systemClock },
+    { store: await store(), clock: systemClock },
     { options: environment.ATTRIBUTION_OPTIONS_JSON, ...scheduledHour(event) },
   );
-  // Embedded-metric-format line: CloudWatch turns it into the dashboard's fleet cost metric, no API call needed.
-  console.log(
-    JSON.stringify({
-      _aws: {
-        Timestamp: hour.hourStartMs,
-        CloudWatchMetrics: [
-          {
-            Namespace: METRICS_NAMESPACE,
-            Dimensions: [[]],
-            Metrics: [{ Name: METRIC_NAMES.fleetCostUsd, Unit: 'None' }],
-          },
-        ],
-      },
-      [METRIC_NAMES.fleetCostUsd]: usdToNumber(hour.fleetCostUsd),
-    }),
-  );
+  // Dollars as a plain number: CloudWatch has no currency unit, and the dashboard sums them per hour.
+  metrics.publish([
+    {
+      atMs: hour.hourStartMs,
+      values: [
+        { name: METRIC_NAMES.fleetCostUsd, unit: MetricUnit.NoUnit, value: usdToNumber(hour.fleetCostUsd) },
+      ],
+    },
+  ]);
   return {
     hour: toRfc3339(hour.hourStartMs),
     rows: hour.rows.length,

@@ -1,15 +1,24 @@
 // Lambda door of the forecast run: an hourly schedule in, a summary of the run out.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
-import { createEventBridgeSink } from '../lib/adapters/eventbridge-sink.ts';
+import { hourlyDemandByClass } from '../forecasting/index.ts';
+import { createAwsEventSink, createAwsStore, once } from '../lib/adapters/aws-ports.ts';
+import {
+  createDoorMetrics,
+  MetricUnit,
+  type MetricRecord,
+  type MetricValue,
+} from '../lib/adapters/metrics.ts';
+import type { Forecast } from '../lib/domain/forecast.ts';
+import type { Store } from '../lib/domain/ports.ts';
+import { HOUR_MS, parseRfc3339 } from '../lib/domain/time.ts';
+import { mergeByNodeWindow, type WindowRollup } from '../lib/domain/usage.ts';
 import { parseOrThrow } from '../lib/domain/validation.ts';
+import type { WorkloadClass } from '../lib/domain/workload.ts';
+import { METRIC_NAMES } from '../lib/infra/metric-names.ts';
 import { systemClock } from '../lib/memory/clock.ts';
 import { runForecast, type ForecastRunResult } from '../lib/runs/forecast.ts';
-import { createDynamoStore } from '../lib/store/index.ts';
 
 const zEnvironment = z.object({
   TABLE_NAME: z.string().min(1),
@@ -20,23 +29,97 @@ const zEnvironment = z.object({
 
 /** Read once at cold start: a missing variable fails the first invocation loudly. */
 const environment = parseOrThrow(zEnvironment, process.env, 'forecast function environment');
-
-const store = createDynamoStore({
-  client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-  tableName: environment.TABLE_NAME,
-});
-
+const store = once(() => createAwsStore(environment.TABLE_NAME));
 /** Decisions onto the bus. */
-const events = createEventBridgeSink({
-  client: new EventBridgeClient({}),
-  eventBusName: environment.EVENT_BUS_NAME,
-});
+const events = once(() => createAwsEventSink(environment.EVENT_BUS_NAME));
+const metrics = createDoorMetrics('forecast');
 
 export async function forecastHandler(_event: ScheduledEvent): Promise<ForecastRunResult> {
-  return runForecast(
-    { store, events, clock: systemClock, log: (entry) => console.log(JSON.stringify(entry)) },
+  const seen: Seen = { rollups: [], classes: [], previous: new Map() };
+  const result = await runForecast(
+    {
+      store: noting(await store(), seen),
+      events: await events(),
+      clock: systemClock,
+      log: (entry) => console.log(JSON.stringify(entry)),
+    },
     { horizonHours: environment.FORECAST_HORIZON_HOURS, historyDays: environment.FORECAST_HISTORY_DAYS },
   );
+  metrics.publish(forecastVersusActual(seen, parseRfc3339(result.issuedAt) - HOUR_MS));
+  return result;
+}
+
+/** What the run read: the history, the classes and each class's previous forecast. */
+interface Seen {
+  rollups: WindowRollup[];
+  classes: WorkloadClass[];
+  previous: Map<string, Forecast>;
+}
+
+/** The store, noting what the run reads, so that the figures come from the run's own inputs and no second read. */
+function noting(inner: Store, seen: Seen): Store {
+  return {
+    ...inner,
+    rollups: {
+      ...inner.rollups,
+      between: async (fromMs, toMs) => {
+        const rollups = await inner.rollups.between(fromMs, toMs);
+        seen.rollups.push(...rollups);
+        return rollups;
+      },
+    },
+    classes: {
+      ...inner.classes,
+      list: async () => {
+        const classes = await inner.classes.list();
+        seen.classes.push(...classes);
+        return classes;
+      },
+    },
+    forecasts: {
+      ...inner.forecasts,
+      latest: async (classId) => {
+        const forecast = await inner.forecasts.latest(classId);
+        if (forecast) seen.previous.set(classId, forecast);
+        return forecast;
+      },
+    },
+  };
+}
+
+/**
+ * The hour that just ended: GPUs the previous forecast gave it (p50) and GPUs that came, per class, and the
+ * fleet's totals on the service's own series (what the dashboard draws). An hour nobody reported is left out.
+ */
+function forecastVersusActual(seen: Seen, hourMs: number): MetricRecord[] {
+  const lastHour = seen.rollups.filter((r) => {
+    const atMs = parseRfc3339(r.windowStart);
+    return atMs >= hourMs && atMs < hourMs + HOUR_MS;
+  });
+  const actual = hourlyDemandByClass(mergeByNodeWindow(lastHour), seen.classes);
+  const records: MetricRecord[] = [];
+  let forecastTotal: number | undefined;
+  let actualTotal: number | undefined;
+  for (const workload of seen.classes) {
+    const values: MetricValue[] = [];
+    const p50 = seen.previous.get(workload.id)?.steps.find((s) => parseRfc3339(s.at) === hourMs)?.p50;
+    if (p50 !== undefined) {
+      values.push({ name: METRIC_NAMES.forecastGpus, unit: MetricUnit.Count, value: p50 });
+      forecastTotal = (forecastTotal ?? 0) + p50;
+    }
+    const came = actual.get(workload.id)?.find((p) => p.atMs === hourMs)?.gpus;
+    if (came !== undefined) {
+      values.push({ name: METRIC_NAMES.actualGpus, unit: MetricUnit.Count, value: came });
+      actualTotal = (actualTotal ?? 0) + came;
+    }
+    records.push({ atMs: hourMs, dimensions: { classId: workload.id }, values });
+  }
+  const totals: MetricValue[] = [];
+  if (forecastTotal !== undefined)
+    totals.push({ name: METRIC_NAMES.forecastGpus, unit: MetricUnit.Count, value: forecastTotal });
+  if (actualTotal !== undefined)
+    totals.push({ name: METRIC_NAMES.actualGpus, unit: MetricUnit.Count, value: actualTotal });
+  return [...records, { atMs: hourMs, values: totals }];
 }
 
 export const handler = middy<ScheduledEvent, ForecastRunResult>().handler(forecastHandler);

@@ -2,11 +2,11 @@
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { createAwsCapacityPorts, once, readCapacityEnvironment } from '../lib/adapters/aws-ports.ts';
 import { zAttributionOptions } from '../lib/attribution/options.ts';
 import { parseOrThrow } from '../lib/domain/validation.ts';
 import { zIdleThresholdConfig } from '../lib/optimizer/idle/thresholds.ts';
 import { runReclaim, type ReclaimResult } from '../lib/runs/reclaim.ts';
-import { createAwsCapacityPorts, readCapacityEnvironment } from './optimize.ts';
 
 /** A JSON document in one variable, validated by its schema; a bad one names the field. */
 function jsonVariable<S extends z.ZodType>(schema: S) {
@@ -35,15 +35,17 @@ const zReclaimEnvironment = z.object({
 /** Read once at cold start: a missing or malformed variable fails the first invocation loudly. */
 const capacity = readCapacityEnvironment('reclaim function environment');
 const environment = parseOrThrow(zReclaimEnvironment, process.env, 'reclaim function environment');
-const ports = createAwsCapacityPorts(capacity);
+const ports = once(() => createAwsCapacityPorts(capacity));
 
 export async function reclaimHandler(_event: ScheduledEvent): Promise<ReclaimResult> {
+  // Recommend mode never calls the fleet, so its EC2 client is never loaded (see deferredProvider).
+  const { store, events, clock, ec2 } = await ports();
   return runReclaim(
     {
-      store: ports.store,
-      events: ports.events,
-      clock: ports.clock,
-      providers: { aws: ports.providers[0] },
+      store,
+      events,
+      clock,
+      providers: { aws: ec2 },
       ...(environment.ATTRIBUTION_OPTIONS_JSON ? { attribution: environment.ATTRIBUTION_OPTIONS_JSON } : {}),
     },
     {

@@ -223,3 +223,21 @@ export function lazyProvider(name: string, build: () => Promise<CapacityProvider
     queue: async () => (await get()).queue(),
   };
 }
+
+/**
+ * Imports a cloud SDK that is not bundled into the Lambda functions (it is large and only some fleets need it);
+ * when it is missing, the error says which package to provide.
+ */
+export async function importOptionalSdk<T>(load: () => Promise<T>, packageName: string): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new Error(
+        `this connector needs ${packageName}: install it, or add it to the function as a Lambda layer`,
+      );
+    }
+    throw error;
+  }
+}

@@ -14,8 +14,17 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Runtime the bundles target; esbuild's target follows it. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
 export const ESBUILD_TARGET = 'node22';
-/** The runtime ships the AWS SDK v3; bundling it would only add cold-start weight. */
-export const EXTERNAL_MODULES = ['@aws-sdk/*'];
+/**
+ * The runtime ships the AWS SDK v3; bundling it would only add cold-start weight. The GCP and Azure SDKs (tens of
+ * MB, loaded only when such a connector is configured) stay out of the bundle too: a connectors function polling
+ * GCP or Azure needs them from a Lambda layer; the connector says so on its first call when they are missing.
+ */
+export const EXTERNAL_MODULES = [
+  '@aws-sdk/*',
+  '@google-cloud/compute',
+  '@azure/arm-compute',
+  '@azure/identity',
+];
 export const MAIN_FIELDS = ['module', 'main'];
 
 /**

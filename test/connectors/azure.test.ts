@@ -43,7 +43,7 @@ function seed(): ArmVm[] {
 async function fleet(setup?: (fake: FakeArm) => void) {
   const fake = await startFakeArm(GROUP, seed());
   setup?.(fake);
-  const compute = createAzureComputeClient({
+  const compute = await createAzureComputeClient({
     subscriptionId: SUBSCRIPTION,
     endpoint: fake.endpoint,
     credential: staticCredential(),

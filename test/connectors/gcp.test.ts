@@ -41,7 +41,7 @@ function seed(): Instance[] {
 async function fleet(setup?: (fake: FakeCompute) => void) {
   const fake = await startFakeCompute(PROJECT, seed());
   setup?.(fake);
-  const clients = createGcpComputeClients({
+  const clients = await createGcpComputeClients({
     apiEndpoint: '127.0.0.1',
     port: fake.port,
     protocol: 'http',

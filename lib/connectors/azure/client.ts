@@ -1,6 +1,7 @@
 // Builds the Azure compute client the Azure provider uses, with DefaultAzureCredential or a given credential.
-import { ComputeManagementClient } from '@azure/arm-compute';
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { ComputeManagementClient } from '@azure/arm-compute';
+import type { TokenCredential } from '@azure/identity';
+import { importOptionalSdk } from '../cloud-vm.ts';
 
 /** The SDK pipeline's transport, typed through the client's own options (its package is not ours to import). */
 type HttpClient = NonNullable<
@@ -21,16 +22,24 @@ export interface AzureClientOptions {
 
 /**
  * @azure/arm-compute is pinned to 24.x and @azure/identity to 4.x: their next majors need Node 22, and this
- * project runs on Node 20 with engine-strict.
+ * project runs on Node 20 with engine-strict. The SDKs are imported on first use: only fleets with an Azure
+ * connector need them.
  */
-export function createAzureComputeClient(options: AzureClientOptions): ComputeManagementClient {
-  return new ComputeManagementClient(
-    options.credential ?? new DefaultAzureCredential(),
-    options.subscriptionId,
-    {
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.httpClient ? { httpClient: options.httpClient } : {}),
-      ...(options.maxRetries === undefined ? {} : { retryOptions: { maxRetries: options.maxRetries } }),
-    },
+export async function createAzureComputeClient(
+  options: AzureClientOptions,
+): Promise<ComputeManagementClient> {
+  const { ComputeManagementClient } = await importOptionalSdk(
+    () => import('@azure/arm-compute'),
+    '@azure/arm-compute@24',
   );
+  const credential =
+    options.credential ??
+    new (
+      await importOptionalSdk(() => import('@azure/identity'), '@azure/identity@4')
+    ).DefaultAzureCredential();
+  return new ComputeManagementClient(credential, options.subscriptionId, {
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.httpClient ? { httpClient: options.httpClient } : {}),
+    ...(options.maxRetries === undefined ? {} : { retryOptions: { maxRetries: options.maxRetries } }),
+  });
 }

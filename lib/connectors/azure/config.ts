@@ -34,7 +34,7 @@ export function createAzureFromConfig(config: AzureConfig): CapacityProvider {
     const { createAzureComputeClient } = await import('./client.ts');
     return createAzureProvider({
       ...fleet,
-      compute: createAzureComputeClient({ subscriptionId }),
+      compute: await createAzureComputeClient({ subscriptionId }),
       template: { image, adminUsername, sshPublicKey, subnetId, ...(osDiskSizeGiB ? { osDiskSizeGiB } : {}) },
     });
   });

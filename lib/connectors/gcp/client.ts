@@ -1,5 +1,6 @@
 // Builds the Compute Engine clients the GCP provider uses, over the REST transport, with default or given credentials.
-import { InstancesClient, ZoneOperationsClient } from '@google-cloud/compute';
+import type { InstancesClient, ZoneOperationsClient } from '@google-cloud/compute';
+import { importOptionalSdk } from '../cloud-vm.ts';
 
 /** What google-gax's REST transport needs of an auth client: headers for a request, and a fetch that adds them. */
 export interface GcpAuthClient {
@@ -25,9 +26,13 @@ export interface GcpComputeClients {
 /**
  * @google-cloud/compute is pinned to 6.x: 7.x and later need Node 22, and this project runs on Node 20 with
  * engine-strict. `fallback: true` selects the HTTP/1.1 REST transport (Compute Engine's own protocol), so no
- * gRPC is loaded.
+ * gRPC is loaded. The SDK is imported on first use: it is large, and only fleets with a GCP connector need it.
  */
-export function createGcpComputeClients(options: GcpClientOptions = {}): GcpComputeClients {
+export async function createGcpComputeClients(options: GcpClientOptions = {}): Promise<GcpComputeClients> {
+  const { InstancesClient, ZoneOperationsClient } = await importOptionalSdk(
+    () => import('@google-cloud/compute'),
+    '@google-cloud/compute@6',
+  );
   const common = {
     fallback: true,
     ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),

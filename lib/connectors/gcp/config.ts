@@ -20,6 +20,6 @@ export type GcpConfig = z.infer<typeof zGcpConfig>;
 export function createGcpFromConfig(config: GcpConfig): CapacityProvider {
   return lazyProvider(`gcp-${config.project}-${config.region}`, async () => {
     const { createGcpComputeClients } = await import('./client.ts');
-    return createGcpProvider({ ...createGcpComputeClients(), ...config });
+    return createGcpProvider({ ...(await createGcpComputeClients()), ...config });
   });
 }

@@ -1,0 +1,80 @@
+import { CreateFleetCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { toRfc3339 } from '../../lib/domain/time.ts';
+import { node, pool, quote, START_MS, workload } from '../optimizer/builders.ts';
+import { doorTable, mockBus, schedulerEvent } from './support.ts';
+
+const p4d = pool('aws:us-east-1:us-east-1a:p4d.24xlarge', { instanceType: 'p4d.24xlarge' });
+const ec2 = mockClient(EC2Client);
+const bus = mockClient(EventBridgeClient);
+const putEvents = mockBus(bus);
+
+describe('functions/optimize', () => {
+  beforeAll(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(START_MS + 5 * 60_000);
+  });
+  afterAll(() => vi.useRealTimers());
+
+  it('recommend: plans from the stored forecast and prices, stores the plan and announces it, launching nothing', async () => {
+    const { store } = await doorTable({
+      POOLS_JSON: JSON.stringify([p4d]),
+      LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
+      HORIZON_HOURS: '24',
+      // Vitest sets MODE=test in the environment; the door's own default is recommend.
+      MODE: 'recommend',
+    });
+    await store.classes.put(workload('batch', { spotShare: 1 }));
+    await store.prices.put([quote(p4d.id, 'on-demand', '32.77'), quote(p4d.id, 'spot', '9.83')]);
+    await store.nodes.put(node('i-0a1b2c3d4e5f60001', p4d, 'on-demand'));
+    await store.forecasts.put({
+      classId: 'batch',
+      issuedAt: toRfc3339(START_MS),
+      stepSeconds: 3600,
+      model: 'seasonal-naive',
+      scores: [],
+      steps: Array.from({ length: 24 }, (_, h) => ({
+        at: toRfc3339(START_MS + h * 3600_000),
+        point: 12,
+        p50: 12,
+        p90: 16,
+        p99: 24,
+      })),
+    });
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: 'i-0a1b2c3d4e5f60001',
+              InstanceType: 'p4d.24xlarge',
+              State: { Name: 'running', Code: 16 },
+              Placement: { AvailabilityZone: 'us-east-1a' },
+              Tags: [{ Key: 'gpu-optimizer:managed', Value: 'true' }],
+            },
+          ],
+        },
+      ],
+    });
+
+    const { handler } = await import('../../functions/optimize.ts');
+    const result = await handler(schedulerEvent(Date.now(), 'optimize'), {} as Context);
+
+    expect(result.error).toBeUndefined();
+    const plan = (await store.plans.get(result.planId!))!;
+    expect(plan.actions.map((a) => [a.kind, a.option, a.status])).toEqual([
+      ['launch', 'spot', 'recommended'],
+      ['release', 'on-demand', 'recommended'],
+    ]);
+    expect(putEvents()).toEqual([
+      expect.objectContaining({
+        detailType: 'Capacity Plan Created',
+        detail: expect.objectContaining({ planId: plan.planId, mode: 'recommend' }),
+      }),
+    ]);
+    expect(ec2.commandCalls(CreateFleetCommand)).toEqual([]);
+  });
+});

@@ -1,0 +1,100 @@
+// What the door tests share: the environment a door reads, the Scheduler's input, the EMF lines Powertools writes.
+import {
+  PutEventsCommand,
+  type EventBridgeClient,
+  type PutEventsCommandInput,
+} from '@aws-sdk/client-eventbridge';
+import type { ScheduledEvent } from 'aws-lambda';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { inject, vi } from 'vitest';
+import { freshDynamoStore, type FreshDynamoStore } from '../support/dynamo.ts';
+
+/** A fresh dynalite table, and the environment that points a door's SDK clients at it (set before importing the door). */
+export async function doorTable(variables: Record<string, string> = {}): Promise<FreshDynamoStore> {
+  const fresh = await freshDynamoStore();
+  Object.assign(process.env, {
+    TABLE_NAME: fresh.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    EVENT_BUS_NAME: 'gpu-optimizer',
+    ...variables,
+  });
+  return fresh;
+}
+
+/** What the stack's schedules send (lib/infra/stack.ts: Scheduler gives its own input, not a ScheduledEvent). */
+export function schedulerEvent(timeMs: number, schedule: string): ScheduledEvent {
+  return {
+    version: '0',
+    id: 'c7f3b1e2-0d5e-4a57-9d1c-0c9f2b3a4d5e',
+    'detail-type': 'Scheduled Event',
+    source: 'aws.scheduler',
+    account: '123456789012',
+    time: new Date(timeMs).toISOString().replace('.000Z', 'Z'),
+    region: 'us-east-1',
+    resources: [`arn:aws:scheduler:us-east-1:123456789012:schedule/gpu-optimizer/${schedule}`],
+    detail: {},
+  };
+}
+
+export interface EmfLine {
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: {
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: { Name: string; Unit: string }[];
+    }[];
+  };
+  [field: string]: unknown;
+}
+
+/** Collects the EMF documents written to stdout from now on (Powertools Metrics writes there, one JSON per line). */
+export function captureEmf(): { lines: EmfLine[]; restore(): void } {
+  const lines: EmfLine[] = [];
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    for (const text of String(chunk).split('\n')) {
+      if (!text.startsWith('{"_aws"')) continue;
+      lines.push(JSON.parse(text) as EmfLine);
+    }
+    return true;
+  });
+  return { lines, restore: () => spy.mockRestore() };
+}
+
+/** The value of one metric in an EMF document, with its unit and dimensions, as CloudWatch would read them. */
+export function emfMetric(line: EmfLine, name: string) {
+  const directive = line._aws.CloudWatchMetrics[0]!;
+  const metric = directive.Metrics.find((m) => m.Name === name);
+  if (!metric) return undefined;
+  const dimensions = Object.fromEntries(
+    (directive.Dimensions[0] ?? []).map((key) => [key, line[key] as string]),
+  );
+  return {
+    namespace: directive.Namespace,
+    unit: metric.Unit,
+    value: line[name] as number,
+    dimensions,
+    atMs: line._aws.Timestamp,
+  };
+}
+
+/** The bus as aws-sdk-client-mock answers it: every entry accepted, each PutEvents call kept. */
+export function mockBus(bus: AwsClientStub<EventBridgeClient>) {
+  bus.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({
+    FailedEntryCount: 0,
+    Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `event-${i}` })),
+  }));
+  /** Every event put on the bus, its detail parsed. */
+  return () =>
+    bus.commandCalls(PutEventsCommand).flatMap((call) =>
+      (call.args[0].input.Entries ?? []).map((entry) => ({
+        source: entry.Source,
+        detailType: entry.DetailType,
+        busName: entry.EventBusName,
+        detail: JSON.parse(entry.Detail ?? '{}') as Record<string, unknown>,
+      })),
+    );
+}
