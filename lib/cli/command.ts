@@ -1,5 +1,6 @@
 // What a CLI command is: a name, its flags, its help, and a run that returns an exit code scripts can trust.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseRfc3339 } from '../domain/time.ts';
 
 /** Exit codes: 0 done; 1 the work failed; 2 the command line was wrong (nothing was done). */
 export const EXIT_OK = 0;
@@ -99,4 +100,26 @@ export function numberFlag(
   if (bounds.max !== undefined && n > bounds.max)
     throw new UsageError(`--${name} must be at most ${bounds.max}, got ${raw}`);
   return n;
+}
+
+/**
+ * Reads a flag as a UTC time: RFC 3339, or a date (2017-11-01, midnight UTC). Undefined when absent, unless
+ * `required`, which makes its absence a UsageError naming the flag.
+ */
+export function timeFlag(flags: Record<string, unknown>, name: string, required: true): number;
+export function timeFlag(flags: Record<string, unknown>, name: string, required?: false): number | undefined;
+export function timeFlag(flags: Record<string, unknown>, name: string, required = false): number | undefined {
+  const raw = stringFlag(flags, name);
+  if (raw === undefined) {
+    if (required)
+      throw new UsageError(`--${name} is required (RFC 3339, like 2026-03-01T00:00:00Z, or a date)`);
+    return undefined;
+  }
+  try {
+    return parseRfc3339(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
+  } catch {
+    throw new UsageError(
+      `--${name} must be a date (2017-11-01) or an RFC 3339 time, got ${JSON.stringify(raw)}`,
+    );
+  }
 }

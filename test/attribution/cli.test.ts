@@ -94,7 +94,7 @@ describe('gpu-optimizer attribution export', () => {
     }
     expect(reasons).toEqual([
       expect.stringContaining('--format must be csv or json'),
-      expect.stringContaining('--from: invalid time "yesterday"'),
+      expect.stringContaining('--from must be a date (2017-11-01) or an RFC 3339 time, got "yesterday"'),
       expect.stringContaining('expected the subcommand "export"'),
       expect.stringContaining('--table (or GPU_OPTIMIZER_TABLE)'),
     ]);

@@ -1,40 +1,17 @@
 // `gpu-optimizer attribution export`: writes the stored FOCUS attribution rows of a time range as CSV or JSON.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { attributionCsv, attributionJson } from '../../attribution/export.ts';
 import type { AttributionRow } from '../../domain/attribution.ts';
-import { parseRfc3339, TimeFormatError } from '../../domain/time.ts';
 import { createDynamoStore } from '../../store/index.ts';
-import { EXIT_OK, stringFlag, UsageError, type Command, type CommandIo } from '../command.ts';
+import { EXIT_OK, stringFlag, timeFlag, UsageError, type Command, type CommandIo } from '../command.ts';
+import { TABLE_FLAGS, tableClientFromFlags } from '../table-flags.ts';
 
 const FORMATS = ['csv', 'json'] as const;
 
-function timeFlag(flags: Record<string, unknown>, name: string): number {
-  const text = stringFlag(flags, name);
-  if (text === undefined) throw new UsageError(`--${name} is required (RFC 3339, like 2026-03-01T00:00:00Z)`);
-  try {
-    return parseRfc3339(text);
-  } catch (error) {
-    if (error instanceof TimeFormatError) throw new UsageError(`--${name}: ${error.message}`);
-    throw error;
-  }
-}
-
 /** Reads the rows from the table the flags or the environment name (a local engine through its endpoint). */
 async function readRows(flags: Record<string, unknown>, io: CommandIo, fromMs: number, toMs: number) {
-  const tableName = stringFlag(flags, 'table') ?? io.env.GPU_OPTIMIZER_TABLE;
-  if (!tableName) throw new UsageError('--table (or GPU_OPTIMIZER_TABLE) names the DynamoDB table to read');
-  const endpoint = stringFlag(flags, 'endpoint') ?? io.env.AWS_ENDPOINT_URL_DYNAMODB;
-  const config: DynamoDBClientConfig = {
-    region: stringFlag(flags, 'region') ?? io.env.AWS_REGION ?? 'us-east-1',
-    ...(endpoint ? { endpoint } : {}),
-  };
-  // A local engine accepts any key; without one in the environment the SDK would refuse to sign.
-  if (endpoint && !io.env.AWS_ACCESS_KEY_ID)
-    config.credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient(config));
+  const { tableName, client } = tableClientFromFlags(flags, io);
   try {
     return await createDynamoStore({ client, tableName }).attribution.between(fromMs, toMs);
   } finally {
@@ -50,17 +27,7 @@ export const attributionCommand: Command = {
     format: { type: 'string', default: 'csv', description: 'csv or json', valueName: 'format' },
     from: { type: 'string', description: 'Start of the range (RFC 3339, inclusive)', valueName: 'time' },
     to: { type: 'string', description: 'End of the range (RFC 3339, exclusive)', valueName: 'time' },
-    table: {
-      type: 'string',
-      description: 'DynamoDB table (default: $GPU_OPTIMIZER_TABLE)',
-      valueName: 'name',
-    },
-    endpoint: {
-      type: 'string',
-      description: 'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB)',
-      valueName: 'url',
-    },
-    region: { type: 'string', description: 'AWS region (default: $AWS_REGION)', valueName: 'region' },
+    ...TABLE_FLAGS,
     out: { type: 'string', description: 'Write to this file instead of standard output', valueName: 'file' },
   },
   details: [
@@ -78,8 +45,8 @@ export const attributionCommand: Command = {
     if (!(FORMATS as readonly string[]).includes(format)) {
       throw new UsageError(`--format must be csv or json, got ${JSON.stringify(format)}`);
     }
-    const fromMs = timeFlag(flags, 'from');
-    const toMs = timeFlag(flags, 'to');
+    const fromMs = timeFlag(flags, 'from', true);
+    const toMs = timeFlag(flags, 'to', true);
     if (toMs <= fromMs) throw new UsageError('--to must be later than --from');
     const rows: AttributionRow[] = await readRows(flags, io, fromMs, toMs);
     const text = format === 'csv' ? attributionCsv(rows) : attributionJson(rows);

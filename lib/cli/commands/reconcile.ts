@@ -7,21 +7,9 @@ import { billTotals, importBill } from '../../attribution/bills/import.ts';
 import { budgetAlerts, reconcile, reconciliationLines } from '../../attribution/reconcile.ts';
 import { toWire } from '../../domain/events.ts';
 import { formatUsd } from '../../domain/money.ts';
-import { parseRfc3339, TimeFormatError } from '../../domain/time.ts';
 import { createDynamoStore } from '../../store/index.ts';
-import { EXIT_OK, numberFlag, stringFlag, UsageError, type Command } from '../command.ts';
-import { TABLE_FLAGS, tableClientFromFlags } from './report.ts';
-
-function timeFlag(flags: Record<string, unknown>, name: string): number {
-  const text = stringFlag(flags, name);
-  if (text === undefined) throw new UsageError(`--${name} is required (RFC 3339, like 2026-03-01T00:00:00Z)`);
-  try {
-    return parseRfc3339(text);
-  } catch (error) {
-    if (error instanceof TimeFormatError) throw new UsageError(`--${name}: ${error.message}`);
-    throw error;
-  }
-}
+import { EXIT_OK, numberFlag, stringFlag, UsageError, type Command, timeFlag } from '../command.ts';
+import { TABLE_FLAGS, tableClientFromFlags } from '../table-flags.ts';
 
 /** Money as 6-place strings, so the JSON output is exact and readable by the same tools as the CSV. */
 function jsonMoney(_key: string, value: unknown): unknown {
@@ -80,8 +68,8 @@ export const reconcileCommand: Command = {
       throw new UsageError(
         `--format must be one of ${BILL_FORMATS.join(', ')}, got ${JSON.stringify(format)}`,
       );
-    const fromMs = timeFlag(flags, 'from');
-    const toMs = timeFlag(flags, 'to');
+    const fromMs = timeFlag(flags, 'from', true);
+    const toMs = timeFlag(flags, 'to', true);
     if (toMs <= fromMs) throw new UsageError('--to must be later than --from');
     const thresholdPct = numberFlag(flags, 'threshold-pct', { min: 0 }) ?? 5;
 

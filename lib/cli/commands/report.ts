@@ -1,44 +1,13 @@
 // `gpu-optimizer report --html FILE`: the weekly savings report as a standalone page, read from the DynamoDB table.
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { formatUsd } from '../../domain/money.ts';
 import { parseRfc3339, TimeFormatError } from '../../domain/time.ts';
 import { systemClock } from '../../memory/clock.ts';
 import { composeReport } from '../../runs/report.ts';
 import { createDynamoStore } from '../../store/index.ts';
-import { EXIT_OK, stringFlag, UsageError, type Command, type CommandIo, type FlagSpec } from '../command.ts';
-
-/** The flags tableClientFromFlags reads, for every command that reads the table. */
-export const TABLE_FLAGS: Record<'table' | 'endpoint' | 'region', FlagSpec> = {
-  table: {
-    type: 'string',
-    description: 'DynamoDB table (default: $GPU_OPTIMIZER_TABLE)',
-    valueName: 'name',
-  },
-  endpoint: {
-    type: 'string',
-    description: 'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB)',
-    valueName: 'url',
-  },
-  region: { type: 'string', description: 'AWS region (default: $AWS_REGION)', valueName: 'region' },
-};
-
-/** A document client for the table the flags or the environment name (a local engine through its endpoint). */
-export function tableClientFromFlags(flags: Record<string, unknown>, io: CommandIo) {
-  const tableName = stringFlag(flags, 'table') ?? io.env.GPU_OPTIMIZER_TABLE;
-  if (!tableName) throw new UsageError('--table (or GPU_OPTIMIZER_TABLE) names the DynamoDB table to read');
-  const endpoint = stringFlag(flags, 'endpoint') ?? io.env.AWS_ENDPOINT_URL_DYNAMODB;
-  const config: DynamoDBClientConfig = {
-    region: stringFlag(flags, 'region') ?? io.env.AWS_REGION ?? 'us-east-1',
-    ...(endpoint ? { endpoint } : {}),
-  };
-  // A local engine accepts any key; without one in the environment the SDK would refuse to sign.
-  if (endpoint && !io.env.AWS_ACCESS_KEY_ID)
-    config.credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  return { tableName, client: DynamoDBDocumentClient.from(new DynamoDBClient(config)) };
-}
+import { EXIT_OK, stringFlag, UsageError, type Command } from '../command.ts';
+import { TABLE_FLAGS, tableClientFromFlags } from '../table-flags.ts';
 
 export const reportCommand: Command = {
   name: 'report',

@@ -1,7 +1,6 @@
 // `gpu-optimizer simulate`: replays a cluster trace through every policy and writes the table, the report and summary.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseRfc3339 } from '../../domain/time.ts';
 import { attributionCsv } from '../../attribution/export.ts';
 import { renderHtmlReport } from '../../sim/output/html.ts';
 import { zOwnershipCosts } from '../../sim/architectures.ts';
@@ -9,20 +8,8 @@ import { summarize } from '../../sim/output/summary.ts';
 import { renderTable } from '../../sim/output/table.ts';
 import { POLICY_NAMES, runSimulation, type PolicyName } from '../../sim/simulate.ts';
 import { resolveTrace, TRACE_PROFILES } from '../../sim/traces.ts';
-import { EXIT_OK, numberFlag, stringFlag, UsageError, type Command } from '../command.ts';
+import { EXIT_OK, numberFlag, stringFlag, UsageError, type Command, timeFlag } from '../command.ts';
 import { createProgress } from '../progress.ts';
-
-function timeFlag(flags: Record<string, unknown>, name: string): number | undefined {
-  const raw = stringFlag(flags, name);
-  if (raw === undefined) return undefined;
-  try {
-    return parseRfc3339(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
-  } catch {
-    throw new UsageError(
-      `--${name} must be a date (2017-11-01) or an RFC 3339 time, got ${JSON.stringify(raw)}`,
-    );
-  }
-}
 
 function policiesFlag(flags: Record<string, unknown>): PolicyName[] | undefined {
   const raw = stringFlag(flags, 'policies');
