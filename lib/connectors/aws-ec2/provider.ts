@@ -1,18 +1,11 @@
 // AWS EC2 as a CapacityProvider: managed GPU instances, CreateFleet launches, stop / hibernate / terminate, marks as tags.
-import {
-  CreateFleetCommand,
-  CreateTagsCommand,
-  DeleteTagsCommand,
-  DescribeInstanceTypesCommand,
-  paginateDescribeInstances,
-  StopInstancesCommand,
-  TerminateInstancesCommand,
-  type CreateFleetCommandInput,
-  type EC2Client,
-  type FleetLaunchTemplateOverridesRequest,
-  type Instance,
-  type Tag,
-  type _InstanceType,
+import type {
+  CreateFleetCommandInput,
+  EC2Client,
+  FleetLaunchTemplateOverridesRequest,
+  Instance,
+  Tag,
+  _InstanceType,
 } from '@aws-sdk/client-ec2';
 import type { FleetNode, NodeMark } from '../../domain/fleet.ts';
 import type { Pool } from '../../domain/pool.ts';
@@ -35,6 +28,11 @@ import {
   type Ec2TagKeys,
   type GpuShape,
 } from './map.ts';
+
+// The EC2 commands load on first use: the client package takes ~700 ms to import, and a reclaim run in
+// recommend mode never calls EC2.
+let ec2Sdk: Promise<typeof import('@aws-sdk/client-ec2')> | undefined;
+const sdk = () => (ec2Sdk ??= import('@aws-sdk/client-ec2'));
 
 export interface Ec2LaunchTemplate {
   launchTemplateId?: string;
@@ -76,7 +74,7 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
     const unknown = [...new Set(types)].filter((t) => !gpuShapes.has(t));
     if (unknown.length === 0) return;
     const out = await ec2.send(
-      new DescribeInstanceTypesCommand({ InstanceTypes: unknown as _InstanceType[] }),
+      new (await sdk()).DescribeInstanceTypesCommand({ InstanceTypes: unknown as _InstanceType[] }),
     );
     for (const info of out.InstanceTypes ?? []) {
       const gpu = info.GpuInfo?.Gpus?.[0];
@@ -95,7 +93,7 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
       { Name: `tag:${keys.managed}`, Values: ['true'] },
       { Name: 'instance-state-name', Values: LIVE_STATES },
     ];
-    const pages = paginateDescribeInstances(
+    const pages = (await sdk()).paginateDescribeInstances(
       { client: ec2, pageSize: 500 },
       instanceIds ? { InstanceIds: [...instanceIds], Filters: filters } : { Filters: filters },
     );
@@ -193,7 +191,7 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
       ];
       let response;
       try {
-        response = await ec2.send(new CreateFleetCommand(fleetRequest(request, launchPools)));
+        response = await ec2.send(new (await sdk()).CreateFleetCommand(fleetRequest(request, launchPools)));
       } catch (error) {
         // Throttling, a bad template or missing permission: this pool fails, the run goes on.
         return {
@@ -286,10 +284,13 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
         }
         try {
           if (method === 'terminate')
-            await ec2.send(new TerminateInstancesCommand({ InstanceIds: [nodeId] }));
+            await ec2.send(new (await sdk()).TerminateInstancesCommand({ InstanceIds: [nodeId] }));
           else
             await ec2.send(
-              new StopInstancesCommand({ InstanceIds: [nodeId], Hibernate: method === 'hibernate' }),
+              new (await sdk()).StopInstancesCommand({
+                InstanceIds: [nodeId],
+                Hibernate: method === 'hibernate',
+              }),
             );
           outcome.released.push(nodeId);
         } catch (error) {
@@ -305,12 +306,14 @@ export function createEc2Provider(options: Ec2ProviderOptions): CapacityProvider
     },
     async mark(nodeId: string, mark: NodeMark) {
       await requireInstance(nodeId);
-      await ec2.send(new CreateTagsCommand({ Resources: [nodeId], Tags: markTags(mark, keys) }));
+      await ec2.send(
+        new (await sdk()).CreateTagsCommand({ Resources: [nodeId], Tags: markTags(mark, keys) }),
+      );
     },
     async unmark(nodeId: string) {
       await requireInstance(nodeId);
       await ec2.send(
-        new DeleteTagsCommand({
+        new (await sdk()).DeleteTagsCommand({
           Resources: [nodeId],
           Tags: [{ Key: keys.markedAt }, { Key: keys.markReason }],
         }),
