@@ -86,5 +86,8 @@ describe('gpu-optimizer simulate on a slice of the Philly trace', () => {
     const io2 = captureIo();
     expect(await runCli(['simulate', '--policies', 'optimizer,magic'], io2)).toBe(2);
     expect(io2.err).toMatch(/unknown: magic/);
+    const io3 = captureIo();
+    expect(await runCli(['simulate', '--trace', join(dir, 'missing.csv')], io3)).toBe(2);
+    expect(io3.err).toMatch(/--trace: no trace .*missing\.csv/);
   });
 });

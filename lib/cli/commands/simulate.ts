@@ -134,10 +134,16 @@ export const simulateCommand: Command = {
         '--architectures compares owning with the optimizer on cloud: keep optimizer in --policies',
       );
     }
-    const profile = resolveTrace(stringFlag(flags, 'trace'), {
-      spotShare,
-      instanceType: stringFlag(flags, 'instance-type'),
-    });
+    let profile;
+    try {
+      profile = resolveTrace(stringFlag(flags, 'trace'), {
+        spotShare,
+        instanceType: stringFlag(flags, 'instance-type'),
+      });
+    } catch (error) {
+      // A trace that does not exist is a wrong command line: nothing was done.
+      throw new UsageError(`--trace: ${(error as Error).message}`);
+    }
     const outDir = resolve(io.cwd, stringFlag(flags, 'out') ?? 'out/simulate');
     const progress = createProgress(io.stderr, io.interactive);
     const started = Date.now();
