@@ -1,6 +1,6 @@
 // What a simulation replays: hourly demand per workload class, the pools that can serve it, their prices and spot availability.
 import type { Pool, PurchaseOption } from '../domain/pool.ts';
-import type { WorkloadClass } from '../domain/workload.ts';
+import { poolServesClass, type WorkloadClass } from '../domain/workload.ts';
 
 export const SIM_STEP_MS = 3_600_000;
 
@@ -67,4 +67,24 @@ export function ownedHoldings(scenario: Scenario): Holdings {
     }
   }
   return owned;
+}
+
+/** The pool that sells `option` cheapest per GPU among those that may serve a class (first listed on a tie). */
+export function cheapestPoolFor(
+  pools: readonly SimPool[],
+  c: SimClass,
+  option: PurchaseOption,
+): SimPool | undefined {
+  let best: SimPool | undefined;
+  let bestPerGpu = Number.POSITIVE_INFINITY;
+  for (const p of pools) {
+    const price = p.usdPerHour[option];
+    if (price === undefined || !poolServesClass(p.pool, c.workload)) continue;
+    const perGpu = Number(price) / p.pool.gpusPerInstance;
+    if (perGpu < bestPerGpu) {
+      best = p;
+      bestPerGpu = perGpu;
+    }
+  }
+  return best;
 }

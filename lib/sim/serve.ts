@@ -1,7 +1,7 @@
 // One hour of service: which held GPUs serve which class's demand, what is left idle, and what must be filled late.
 import { poolServesClass } from '../domain/workload.ts';
 import type { PurchaseOption } from '../domain/pool.ts';
-import { holdingKey, parseHoldingKey, type Holdings, type SimClass, type SimPool } from './scenario.ts';
+import { cheapestPoolFor, parseHoldingKey, type Holdings, type SimClass, type SimPool } from './scenario.ts';
 
 // Capacity is used in the order it is paid for: owned and committed first, then the cheapest per GPU.
 const OPTION_ORDER: Record<PurchaseOption, number> = { 'on-prem': 0, reserved: 1, spot: 2, 'on-demand': 3 };
@@ -110,18 +110,5 @@ export function serveHour(
 
 /** The cheapest on-demand pool per GPU that may serve a class: where late demand is filled. */
 export function lateFillPool(pools: readonly SimPool[], c: SimClass): SimPool | undefined {
-  let best: SimPool | undefined;
-  let bestPerGpu = Number.POSITIVE_INFINITY;
-  for (const p of pools) {
-    const price = p.usdPerHour['on-demand'];
-    if (price === undefined || !poolServesClass(p.pool, c.workload)) continue;
-    const perGpu = Number(price) / p.pool.gpusPerInstance;
-    if (perGpu < bestPerGpu) {
-      best = p;
-      bestPerGpu = perGpu;
-    }
-  }
-  return best;
+  return cheapestPoolFor(pools, c, 'on-demand');
 }
-
-export { holdingKey };

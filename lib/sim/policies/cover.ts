@@ -1,7 +1,7 @@
 // The shared rule that turns GPUs needed per class into instances per pool and option, cheapest first.
 import type { PurchaseOption } from '../../domain/pool.ts';
 import { poolServesClass } from '../../domain/workload.ts';
-import { holdingKey, type Holdings, type Scenario, type SimPool } from '../scenario.ts';
+import { cheapestPoolFor, holdingKey, type Holdings, type Scenario, type SimPool } from '../scenario.ts';
 
 export interface CoverOptions {
   /** Spot may be used at all (each class still at most its spot share). */
@@ -26,10 +26,7 @@ export function cheapestPool(
   option: PurchaseOption,
 ): SimPool | undefined {
   const c = scenario.classes.find((x) => x.workload.id === classId);
-  if (!c) return undefined;
-  return scenario.pools
-    .filter((p) => p.usdPerHour[option] !== undefined && poolServesClass(p.pool, c.workload))
-    .sort((a, b) => perGpu(a, option) - perGpu(b, option))[0];
+  return c ? cheapestPoolFor(scenario.pools, c, option) : undefined;
 }
 
 /**
