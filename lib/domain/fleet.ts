@@ -34,6 +34,11 @@ export const zFleetNode = z.object({
   instanceType: zId,
   purchaseOption: zPurchaseOption,
   state: zNodeState,
+  /**
+   * Time of the newest timestamped message that set `state` (EC2 state-change time, snapshot takenAt). An
+   * older message is stale for the node and not applied, so a late delivery cannot roll its state back.
+   */
+  stateChangedAt: zTimestamp.optional(),
   gpuModel: zId,
   gpuCount: z.number().int().min(0),
   launchedAt: zTimestamp.optional(),

@@ -1,6 +1,7 @@
 // The ports: what the use cases need from the world. Adapters implement them; lib/memory has in-memory ones.
 import type { AttributionRow } from './attribution.ts';
 import type { BillRow } from './bill.ts';
+import type { DemandHour } from './demand.ts';
 import type { DomainEvent } from './events.ts';
 import type { FleetNode, NodeMark, ReleaseMethod } from './fleet.ts';
 import type { Forecast } from './forecast.ts';
@@ -134,6 +135,14 @@ export interface ForecastRepository {
 // Ranges are [from, to) on: rollups windowStart, plans createdAt, ledger at, forecasts issuedAt,
 // attribution ChargePeriodStart, bills ChargePeriodStart; results come oldest first.
 
+/** Hourly demand per workload class, the forecast's history; hours are whole UTC hours. */
+export interface DemandRepository {
+  /** Upserts by (classId, hourStartMs): an hour written again replaces its value. Off-hour starts are refused. */
+  put(points: readonly DemandHour[]): Promise<void>;
+  /** Every class's hours with hourStartMs in [fromMs, toMs), oldest first (then by classId). */
+  between(fromMs: number, toMs: number): Promise<DemandHour[]>;
+}
+
 export interface PlanRepository {
   /** Writes a plan once; a second write of the same planId is refused, not overwritten. */
   create(plan: Plan): Promise<CreateOutcome>;
@@ -201,4 +210,6 @@ export interface Store {
   classes: WorkloadClassRepository;
   /** Imported cloud bill exports (FOCUS rows), for reconciliation and bill-rate savings. */
   bills: BillRepository;
+  /** Hourly demand per class, aggregated from rollups by the forecast run. */
+  demand: DemandRepository;
 }

@@ -1,6 +1,6 @@
 // Reads one SQS record of the ingest queue: the EventBridge event in its body, checked field by field.
 import { z } from 'zod';
-import { parseWireEvent, SOURCES } from '../domain/events.ts';
+import { parseWireEvent, SOURCES, type EventDetail } from '../domain/events.ts';
 import { zTimestamp } from '../domain/fields.ts';
 import type { NodeState } from '../domain/fleet.ts';
 import type { UtilizationBatch } from '../domain/usage.ts';
@@ -39,7 +39,8 @@ export type IngestMessage =
       time: string;
       instanceId: string;
       notice: 'interruption' | 'rebalance';
-    };
+    }
+  | { kind: 'snapshot'; eventId: string; time: string; snapshot: EventDetail<'Capacity Snapshot'> };
 
 export type RecordResult =
   { ok: true; message: IngestMessage } | { ok: false; error: string; envelope?: EventEnvelope };
@@ -73,20 +74,28 @@ export function parseEvent(json: unknown): RecordResult {
     }
     return { ok: false, envelope: e, error: `no ingest for aws.ec2 ${JSON.stringify(type)}` };
   }
-  if (e['detail-type'] !== 'GPU Utilization Batch') {
+  const type = e['detail-type'];
+  if (type !== 'GPU Utilization Batch' && type !== 'Capacity Snapshot') {
     return {
       ok: false,
       envelope: e,
-      error: `no ingest for ${JSON.stringify(e.source)} ${JSON.stringify(e['detail-type'])}`,
+      error: `no ingest for ${JSON.stringify(e.source)} ${JSON.stringify(type)}`,
     };
   }
-  if (e.source === SOURCES.agent && isCertainlyValidBatch(e.detail)) {
+  if (type === 'GPU Utilization Batch' && e.source === SOURCES.agent && isCertainlyValidBatch(e.detail)) {
     return { ok: true, message: { kind: 'utilization', ...base, batch: e.detail } };
   }
-  const parsed = parseWireEvent({ source: e.source, detailType: e['detail-type'], detail: e.detail });
+  // The registry checks the source as well as the detail: a snapshot from anyone but a connector is refused.
+  const parsed = parseWireEvent({ source: e.source, detailType: type, detail: e.detail });
   if (!parsed.ok) return { ok: false, envelope: e, error: parsed.error };
-  if (parsed.event.detailType !== 'GPU Utilization Batch') throw new Error('unreachable');
-  return { ok: true, message: { kind: 'utilization', ...base, batch: parsed.event.detail } };
+  const { event } = parsed;
+  if (event.detailType === 'GPU Utilization Batch') {
+    return { ok: true, message: { kind: 'utilization', ...base, batch: event.detail } };
+  }
+  if (event.detailType === 'Capacity Snapshot') {
+    return { ok: true, message: { kind: 'snapshot', ...base, snapshot: event.detail } };
+  }
+  throw new Error('unreachable');
 }
 
 /** Parses an SQS message body: the EventBridge event as JSON text. */

@@ -28,6 +28,8 @@ export interface MemoryCapacityOptions {
   /** Which release methods this fleet offers (a cloud stops; Slurm drains or powers down). */
   releaseMethods?: readonly ReleaseMethod[];
   clock?: Clock;
+  /** Ids of launched nodes (default `<name>-<n>`); the simulated cloud gives EC2-shaped ids. */
+  nodeId?: (sequence: number) => string;
 }
 
 export interface MemoryCapacityProvider extends CapacityProvider {
@@ -106,7 +108,7 @@ export function createMemoryCapacityProvider(options: MemoryCapacityOptions): Me
       const launched: FleetNode[] = [];
       for (let i = 0; i < count; i++) {
         const node: FleetNode = {
-          nodeId: `${name}-${++sequence}`,
+          nodeId: options.nodeId ? options.nodeId(++sequence) : `${name}-${++sequence}`,
           provider: pool.provider,
           poolId: pool.id,
           region: pool.region,

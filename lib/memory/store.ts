@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { createMemoryBillRepository } from '../attribution/bills/repository.ts';
 import { zAttributionRow, type AttributionRow } from '../domain/attribution.ts';
+import { zDemandHour, type DemandHour } from '../domain/demand.ts';
 import { zFleetNode, type FleetNode } from '../domain/fleet.ts';
 import { zForecast, type Forecast } from '../domain/forecast.ts';
 import { zLedgerEntry, type LedgerEntry } from '../domain/ledger.ts';
@@ -69,6 +70,7 @@ export function createMemoryStore(): Store {
   const attribution = new Table(zAttributionRow, 'attribution row');
   const prices = new Table(zPriceQuote, 'price quote');
   const classes = new Table(zWorkloadClass, 'workload class');
+  const demand = new Table(zDemandHour, 'demand hour');
   const rollupKey = (r: WindowRollup) => timeKey(parseRfc3339(r.windowStart), r.node.nodeId, r.eventId);
   const forecastKey = (f: Forecast) => [f.classId, timeKey(parseRfc3339(f.issuedAt))].join('\u0001');
 
@@ -188,6 +190,19 @@ export function createMemoryStore(): Store {
     },
 
     bills: createMemoryBillRepository(),
+
+    demand: {
+      async put(points: readonly DemandHour[]) {
+        const stored = points.map((p) => {
+          const value = encodeEntity(zDemandHour, p, `demand hour of class ${p?.classId}`);
+          return [timeKey(p.hourStartMs, p.classId), value] as const;
+        });
+        for (const [key, value] of stored) demand.setStored(key, value);
+      },
+      async between(fromMs, toMs) {
+        return demand.values((k) => inRange(timeOfKey(k), fromMs, toMs));
+      },
+    },
   };
 }
 

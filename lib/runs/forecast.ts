@@ -10,10 +10,13 @@ import {
   toForecast,
   type AnomalyFinding,
 } from '../../forecasting/index.ts';
+import type { DemandHour } from '../domain/demand.ts';
 import { makeEvent, type DomainEvent } from '../domain/events.ts';
+import type { DemandPoint } from '../domain/forecast.ts';
 import type { Clock, EventSink, Store } from '../domain/ports.ts';
 import { DAY_MS, HOUR_MS, hourStart, toRfc3339 } from '../domain/time.ts';
 import { mergeByNodeWindow } from '../domain/usage.ts';
+import type { WorkloadClass } from '../domain/workload.ts';
 
 /** EventBridge takes at most 10 entries per PutEvents. */
 const EVENTS_PER_PUT = 10;
@@ -32,6 +35,11 @@ export const zForecastConfig = z.object({
   origins: z.number().int().min(1).max(28).default(4),
   /** Hours in a row outside the p99 band before a `Demand Anomaly`. */
   anomalyWindowHours: z.number().int().min(1).max(48).default(3),
+  /**
+   * Latest hours recomputed from raw rollups every run, however complete the stored demand looks: agents spool
+   * through outages and send late, so an hour may still change after it ends. At least the hour just ended.
+   */
+  recomputeHours: z.number().int().min(1).max(168).default(3),
 });
 export type ForecastConfig = z.infer<typeof zForecastConfig>;
 export type ForecastConfigInput = z.input<typeof zForecastConfig>;
@@ -50,6 +58,8 @@ export interface ForecastRunResult {
   failed: { classId: string; error: string }[];
   /** Events the bus refused, with why. */
   eventFailures: string[];
+  /** Why the recomputed hours of demand could not be stored (the forecasts were still made from them). */
+  demandWriteError?: string;
 }
 
 /**
@@ -64,11 +74,7 @@ export async function runForecast(
   const log = ports.log ?? (() => {});
   const issuedMs = hourStart(ports.clock.now());
   const fromMs = issuedMs - config.historyDays * DAY_MS;
-  const [rollups, classes] = await Promise.all([
-    ports.store.rollups.between(fromMs, issuedMs),
-    ports.store.classes.list(),
-  ]);
-  const demand = hourlyDemandByClass(mergeByNodeWindow(rollups), classes);
+  const classes = await ports.store.classes.list();
   const result: ForecastRunResult = {
     issuedAt: toRfc3339(issuedMs),
     forecasts: [],
@@ -77,6 +83,30 @@ export async function runForecast(
     eventFailures: [],
   };
   const events: DomainEvent[] = [];
+  const history = await demandHistory(ports.store, classes, fromMs, issuedMs, config.recomputeHours);
+  const demand = history.byClass;
+  log({
+    run: 'forecast',
+    part: DEMAND_PART,
+    storedPoints: history.storedPoints,
+    recomputedFrom: toRfc3339(history.recomputedFromMs),
+    backfill: history.backfill,
+  });
+  if (history.writeError !== undefined) {
+    // The forecast goes on from what was computed. The next run recomputes from the hour after the latest one
+    // stored, so a write that failed whole is redone; one cut short part way can leave older hours unstored.
+    result.demandWriteError = history.writeError;
+    events.push(
+      makeEvent('Run Failed', {
+        schemaVersion: '1',
+        run: 'forecast',
+        part: DEMAND_PART,
+        at: toRfc3339(issuedMs),
+        error: history.writeError,
+      }),
+    );
+    log({ run: 'forecast', part: DEMAND_PART, error: history.writeError });
+  }
 
   for (const workload of classes) {
     try {
@@ -141,4 +171,71 @@ export async function runForecast(
     }
   }
   return result;
+}
+
+/** The part a failed write of the stored demand is reported under. */
+export const DEMAND_PART = 'demand-aggregate';
+
+export interface DemandHistory {
+  /** Each class's hourly points in [from, to), oldest first; an hour nobody reported is absent (a gap). */
+  byClass: Map<string, DemandPoint[]>;
+  /** Points read from the stored demand. */
+  storedPoints: number;
+  /** Where raw rollups were read from (to the end of the range). */
+  recomputedFromMs: number;
+  /** True when the whole range was read from rollups: nothing stored yet, or a class the store has never seen. */
+  backfill: boolean;
+  /** Why the recomputed hours could not be stored, when they could not. */
+  writeError?: string;
+}
+
+/**
+ * Hourly demand per class over [fromMs, toMs) (both on the hour): the stored hours, with the latest ones
+ * recomputed from raw rollups and stored again. Rollups are read from the hour after the latest stored one, or
+ * `recomputeHours` back from `toMs` if that is earlier (late batches), never before `fromMs`. When nothing is
+ * stored in the range, or a class has no stored hour in it (a class just added, whose history the rollups still
+ * hold), the whole range is read from rollups once and stored, as every run did before demand was kept.
+ */
+export async function demandHistory(
+  store: Store,
+  classes: readonly WorkloadClass[],
+  fromMs: number,
+  toMs: number,
+  recomputeHours: number,
+): Promise<DemandHistory> {
+  const byClass = new Map<string, DemandPoint[]>(classes.map((c) => [c.id, []]));
+  // Nothing to forecast: reading rollups would only be thrown away, and the store would never fill.
+  if (classes.length === 0) return { byClass, storedPoints: 0, recomputedFromMs: toMs, backfill: false };
+
+  const stored = await store.demand.between(fromMs, toMs);
+  const storedClasses = new Set(stored.map((p) => p.classId));
+  const backfill = classes.some((c) => !storedClasses.has(c.id));
+  const latestStoredMs = stored.at(-1)?.hourStartMs ?? fromMs - HOUR_MS;
+  const recomputedFromMs = backfill
+    ? fromMs
+    : Math.max(fromMs, Math.min(latestStoredMs + HOUR_MS, toMs - recomputeHours * HOUR_MS));
+
+  const rollups = await store.rollups.between(recomputedFromMs, toMs);
+  const recomputed = hourlyDemandByClass(mergeByNodeWindow(rollups), classes);
+  const fresh: DemandHour[] = [];
+  for (const [classId, points] of recomputed)
+    for (const p of points) fresh.push({ classId, hourStartMs: p.atMs, gpus: p.gpus });
+  let writeError: string | undefined;
+  try {
+    await store.demand.put(fresh);
+  } catch (error) {
+    writeError = error instanceof Error ? error.message : String(error);
+  }
+
+  // Stored hours first, recomputed hours over them; an hour in neither stays a gap.
+  const merged = new Map<string, Map<number, number>>(classes.map((c) => [c.id, new Map()]));
+  for (const p of stored) merged.get(p.classId)?.set(p.hourStartMs, p.gpus);
+  for (const p of fresh) merged.get(p.classId)?.set(p.hourStartMs, p.gpus);
+  for (const [classId, hours] of merged) {
+    byClass.set(
+      classId,
+      [...hours].sort(([a], [b]) => a - b).map(([atMs, gpus]) => ({ atMs, gpus })),
+    );
+  }
+  return { byClass, storedPoints: stored.length, recomputedFromMs, backfill, writeError };
 }

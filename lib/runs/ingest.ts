@@ -1,7 +1,7 @@
 // The ingest run: validates a batch of queue records, writes window rollups and updates fleet state.
 import type { Clock, Store } from '../domain/ports.ts';
 import { rollupBatch, type WindowRollup } from '../domain/usage.ts';
-import { applyMessages, nodeFromBatch, nodeIdOf } from '../ingest/fleet-state.ts';
+import { applyMessages, newNode, nodeMessagesOf, type NodeMessage } from '../ingest/fleet-state.ts';
 import type { Logger } from '../ingest/logger.ts';
 import { parseRecordBody, type IngestMessage } from '../ingest/records.ts';
 
@@ -72,14 +72,20 @@ export async function ingest(records: readonly IngestRecord[], deps: IngestDeps)
     }
   }
 
-  const byNode = new Map<string, { messageIds: string[]; messages: IngestMessage[] }>();
+  // All that a batch says of one node is folded into one read and at most one write of it, however many
+  // records (agent batches, EC2 events, the snapshots that list it) it came in. A snapshot's pools and
+  // queue demand are not kept yet: the store has no pool or queue repository.
+  const byNode = new Map<string, { messageIds: Set<string>; messages: NodeMessage[] }>();
+  let snapshotNodes = 0;
   for (const v of valid) {
     if (v.message.kind === 'utilization' && !usageWritten) continue;
-    const id = nodeIdOf(v.message);
-    const group = byNode.get(id) ?? { messageIds: [], messages: [] };
-    group.messageIds.push(v.messageId);
-    group.messages.push(v.message);
-    byNode.set(id, group);
+    for (const [id, message] of nodeMessagesOf(v.message)) {
+      if (message.kind === 'snapshot-node') snapshotNodes++;
+      const group = byNode.get(id) ?? { messageIds: new Set(), messages: [] };
+      group.messageIds.add(v.messageId);
+      group.messages.push(message);
+      byNode.set(id, group);
+    }
   }
   let created = 0;
   let updated = 0;
@@ -96,16 +102,15 @@ export async function ingest(records: readonly IngestRecord[], deps: IngestDeps)
           }
           return;
         }
-        const firstBatch = group.messages.find((m) => m.kind === 'utilization');
-        if (!firstBatch || firstBatch.kind !== 'utilization') {
-          // EC2 tells of every instance in the account; only nodes the optimizer knows have state here.
+        const fresh = newNode(group.messages);
+        if (!fresh) {
           unknown++;
           return;
         }
-        const fresh = nodeFromBatch(firstBatch.batch);
         await store.nodes.put({ ...fresh, ...applyMessages(fresh, group.messages) });
         created++;
       } catch (error) {
+        // A snapshot is redelivered whole when any of its nodes fails; the others are then up to date already.
         for (const id of group.messageIds) failed.add(id);
         logger.log('error', 'updating fleet state failed; its records will be delivered again', {
           nodeId,
@@ -118,6 +123,7 @@ export async function ingest(records: readonly IngestRecord[], deps: IngestDeps)
     records: records.length,
     invalid: records.length - valid.length,
     rollups: usageWritten ? rollups.size : 0,
+    snapshotNodes,
     nodesCreated: created,
     nodesUpdated: updated,
     unknownInstances: unknown,

@@ -1,11 +1,25 @@
 // The connectors poll (scheduled): each non-AWS fleet's capacity snapshot and GPU samples onto the bus; one failing fleet fails only its part.
 import { z } from 'zod';
-import { makeEvent, MAX_EVENT_BYTES, tryToWire, type DomainEvent } from '../domain/events.ts';
+import { entrySize } from '../agent/entries.ts';
+import {
+  makeEvent,
+  MAX_EVENT_BYTES,
+  tryToWire,
+  type DomainEvent,
+  type EventDetail,
+  type WireEvent,
+} from '../domain/events.ts';
 import type { CapacityProvider, Clock, EventSink } from '../domain/ports.ts';
 import { toRfc3339, WINDOW_MS } from '../domain/time.ts';
 
-/** EventBridge takes at most 10 entries per PutEvents. */
+/** EventBridge takes at most 10 entries per PutEvents, under 256 KB together. */
 const EVENTS_PER_PUT = 10;
+
+/**
+ * Snapshot parts are cut this far under the entry limit: the bus wraps each in an envelope (id, account,
+ * region, time, resources) before the ingest queue gets it, and a queue may hold no more than 256 KiB.
+ */
+const SNAPSHOT_PART_BYTES = MAX_EVENT_BYTES - 1024;
 
 export const zPollConnectorsConfig = z.object({
   /**
@@ -34,6 +48,8 @@ export interface ConnectorPollResult {
   gpusRunning: number;
   gpusPending: number;
   utilizationBatches: number;
+  /** Capacity Snapshot events the fleet's snapshot went out as: more than one when it was over the size limit. */
+  snapshotParts: number;
   /** Parts that failed ("snapshot", "utilization") and why. */
   errors: { part: string; error: string }[];
 }
@@ -51,9 +67,95 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function wireBytes(event: DomainEvent): number {
+/** The entry size EventBridge counts for a wire event, as the EventBridge sink would send it. */
+function wireEntryBytes(wire: WireEvent): number {
+  return entrySize({
+    Source: wire.source,
+    DetailType: wire.detailType,
+    Detail: JSON.stringify(wire.detail),
+    ...(wire.time ? { Time: new Date(wire.time) } : {}),
+  });
+}
+
+function entryBytes(event: DomainEvent): number {
   const wire = tryToWire(event);
-  return wire.ok ? Buffer.byteLength(JSON.stringify(wire.wire.detail)) : 0;
+  return wire.ok ? wireEntryBytes(wire.wire) : 0;
+}
+
+type Snapshot = EventDetail<'Capacity Snapshot'>;
+
+/**
+ * A snapshot as `Capacity Snapshot` events each under `maxBytes`: itself when it fits, else its nodes in
+ * parts of one takenAt, with the pools and demand in the first part. Ingest reads each part as the truth at
+ * takenAt for the nodes it lists, so parts need no marker and may arrive in any order.
+ */
+export function splitSnapshot(
+  snapshot: Snapshot,
+  time: string,
+  maxBytes = SNAPSHOT_PART_BYTES,
+): DomainEvent[] {
+  const whole = makeEvent('Capacity Snapshot', snapshot, time);
+  const wire = tryToWire(whole);
+  // An event that does not encode goes on as it is: the sink reports which field is wrong.
+  if (!wire.ok || wireEntryBytes(wire.wire) < maxBytes) return [whole];
+  // Sizes are added up, not measured part by part: JSON of an array is its items joined by commas.
+  const nodeBytes = (wire.wire.detail as { nodes: unknown[] }).nodes.map((n) =>
+    Buffer.byteLength(JSON.stringify(n)),
+  );
+  const partOf = (nodes: Snapshot['nodes'], first: boolean): Snapshot => ({
+    ...snapshot,
+    nodes,
+    pools: first ? snapshot.pools : [],
+    demand: first ? snapshot.demand : [],
+  });
+  const emptyBytes = [true, false].map((first) =>
+    entryBytes(makeEvent('Capacity Snapshot', partOf([], first), time)),
+  );
+  const parts: Snapshot['nodes'][] = [];
+  let current: Snapshot['nodes'] = [];
+  let bytes = emptyBytes[0]!;
+  if (bytes >= maxBytes) {
+    throw new Error(
+      `snapshot pools and demand alone are ${bytes} bytes, over the ${maxBytes}-byte event limit`,
+    );
+  }
+  snapshot.nodes.forEach((node, i) => {
+    const fits = () => bytes + nodeBytes[i]! + (current.length > 0 ? 1 : 0) < maxBytes;
+    // A full part is closed; so is a first part whose pools and demand leave no room for this node.
+    if (!fits() && (current.length > 0 || parts.length === 0)) {
+      parts.push(current);
+      current = [];
+      bytes = emptyBytes[1]!;
+    }
+    if (!fits()) {
+      throw new Error(
+        `node ${node.nodeId} alone is ${nodeBytes[i]} bytes, too large for a ${maxBytes}-byte event`,
+      );
+    }
+    bytes += nodeBytes[i]! + (current.length > 0 ? 1 : 0);
+    current.push(node);
+  });
+  parts.push(current);
+  return parts.map((nodes, k) => makeEvent('Capacity Snapshot', partOf(nodes, k === 0), time));
+}
+
+/** Groups events, in order, into PutEvents calls: at most 10 entries, and under the size limit together. */
+function putGroups(events: readonly DomainEvent[]): DomainEvent[][] {
+  const groups: DomainEvent[][] = [];
+  let current: DomainEvent[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const size = entryBytes(event);
+    if (current.length >= EVENTS_PER_PUT || (current.length > 0 && bytes + size >= MAX_EVENT_BYTES)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(event);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }
 
 async function pollOne(
@@ -67,6 +169,7 @@ async function pollOne(
     gpusRunning: 0,
     gpusPending: 0,
     utilizationBatches: 0,
+    snapshotParts: 0,
     errors: [],
   };
   const events: DomainEvent[] = [];
@@ -98,20 +201,16 @@ async function pollOne(
     result.gpusRunning = demand.reduce((sum, d) => sum + d.gpusRunning, 0);
     result.gpusPending = demand.reduce((sum, d) => sum + d.gpusPending, 0);
     if (pools.length + nodes.length + demand.length > 0) {
-      const event = makeEvent(
-        'Capacity Snapshot',
-        { schemaVersion: '1', connector: provider.name, takenAt: at, pools, nodes, demand },
-        at,
-      );
-      const bytes = wireBytes(event);
-      if (bytes > MAX_EVENT_BYTES)
-        fail(
-          'snapshot',
-          new Error(
-            `snapshot of ${nodes.length} nodes is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte event limit`,
-          ),
+      try {
+        const parts = splitSnapshot(
+          { schemaVersion: '1', connector: provider.name, takenAt: at, pools, nodes, demand },
+          at,
         );
-      else events.push(event);
+        result.snapshotParts = parts.length;
+        events.push(...parts);
+      } catch (error) {
+        fail('snapshot', error);
+      }
     }
   }
 
@@ -134,8 +233,7 @@ export async function runPollConnectors(
   const polled = await Promise.all(ports.connectors.map((c) => pollOne(c, nowMs, config)));
   const events = polled.flatMap((p) => p.events);
   const eventFailures: string[] = [];
-  for (let i = 0; i < events.length; i += EVENTS_PER_PUT) {
-    const batch = events.slice(i, i + EVENTS_PER_PUT);
+  for (const batch of putGroups(events)) {
     try {
       const outcome = await ports.events.put(batch);
       for (const f of outcome.failed)

@@ -14,6 +14,7 @@ import {
 import { oraclePolicy } from './policies/oracle.ts';
 import { optimizerPolicy, type OptimizerPolicyOptions } from './policies/optimizer.ts';
 import type { Scenario } from './scenario.ts';
+import { replaySystem, type SystemReplayResult } from './system/replay.ts';
 import type { TraceProfile } from './traces.ts';
 
 export const POLICY_NAMES = [
@@ -44,6 +45,8 @@ export interface SimulationResult {
   architectures?: ArchitectureComparison;
   /** The optimizer's forecast for the hour ahead at every hour, for forecast-vs-actual. */
   optimizerForecast: { hour: number; gpus: number }[];
+  /** The last hours again, through the real runs on the embedded DynamoDB (when asked for). */
+  system?: SystemReplayResult;
 }
 
 export interface SimulationOptions extends BuildOptions {
@@ -52,6 +55,8 @@ export interface SimulationOptions extends BuildOptions {
   /** Compare all cloud, all on-prem and hybrid at these costs of owning a GPU (needs the optimizer). */
   architectures?: OwnershipCosts;
   onProgress?: (policy: string, done: number, of: number) => void;
+  /** Replay the last this many hours through the real runs on the embedded DynamoDB (0: not at all). */
+  systemHours?: number;
 }
 
 function makePolicy(name: PolicyName, scenario: Scenario, optimizer: OptimizerPolicyOptions): Policy {
@@ -106,8 +111,25 @@ export async function simulateScenario(
     architectures = await compareArchitectures(scenario, options.architectures, optimizer, options.optimizer);
     options.onProgress?.('architectures', 1, 1);
   }
+  let system: SystemReplayResult | undefined;
+  const systemHours = Math.min(options.systemHours ?? 0, scenario.hours - scenario.warmupHours);
+  if (systemHours > 0) {
+    const fromHour = scenario.hours - systemHours;
+    system = await replaySystem(scenario, {
+      fromHour,
+      // The system takes over the fleet the optimizer held in the hour before, so both start from the same place.
+      initialFleet: (optimizer?.bill ?? [])
+        .filter((l) => l.kind === 'held' && l.hour === fromHour - 1)
+        .map((l) => ({ poolId: l.poolId, option: l.option, instances: l.instances })),
+      hours: systemHours,
+      // The system starts from the commitment the optimizer chose, so both run on the same reserved fleet.
+      reservedInstances: optimizer ? Object.fromEntries(optimizer.reserved) : {},
+      onHour: (done, of) => options.onProgress?.('system', done, of),
+    });
+  }
   return {
     ...(architectures ? { architectures } : {}),
+    ...(system ? { system } : {}),
     scenario,
     runs,
     optimizerForecast,

@@ -8,8 +8,7 @@ import {
   decodeItem,
   mapLimit,
   packData,
-  queryAll,
-  type Item,
+  queryBetween,
   type TableContext,
   type WriteRequest,
 } from './io.ts';
@@ -23,14 +22,6 @@ const dayPartition = (day: string) => `ATTRIBUTION#${day}`;
 /** Six digits of position: up to a million rows in one hour. */
 const rowSortKey = (hourStartMs: number, position: number) =>
   `${sortableMs(hourStartMs)}#${String(position).padStart(6, '0')}`;
-
-function queryDayRange(ctx: TableContext, day: string, lo: string, hi: string): Promise<Item[]> {
-  return queryAll(ctx, {
-    KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-    ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
-    ExpressionAttributeValues: { ':pk': day, ':lo': lo, ':hi': hi },
-  });
-}
 
 export function createAttributionRepository(ctx: TableContext): AttributionRepository {
   return {
@@ -49,7 +40,7 @@ export function createAttributionRepository(ctx: TableContext): AttributionRepos
         },
       }));
       // Rows past the new count are left from an earlier, longer attribution of the hour: delete them.
-      const existing = await queryDayRange(ctx, dayPartition(day), `${hourKey}#`, `${hourKey}#~`);
+      const existing = await queryBetween(ctx, dayPartition(day), `${hourKey}#`, `${hourKey}#~`);
       const keep = new Set(puts.map((p) => ('PutRequest' in p ? p.PutRequest.Item[SORT_KEY] : '')));
       const deletes: WriteRequest[] = existing
         .filter((item) => !keep.has(item[SORT_KEY]))
@@ -69,10 +60,10 @@ export function createAttributionRepository(ctx: TableContext): AttributionRepos
       if (!range) return [];
       const firstHourMs = Math.floor(range.fromMs / HOUR_MS) * HOUR_MS;
       const days = (
-        await queryDayRange(ctx, ATTRIBUTION_DAYS_PK, utcDate(firstHourMs), utcDate(range.toMs - 1))
+        await queryBetween(ctx, ATTRIBUTION_DAYS_PK, utcDate(firstHourMs), utcDate(range.toMs - 1))
       ).map((item) => String(item[SORT_KEY]));
       const perDay = await mapLimit(days, DAY_QUERY_CONCURRENCY, (day) =>
-        queryDayRange(ctx, dayPartition(day), sortableMs(firstHourMs), sortableMs(range.toMs)),
+        queryBetween(ctx, dayPartition(day), sortableMs(firstHourMs), sortableMs(range.toMs)),
       );
       // Hours are whole; a range that cuts an hour keeps the rows whose charge period starts inside it.
       return perDay

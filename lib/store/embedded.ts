@@ -52,6 +52,8 @@ export function localDocumentClient(
     region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: options.maxAttempts ?? 3,
+    // Ingest updates a few hundred nodes at once; the default 50 sockets would queue them with a warning.
+    requestHandler: { httpAgent: { maxSockets: 256 } },
   });
   return DynamoDBDocumentClient.from(client);
 }

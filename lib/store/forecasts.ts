@@ -6,7 +6,7 @@ import { encodeEntity } from './codec.ts';
 import {
   decodeItem,
   packData,
-  queryAll,
+  queryBetween,
   queryFirst,
   withThrottleRetry,
   type Item,
@@ -19,7 +19,6 @@ const classPartition = (classId: string) => `FORECAST#${classId}`;
 const decode = (item: Item): Forecast => decodeItem(zForecast, item);
 
 export function createForecastRepository(ctx: TableContext): ForecastRepository {
-  const names = { '#pk': PARTITION_KEY, '#sk': SORT_KEY };
   return {
     async put(forecast) {
       const data = encodeEntity(zForecast, forecast, `forecast of class ${forecast.classId}`);
@@ -47,15 +46,12 @@ export function createForecastRepository(ctx: TableContext): ForecastRepository 
     async between(classId, fromMs, toMs) {
       const range = storableRange(fromMs, toMs);
       if (!range) return [];
-      const items = await queryAll(ctx, {
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: {
-          ':pk': classPartition(classId),
-          ':lo': sortableMs(range.fromMs),
-          ':hi': sortableMs(range.toMs - 1),
-        },
-      });
+      const items = await queryBetween(
+        ctx,
+        classPartition(classId),
+        sortableMs(range.fromMs),
+        sortableMs(range.toMs - 1),
+      );
       return items.map(decode);
     },
   };

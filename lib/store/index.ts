@@ -4,6 +4,7 @@ import type { Store } from '../domain/ports.ts';
 import { createAttributionRepository } from './attribution.ts';
 import { createBillRepository } from './bills.ts';
 import { createWorkloadClassRepository } from './classes.ts';
+import { createDemandRepository } from './demand.ts';
 import { createForecastRepository } from './forecasts.ts';
 import { DEFAULT_RETRY, type RetryPolicy, type TableContext } from './io.ts';
 import { createLedgerRepository } from './ledger.ts';
@@ -35,6 +36,7 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     prices: createPriceRepository(ctx),
     classes: createWorkloadClassRepository(ctx),
     bills: createBillRepository(ctx),
+    demand: createDemandRepository(ctx),
   };
 }
 

@@ -122,6 +122,15 @@ export async function queryAll(
   return items;
 }
 
+/** Every item of one partition with a sort key in [lo, hi] (inclusive, as BETWEEN is), in sort-key order. */
+export function queryBetween(ctx: TableContext, partition: string, lo: string, hi: string): Promise<Item[]> {
+  return queryAll(ctx, {
+    KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+    ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
+    ExpressionAttributeValues: { ':pk': partition, ':lo': lo, ':hi': hi },
+  });
+}
+
 /** Every item of one partition, in sort-key order. */
 export function queryPartition(ctx: TableContext, partition: string): Promise<Item[]> {
   return queryAll(ctx, {
@@ -178,15 +187,7 @@ export async function markedDays(
 ): Promise<string[]> {
   const range = storableRange(fromMs, toMs);
   if (!range) return [];
-  const items = await queryAll(ctx, {
-    KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-    ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
-    ExpressionAttributeValues: {
-      ':pk': markerPartition,
-      ':lo': utcDate(range.fromMs),
-      ':hi': utcDate(range.toMs - 1),
-    },
-  });
+  const items = await queryBetween(ctx, markerPartition, utcDate(range.fromMs), utcDate(range.toMs - 1));
   return items.map((item) => String(item[SORT_KEY]));
 }
 

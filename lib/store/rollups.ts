@@ -9,7 +9,7 @@ import {
   mapLimit,
   packData,
   ROLLUP_PACK_THRESHOLD_BYTES,
-  queryAll,
+  queryBetween,
   queryTimeIndex,
   type Item,
   type TableContext,
@@ -80,15 +80,12 @@ export function createRollupRepository(ctx: TableContext): RollupRepository {
       const range = storableRange(fromMs, toMs);
       if (!range) return [];
       // `ROLLUP#<to>` sorts before every `ROLLUP#<to>#<event>`, so BETWEEN gives exactly [from, to).
-      const items = await queryAll(ctx, {
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-        ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
-        ExpressionAttributeValues: {
-          ':pk': nodePartition(nodeId),
-          ':lo': `ROLLUP#${sortableMs(range.fromMs)}`,
-          ':hi': `ROLLUP#${sortableMs(range.toMs)}`,
-        },
-      });
+      const items = await queryBetween(
+        ctx,
+        nodePartition(nodeId),
+        `ROLLUP#${sortableMs(range.fromMs)}`,
+        `ROLLUP#${sortableMs(range.toMs)}`,
+      );
       return items.map(decode);
     },
 
@@ -96,15 +93,7 @@ export function createRollupRepository(ctx: TableContext): RollupRepository {
       const range = storableRange(fromMs, toMs);
       if (!range) return [];
       const days = (
-        await queryAll(ctx, {
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
-          ExpressionAttributeValues: {
-            ':pk': ROLLUP_DAYS_PK,
-            ':lo': utcDate(range.fromMs),
-            ':hi': utcDate(range.toMs - 1),
-          },
-        })
+        await queryBetween(ctx, ROLLUP_DAYS_PK, utcDate(range.fromMs), utcDate(range.toMs - 1))
       ).map((item) => String(item[SORT_KEY]));
       const perDay = await mapLimit(days, DAY_QUERY_CONCURRENCY, (day) =>
         queryTimeIndex(ctx, dayPartition(day), range.fromMs, range.toMs),

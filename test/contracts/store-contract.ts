@@ -1,6 +1,7 @@
 // The behaviour every Store implementation owes its callers; run it against each with describeStoreContract.
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, HOUR_MS, WINDOW_MS } from '../../lib/domain/time.ts';
+import type { DemandHour } from '../../lib/domain/demand.ts';
 import type { Store } from '../../lib/domain/ports.ts';
 import type { WindowRollup } from '../../lib/domain/usage.ts';
 import { ValidationError } from '../../lib/domain/validation.ts';
@@ -290,6 +291,70 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           sampleClass('serve'),
           sampleClass('train', 0.9),
         ]);
+      });
+    });
+
+    describe('class demand', () => {
+      const hourOf = (classId: string, hour: number, gpus: number): DemandHour => ({
+        classId,
+        hourStartMs: T0 + hour * HOUR_MS,
+        gpus,
+      });
+
+      it('an hour put again replaces its value, in one call or two', async () => {
+        const store = await makeStore();
+        await store.demand.put([hourOf('train', 0, 3.25), hourOf('serve', 0, 1)]);
+        await store.demand.put([hourOf('train', 0, 4.5)]);
+        await store.demand.put([hourOf('serve', 0, 2), hourOf('serve', 0, 7.125)]);
+        expect(await store.demand.between(T0, T0 + HOUR_MS)).toEqual([
+          hourOf('serve', 0, 7.125),
+          hourOf('train', 0, 4.5),
+        ]);
+      });
+
+      it('reads hours in [from, to), oldest first, whatever order they were put in', async () => {
+        const store = await makeStore();
+        const put = [5, 1, 3, 0, 4, 2].flatMap((h) => [hourOf('b', h, h), hourOf('a', h, h + 0.5)]);
+        await store.demand.put(put);
+        const got = await store.demand.between(T0 + HOUR_MS, T0 + 4 * HOUR_MS);
+        expect(got.map((p) => [p.hourStartMs - T0, p.classId, p.gpus])).toEqual([
+          [HOUR_MS, 'a', 1.5],
+          [HOUR_MS, 'b', 1],
+          [2 * HOUR_MS, 'a', 2.5],
+          [2 * HOUR_MS, 'b', 2],
+          [3 * HOUR_MS, 'a', 3.5],
+          [3 * HOUR_MS, 'b', 3],
+        ]);
+        // A bound inside an hour: the hour starting before `from` is out, the one starting before `to` is in.
+        const cut = await store.demand.between(T0 + HOUR_MS + 1, T0 + 2 * HOUR_MS + 1);
+        expect(cut.map((p) => p.hourStartMs)).toEqual([T0 + 2 * HOUR_MS, T0 + 2 * HOUR_MS]);
+        expect(await store.demand.between(T0 + HOUR_MS, T0 + HOUR_MS)).toEqual([]);
+        expect(await store.demand.between(T0 + 6 * HOUR_MS, T0 + DAY_MS)).toEqual([]);
+      });
+
+      it('refuses an hour that does not start on the hour, or negative GPUs, and keeps none of the call', async () => {
+        const store = await makeStore();
+        const offHour = { ...hourOf('train', 1, 2), hourStartMs: T0 + HOUR_MS + 60_000 };
+        await expect(store.demand.put([hourOf('train', 0, 1), offHour])).rejects.toThrow(
+          /hourStartMs: expected the start of a UTC hour/,
+        );
+        await expect(store.demand.put([hourOf('train', 0, -1)])).rejects.toThrow(ValidationError);
+        expect(await store.demand.between(0, T0 + DAY_MS)).toEqual([]);
+      });
+
+      it('gives back every hour of 3 classes over 40 days (past DynamoDB pages)', async () => {
+        const store = await makeStore();
+        const hours = 40 * 24;
+        // Long class ids (in the key and the data) make the 2 880 items some 1.4 MB: more than one 1 MB page.
+        const ids = ['train', 'serve', 'batch'].map((c) => c.padEnd(200, '-x'));
+        const put = ids.flatMap((c, k) =>
+          Array.from({ length: hours }, (_, h) => hourOf(c, h, (h % 24) + k / 4)),
+        );
+        await store.demand.put(put);
+        const got = await store.demand.between(T0, T0 + hours * HOUR_MS);
+        expect(got).toHaveLength(put.length);
+        const byKey = (p: DemandHour) => `${String(p.hourStartMs).padStart(13, '0')}#${p.classId}`;
+        expect(got).toEqual([...put].sort((x, y) => byKey(x).localeCompare(byKey(y))));
       });
     });
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runForecast } from '../../lib/runs/forecast.ts';
+import { hourlyDemandByClass } from '../../forecasting/index.ts';
+import type { Store } from '../../lib/domain/ports.ts';
+import { mergeByNodeWindow } from '../../lib/domain/usage.ts';
+import { DEMAND_PART, demandHistory, runForecast } from '../../lib/runs/forecast.ts';
 import { createMemoryStore } from '../../lib/memory/store.ts';
 import { createMemoryEventSink } from '../../lib/memory/event-sink.ts';
 import { manualClock } from '../../lib/memory/clock.ts';
@@ -76,5 +79,183 @@ describe('forecast run', () => {
       actualGpus: visionBusy(DAYS * 24 + 2) + 8,
       windowHours: 3,
     });
+  });
+});
+
+/** The store, noting every range of raw rollups the run asks for. */
+function recordingRollupReads(inner: Store): { store: Store; ranges: [number, number][] } {
+  const ranges: [number, number][] = [];
+  const store: Store = {
+    ...inner,
+    rollups: {
+      ...inner.rollups,
+      between: async (fromMs, toMs) => {
+        ranges.push([fromMs, toMs]);
+        return inner.rollups.between(fromMs, toMs);
+      },
+    },
+  };
+  return { store, ranges };
+}
+
+/**
+ * Vision on n1 (one window an hour, the daily cycle), speech on n2 (two windows an hour, 2 GPUs then 4), and
+ * five hours in the middle that nobody reported: gaps for both classes.
+ */
+async function richerStore() {
+  const store = createMemoryStore();
+  await store.classes.put(workloadClass({ id: 'vision', team: 'vision' }));
+  await store.classes.put(workloadClass({ id: 'speech', team: 'speech' }));
+  const reported = Array.from({ length: DAYS * 24 }, (_, h) => h).filter((h) => h < 100 || h >= 105);
+  await store.rollups.put(
+    reported.flatMap((h) => [
+      rollup('n1', T0 + h * HOUR, visionBusy(h), 'vision'),
+      rollup('n2', T0 + h * HOUR, 2, 'speech'),
+      rollup('n2', T0 + h * HOUR + 5 * 60_000, 4, 'speech'),
+    ]),
+  );
+  return store;
+}
+
+describe('forecast run on the stored hourly demand', () => {
+  const endMs = T0 + DAYS * 24 * HOUR;
+
+  it('forecasts from the stored hours exactly what it forecasts from the raw rollups', async () => {
+    const fromStore = await richerStore();
+    const fromRaw = await richerStore();
+    const events = createMemoryEventSink();
+    // The first store is filled by a run six hours earlier; the second has never stored any demand.
+    await runForecast({ store: fromStore, events, clock: manualClock(endMs - 6 * HOUR) }, { historyDays: 7 });
+    const recorded = recordingRollupReads(fromStore);
+    const clock = manualClock(endMs);
+    await runForecast({ store: recorded.store, events, clock }, { horizonHours: 24, historyDays: 7 });
+    await runForecast({ store: fromRaw, events, clock }, { horizonHours: 24, historyDays: 7 });
+
+    expect(recorded.ranges).toEqual([[endMs - 6 * HOUR, endMs]]);
+    for (const classId of ['vision', 'speech']) {
+      const a = await fromStore.forecasts.latest(classId);
+      expect(a?.issuedAt).toBe('2024-01-09T00:00:00Z');
+      expect(a).toEqual(await fromRaw.forecasts.latest(classId));
+    }
+    // And the series itself is today's: the hours from the raw rollups, the outage a gap, not zero.
+    const classes = await fromStore.classes.list();
+    const fromMs = endMs - 7 * 24 * HOUR;
+    const history = await demandHistory(fromStore, classes, fromMs, endMs, 3);
+    const raw = hourlyDemandByClass(
+      mergeByNodeWindow(await fromStore.rollups.between(fromMs, endMs)),
+      classes,
+    );
+    expect(history.byClass).toEqual(raw);
+    expect(history.byClass.get('speech')!.find((p) => p.atMs === T0 + 102 * HOUR)).toBeUndefined();
+    expect(history.byClass.get('speech')!.find((p) => p.atMs === T0 + 106 * HOUR)?.gpus).toBe(3);
+    expect(history.byClass.get('speech')).toHaveLength(7 * 24 - 5);
+  });
+
+  it('fills an empty store of demand from the whole range once, and a new class fills it again', async () => {
+    const inner = await seededStore();
+    const { store, ranges } = recordingRollupReads(inner);
+    const events = createMemoryEventSink();
+    const clock = manualClock(endMs);
+    const fromMs = endMs - 7 * 24 * HOUR;
+    await runForecast({ store, events, clock }, { historyDays: 7 });
+
+    expect(ranges).toEqual([[fromMs, endMs]]);
+    const stored = await inner.demand.between(0, Infinity);
+    expect(stored).toHaveLength(7 * 24 * 2);
+    const vision = stored.filter((p) => p.classId === 'vision');
+    expect(vision.map((p) => p.hourStartMs)).toEqual(
+      Array.from({ length: 7 * 24 }, (_, k) => fromMs + k * HOUR),
+    );
+    vision.forEach((p) => expect(p.gpus).toBe(visionBusy((p.hourStartMs - T0) / HOUR)));
+    expect(stored.filter((p) => p.classId === 'speech').every((p) => p.gpus === 0)).toBe(true);
+
+    // A class added later has no stored hour: its history is still in the rollups, so the run reads them all.
+    await inner.classes.put(workloadClass({ id: 'vision-h100', team: 'vision', allowedGpuModels: ['H100'] }));
+    clock.advance(HOUR);
+    await runForecast({ store, events, clock }, { historyDays: 7 });
+    expect(ranges[1]).toEqual([fromMs + HOUR, endMs + HOUR]);
+    clock.advance(HOUR);
+    await runForecast({ store, events, clock }, { historyDays: 7 });
+    expect(ranges[2]).toEqual([endMs - HOUR, endMs + 2 * HOUR]);
+  });
+
+  it('reads only the recompute window of rollups once the stored demand is complete', async () => {
+    const inner = await seededStore();
+    const events = createMemoryEventSink();
+    const clock = manualClock(endMs);
+    await runForecast({ store: inner, events, clock });
+    const { store, ranges } = recordingRollupReads(inner);
+    for (let k = 0; k < 3; k++) {
+      await inner.rollups.put([rollup('n1', clock.now() + 5 * 60_000, visionBusy(DAYS * 24 + k), 'vision')]);
+      clock.advance(HOUR);
+      await runForecast({ store, events, clock });
+    }
+    await runForecast({ store, events, clock }, { recomputeHours: 6 });
+    const issued = endMs + 3 * HOUR;
+    expect(ranges).toEqual([
+      [endMs - 2 * HOUR, endMs + HOUR],
+      [endMs - HOUR, endMs + 2 * HOUR],
+      [endMs, issued],
+      [issued - 6 * HOUR, issued],
+    ]);
+    // A day without a forecast run: the rollups are read from the hour after the last one stored.
+    clock.advance(24 * HOUR);
+    await runForecast({ store, events, clock });
+    expect(ranges.at(-1)).toEqual([issued, issued + 24 * HOUR]);
+    expect(await inner.demand.between(endMs, issued)).toEqual(
+      [0, 1, 2].flatMap((k) => [
+        { classId: 'speech', hourStartMs: endMs + k * HOUR, gpus: 0 },
+        { classId: 'vision', hourStartMs: endMs + k * HOUR, gpus: visionBusy(DAYS * 24 + k) },
+      ]),
+    );
+  });
+
+  it('a rollup arriving late for an hour two hours back changes that hour on the next run', async () => {
+    const store = await seededStore();
+    const events = createMemoryEventSink();
+    const clock = manualClock(endMs);
+    await runForecast({ store, events, clock });
+    const late = (h: number) => rollup('n2', endMs - h * HOUR, 8, 'vision');
+    const visionAt = async (atMs: number) =>
+      (await store.demand.between(atMs, atMs + HOUR)).find((p) => p.classId === 'vision')?.gpus;
+    expect(await visionAt(endMs - 2 * HOUR)).toBe(visionBusy(DAYS * 24 - 2));
+
+    // Spooled batches come in after the run: one for two hours back, one too old for the window.
+    await store.rollups.put([late(2), late(4)]);
+    clock.advance(HOUR);
+    // The history the run forecasts from takes the recomputed hour over the stored one.
+    const history = await demandHistory(store, await store.classes.list(), T0, endMs + HOUR, 3);
+    const seen = new Map(history.byClass.get('vision')!.map((p) => [p.atMs, p.gpus]));
+    expect(seen.get(endMs - 2 * HOUR)).toBe(visionBusy(DAYS * 24 - 2) + 8);
+    expect(seen.get(endMs - 4 * HOUR)).toBe(visionBusy(DAYS * 24 - 4));
+    expect(await visionAt(endMs - 2 * HOUR)).toBe(visionBusy(DAYS * 24 - 2) + 8);
+    expect(await visionAt(endMs - 4 * HOUR)).toBe(visionBusy(DAYS * 24 - 4));
+    await runForecast({ store, events, clock });
+    expect(await visionAt(endMs - 2 * HOUR)).toBe(visionBusy(DAYS * 24 - 2) + 8);
+  });
+
+  it('still forecasts when the hours cannot be stored, says so, and stores them on the next run', async () => {
+    const store = await seededStore();
+    const put = store.demand.put.bind(store.demand);
+    let refuse = true;
+    store.demand.put = async (points) => {
+      if (refuse) throw new Error('table unavailable');
+      return put(points);
+    };
+    const events = createMemoryEventSink();
+    const clock = manualClock(endMs);
+    const result = await runForecast({ store, events, clock }, { horizonHours: 24 });
+
+    expect(result.demandWriteError).toBe('table unavailable');
+    expect(result.forecasts.map((f) => f.classId).sort()).toEqual(['speech', 'vision']);
+    expect(result.failed).toEqual([]);
+    expect(events.events.map((e) => [e.detailType, 'part' in e.detail ? e.detail.part : undefined])).toEqual([
+      ['Run Failed', DEMAND_PART],
+    ]);
+    refuse = false;
+    clock.advance(HOUR);
+    const next = await runForecast({ store, events, clock }, { horizonHours: 24 });
+    expect(next.demandWriteError).toBeUndefined();
+    expect(await store.demand.between(0, Infinity)).toHaveLength(DAYS * 24 * 2);
   });
 });

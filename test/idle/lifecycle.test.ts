@@ -68,6 +68,23 @@ describe('reclaim lifecycle plan', () => {
     expect(recommend.marks.map((m) => m.nodeId)).toEqual(['u']);
   });
 
+  it('never releases a reserved instance: its commitment is paid whether it runs or not', () => {
+    const plan = planReclaim(
+      [
+        assess('r', 'idle', { purchaseOption: 'reserved', ...markedAgo(60) }),
+        assess('d', 'idle', markedAgo(60)),
+      ],
+      enforce,
+      NOW,
+    );
+    expect(plan.releases.map((r) => r.nodeId)).toEqual(['d']);
+    expect(plan.marks.map((m) => m.nodeId)).not.toContain('r');
+    expect(plan.held).toContainEqual({
+      nodeId: 'r',
+      reason: 'reserved: its commitment is paid whether it runs or not',
+    });
+  });
+
   it('stops everything when the kill switch is on', () => {
     const plan = planReclaim(
       [assess('a', 'idle'), assess('b', 'idle', markedAgo(60)), assess('c', 'busy', markedAgo(60))],

@@ -120,6 +120,17 @@ describe('GpuOptimizerStack', () => {
       },
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestQueue'), 'Arn'] } })],
     });
+    // Ingest reads both: agents' samples, and connectors' snapshots (how each node is bought, its state).
+    const toIngest = Object.values(template.findResources('AWS::Events::Rule'))
+      .map((r) => r.Properties)
+      .filter((p) => JSON.stringify(p.Targets).includes('IngestQueue'));
+    expect(
+      toIngest.filter(
+        (p) =>
+          p.EventPattern.source.includes(SOURCES.connector) &&
+          p.EventPattern['detail-type'].includes('Capacity Snapshot'),
+      ),
+    ).toHaveLength(1);
     template.hasResourceProperties('AWS::SQS::Queue', {
       RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
       SqsManagedSseEnabled: true,

@@ -40,3 +40,18 @@ export function stateChange(instanceId: string, state: string, time: string): Re
     detail: { 'instance-id': instanceId, state },
   };
 }
+
+/** The EventBridge envelope around a Capacity Snapshot detail (wire form), as the rule hands it to SQS. */
+export function snapshotEvent(detail: unknown, id: string): Record<string, unknown> {
+  return {
+    version: '0',
+    id,
+    'detail-type': 'Capacity Snapshot',
+    source: 'gpu-optimizer.connector',
+    account: '123456789012',
+    time: (detail as { takenAt?: string }).takenAt ?? '2026-01-05T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail,
+  };
+}

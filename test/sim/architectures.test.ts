@@ -38,6 +38,8 @@ describe('gpu-optimizer simulate --architectures', () => {
         '--architectures',
         '--hardware-usd-per-gpu',
         '20000',
+        '--system-hours',
+        '0',
         '--out',
         out,
       ],

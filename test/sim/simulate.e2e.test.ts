@@ -23,7 +23,10 @@ describe('gpu-optimizer simulate on a slice of the Philly trace', () => {
   beforeAll(async () => {
     out = await mkdtemp(join(tmpdir(), 'gpu-optimizer-sim-'));
     const io = captureIo();
-    exitCode = await runCli(['simulate', '--from', FROM, '--to', TO, '--warmup-days', '3', '--out', out], io);
+    exitCode = await runCli(
+      ['simulate', '--from', FROM, '--to', TO, '--warmup-days', '3', '--system-hours', '0', '--out', out],
+      io,
+    );
     stdout = io.out;
     summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8')) as SimulationSummary;
     html = await readFile(join(out, 'report.html'), 'utf8');

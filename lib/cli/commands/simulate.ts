@@ -27,6 +27,9 @@ function policiesFlag(flags: Record<string, unknown>): PolicyName[] | undefined 
   return names as PolicyName[];
 }
 
+/** Half a day through the real runs: long enough to see a plan, reclaim and interruptions at work, short enough for a default run. */
+const DEFAULT_SYSTEM_HOURS = 12;
+
 export const simulateCommand: Command = {
   name: 'simulate',
   summary:
@@ -47,7 +50,7 @@ export const simulateCommand: Command = {
     },
     out: {
       type: 'string',
-      description: 'Folder for summary.json, report.html, attribution.csv',
+      description: 'Folder for summary.json, report.html, attribution.csv, system-report.html',
       valueName: 'dir',
       default: 'out/simulate',
     },
@@ -65,6 +68,12 @@ export const simulateCommand: Command = {
       type: 'string',
       description: 'AWS instance type the trace’s GPUs map to (default: per trace)',
       valueName: 'type',
+    },
+    'system-hours': {
+      type: 'string',
+      description:
+        'Replay the last N hours again through the real runs on the embedded DynamoDB (default 12; 0: skip)',
+      valueName: 'hours',
     },
     json: { type: 'boolean', description: 'Print summary.json to stdout instead of the table' },
     architectures: {
@@ -119,6 +128,10 @@ export const simulateCommand: Command = {
     if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs)
       throw new UsageError('--to must be after --from');
     const policies = policiesFlag(flags);
+    const systemHours =
+      numberFlag(flags, 'system-hours', { min: 0, max: 24 * 366, integer: true }) ?? DEFAULT_SYSTEM_HOURS;
+    if (systemHours > 0 && policies && !policies.includes('optimizer'))
+      throw new UsageError('--system-hours replays the optimizer: keep optimizer in --policies or give 0');
     const ownership = flags.architectures
       ? zOwnershipCosts.parse({
           hardwareUsdPerGpu: numberFlag(flags, 'hardware-usd-per-gpu', { min: 1 }),
@@ -153,6 +166,7 @@ export const simulateCommand: Command = {
       ...(warmupDays !== undefined ? { warmupHours: Math.round(warmupDays * 24) } : {}),
       ...(policies ? { policies } : {}),
       ...(ownership ? { architectures: ownership } : {}),
+      systemHours,
       onProgress: (policy, done, of) => progress.update(policy, done, of),
     });
     progress.done();
@@ -162,6 +176,7 @@ export const simulateCommand: Command = {
     await writeFile(join(outDir, 'report.html'), renderHtmlReport(result, summary));
     if (result.attribution)
       await writeFile(join(outDir, 'attribution.csv'), attributionCsv(result.attribution.rows));
+    if (result.system) await writeFile(join(outDir, 'system-report.html'), result.system.report.html);
     if (flags.json) {
       io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
     } else {
@@ -172,7 +187,7 @@ export const simulateCommand: Command = {
         );
       }
       io.stdout(
-        `Wrote summary.json, report.html and attribution.csv to ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        `Wrote summary.json, report.html, attribution.csv${result.system ? ' and system-report.html' : ''} to ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
       );
     }
     return EXIT_OK;

@@ -45,6 +45,8 @@ export interface ReclaimPlan {
  */
 export function releaseRefusal(node: FleetNode, decision: IdleDecision, mode: Mode): string | undefined {
   if (node.protected) return 'protected';
+  // A reserved instance is paid for the whole term whether it runs or not: releasing it saves nothing.
+  if (node.purchaseOption === 'reserved') return 'reserved: its commitment is paid whether it runs or not';
   if (decision.decision !== 'idle') return `not idle (${decision.decision})`;
   if (node.runningJobs.length > 0) return 'runs a job';
   if (!isLive(node)) return `already ${node.state}`;

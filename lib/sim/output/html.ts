@@ -5,6 +5,7 @@ import { formatUsdForDisplay, parseUsd } from '../../domain/money.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import type { SimulationResult } from '../simulate.ts';
 import type { SimulationSummary } from './summary.ts';
+import { renderSystemLines } from './system-summary.ts';
 import { escapeHtml as esc, lineChart, stackedAreaChart } from './svg.ts';
 
 const COLORS: Record<string, string> = {
@@ -86,6 +87,7 @@ ${lineChart(
   { title: 'GPUs demanded and what the optimizer planned for', yLabel: 'GPUs', xLabels },
 )}
 ${ledgerSection(result)}
+${systemSection(result, summary)}
 ${architecturesSection(summary)}
 <h2>Assumptions</h2>
 <ul class="assumptions">${summary.assumptions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>
@@ -116,6 +118,24 @@ ${weekRows}
 </tbody></table></div>
 <details><summary>All ${entries.length} ledger entries</summary><div class="table-wrap"><table><thead><tr><th>entry</th><th>reason</th><th>counterfactual</th><th>actual</th><th>saved</th></tr></thead><tbody>
 ${entryRows}
+</tbody></table></div></details>`;
+}
+
+function systemSection(result: SimulationResult, summary: SimulationSummary): string {
+  const s = summary.system;
+  if (!s || !result.system) return '';
+  const hourRows = result.system.hours
+    .map(
+      (h) =>
+        `<tr><th scope="row">${esc(toRfc3339(h.hourStartMs))}</th><td>${Math.round(h.demandGpus).toLocaleString('en-US')}</td><td>${h.liveNodes}</td><td>${Math.round(h.lateGpus).toLocaleString('en-US')}</td><td>${formatUsdForDisplay(h.billUsd)}</td><td>${formatUsdForDisplay(h.attributedUsd)}</td></tr>`,
+    )
+    .join('\n');
+  const lines = renderSystemLines(s).map((l) => `<li>${esc(l.trim())}</li>`);
+  return `<h2>Through the real runs</h2>
+<p class="sub">The last ${s.hours} hours again, this time through the deployed runs (ingest, interruption, forecast, optimize, reclaim, attribute, report) over the embedded DynamoDB, a simulated cloud and clock. The weekly e-mail they compose is in system-report.html.</p>
+<ul>${lines.join('')}</ul>
+<details><summary>Every hour: the cloud's bill and what attribution split</summary><div class="table-wrap"><table><thead><tr><th>hour</th><th>demand GPUs</th><th>nodes</th><th>late GPU-h</th><th>bill</th><th>attributed</th></tr></thead><tbody>
+${hourRows}
 </tbody></table></div></details>`;
 }
 

@@ -4,6 +4,7 @@ import { formatUsd, sumUsd } from '../../domain/money.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import type { PolicyRun } from '../engine.ts';
 import type { SimulationResult } from '../simulate.ts';
+import { summarizeSystem, type SystemSummary } from './system-summary.ts';
 
 export const BASELINE_POLICY = 'on-demand-peak';
 
@@ -56,6 +57,8 @@ export interface SimulationSummary {
   } | null;
   /** The optimizer's cost over the cheapest other policy's (oracle excluded); below 1 is a saving. */
   optimizerVsBestOther: { bestOther: string; ratio: number } | null;
+  /** The last hours through the real runs on the embedded DynamoDB (null when not asked for). */
+  system: SystemSummary | null;
 }
 
 const round = (x: number, places = 2) => Math.round(x * 10 ** places) / 10 ** places;
@@ -138,5 +141,6 @@ export function summarize(result: SimulationResult): SimulationSummary {
       optimizer && best
         ? { bestOther: best.name, ratio: round(Number(optimizer.costUsd) / Number(best.costUsd), 3) }
         : null,
+    system: summarizeSystem(result),
   };
 }

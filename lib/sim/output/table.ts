@@ -1,6 +1,7 @@
 // The terminal table of a simulation: one row per policy.
 import { formatUsdForDisplay, parseUsd } from '../../domain/money.ts';
 import type { SimulationSummary } from './summary.ts';
+import { renderSystemLines } from './system-summary.ts';
 
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
@@ -48,6 +49,7 @@ export function renderTable(summary: SimulationSummary): string {
       `optimizer vs the best other policy (${bestOther}): ${ratio.toFixed(3)} × its cost (${((1 - ratio) * 100).toFixed(1)} % ${ratio <= 1 ? 'below' : 'above'})`,
     );
   }
+  if (summary.system) out.push('', ...renderSystemLines(summary.system));
   if (summary.architectures) {
     const a = summary.architectures;
     out.push('', 'Architectures:');

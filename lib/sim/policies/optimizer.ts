@@ -9,6 +9,7 @@ import { planCapacity, type PlanResult } from '../../optimizer/planner/index.ts'
 import type { Policy, PolicyView } from '../engine.ts';
 import { holdingKey, parseHoldingKey, SIM_STEP_MS, type Holdings, type Scenario } from '../scenario.ts';
 import { commitmentLevel, cheapestPool } from './cover.ts';
+import { fitToHour, planHourAhead, plannedUsage, upperQuantile } from './hour-ahead.ts';
 
 export interface OptimizerPolicyOptions {
   horizonHours?: number;
@@ -29,6 +30,13 @@ export interface OptimizerPolicyOptions {
    * hour on is closer to the last hour than to a fit a day old; 0 turns this off.
    */
   missCarryOver?: number;
+  /** The next hour's plan is at least this share above the last hour's demand (a floor for smooth series). */
+  minHeadroom?: number;
+  /**
+   * Spot is held for the largest one-hour-ahead miss of the last week, at most this many times the `coverage`
+   * margin; 0 holds spot for the plan only.
+   */
+  spotMarginFactor?: number;
   /** Called after each solve, so `simulate` can keep plans for the report. */
   onPlan?: (plan: PlanResult, view: PolicyView) => void;
   /** Called with the demand planned for in each hour (all classes, at the quantile), for forecast vs actual. */
@@ -69,6 +77,8 @@ const MISS_DECAY = 0.9;
 const DROP_CARRY_OVER = 0.5;
 const MARGIN_WINDOW_HOURS = 7 * 24;
 const MIN_MARGIN_SAMPLES = 24;
+// A commitment is chosen from the lookback moved this far along its trend (see plannedUsage).
+const COMMITMENT_TREND_WEIGHT = 0.5;
 
 export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
   const horizonHours = options.horizonHours ?? 48;
@@ -77,11 +87,14 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
   const fitWindow = options.fitWindowHours ?? 28 * 24;
   const missCarryOver = options.missCarryOver ?? 1;
   const coverage = options.coverage ?? 0.97;
+  const minHeadroom = options.minHeadroom ?? 0.02;
+  const spotMarginFactor = options.spotMarginFactor ?? 1.5;
   const forecasts = new Map<string, ClassForecast>();
   const predictionsByClass = new Map<string, Map<number, number>>();
   const launchHours = new Map<string, number[]>();
 
-  function demandAhead(view: PolicyView, classId: string): number[] {
+  /** Demand to plan for over the horizon (hour 0 = the hour-ahead plan), and the hour's spot plan. */
+  function demandAhead(view: PolicyView, classId: string): { path: number[]; spotPlan: number } {
     let f = forecasts.get(classId);
     if (!f || view.hour - f.fittedAtHour >= refitEvery) {
       const history = view.demandHistory(classId).slice(-fitWindow);
@@ -135,19 +148,33 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
       if (predicted !== undefined && actual !== undefined) errors.push(actual - predicted);
     }
     const band = f.bands[quantile];
+    let path: number[];
     if (errors.length < MIN_MARGIN_SAMPLES) {
-      return point.map((v, k) =>
+      path = point.map((v, k) =>
         Math.max(0, v + Math.max(0, (band[offset + k] ?? 0) - (f.point[offset + k] ?? 0))),
       );
+    } else {
+      const margin = upperQuantile(errors, coverage);
+      // Near steps carry the measured margin; far ones widen towards the model's own band at the quantile.
+      path = point.map((v, k) => {
+        const bandWidth = Math.max(0, (band[offset + k] ?? 0) - (f.point[offset + k] ?? 0));
+        const w = MISS_DECAY ** k;
+        return Math.max(0, v + w * margin + (1 - w) * Math.max(bandWidth, margin));
+      });
     }
-    errors.sort((a, b) => a - b);
-    const margin = errors[Math.min(errors.length - 1, Math.floor(coverage * errors.length))]!;
-    // Near steps carry the measured margin; far ones widen towards the model's own band at the quantile.
-    return point.map((v, k) => {
-      const bandWidth = Math.max(0, (band[offset + k] ?? 0) - (f.point[offset + k] ?? 0));
-      const w = MISS_DECAY ** k;
-      return Math.max(0, v + w * margin + (1 - w) * Math.max(bandWidth, margin));
+    if (path.length === 0) return { path, spotPlan: 0 };
+    const next = planHourAhead({
+      history: history.slice(-MARGIN_WINDOW_HOURS - 1),
+      forecast: point[0] ?? 0,
+      forecastMisses: errors,
+      coverage,
+      minHeadroom,
+      spotMarginFactor,
+      windowHours: MARGIN_WINDOW_HOURS,
+      minSamples: MIN_MARGIN_SAMPLES,
     });
+    path[0] = Math.max(path[0]!, next.plan);
+    return { path, spotPlan: Math.max(path[0], next.spotPlan) };
   }
 
   function currentFleet(view: PolicyView): FleetNode[] {
@@ -200,10 +227,11 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
               : 0)
           );
         }, 0);
-        const usage = view
-          .demandHistory(c.workload.id)
-          .slice(-(options.commitmentLookbackHours ?? 30 * 24))
-          .map((u) => Math.max(0, u - ownedGpus));
+        // Commit to what the plan will hold, not to bare usage: the hour-ahead plan carries a margin over demand.
+        const usage = plannedUsage(
+          view.demandHistory(c.workload.id).slice(-(options.commitmentLookbackHours ?? 30 * 24)),
+          { coverage, minHeadroom, trendWeight: COMMITMENT_TREND_WEIGHT },
+        ).map((u) => Math.max(0, u - ownedGpus));
         // Spot takes part of the demand below the commitment; commit only to what spot cannot cheaply serve.
         const spotPerGpu = Math.min(
           ...view.scenario.pools
@@ -222,7 +250,12 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
     },
     async decide(view) {
       const demand: Record<string, number[]> = {};
-      for (const c of view.scenario.classes) demand[c.workload.id] = demandAhead(view, c.workload.id);
+      const spotNeed = new Map<string, number>();
+      for (const c of view.scenario.classes) {
+        const ahead = demandAhead(view, c.workload.id);
+        demand[c.workload.id] = ahead.path;
+        spotNeed.set(c.workload.id, ahead.spotPlan);
+      }
       // Work lost to this hour's interruptions is re-run now: the 2-minute notices say how much.
       let interruptedGpus = 0;
       for (const [poolId, n] of view.interruptedNow) {
@@ -233,9 +266,11 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
         const spotClasses = view.scenario.classes.filter((c) => c.workload.spotShare > 0);
         const shareSum = spotClasses.reduce((a, c) => a + c.workload.spotShare, 0);
         for (const c of spotClasses) {
-          const rerun = (interruptedGpus * c.workload.checkpointIntervalMinutes) / 2 / 60;
-          demand[c.workload.id]![0] =
-            (demand[c.workload.id]![0] ?? 0) + (rerun * c.workload.spotShare) / shareSum;
+          const rerun =
+            (((interruptedGpus * c.workload.checkpointIntervalMinutes) / 2 / 60) * c.workload.spotShare) /
+            shareSum;
+          demand[c.workload.id]![0] = (demand[c.workload.id]![0] ?? 0) + rerun;
+          spotNeed.set(c.workload.id, (spotNeed.get(c.workload.id) ?? 0) + rerun);
         }
       }
       options.onDemandForecast?.(
@@ -263,19 +298,26 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
         { quantile, createdAtMs: view.atMs, planId: `sim-${view.hour}` },
       );
       options.onPlan?.(result, view);
-      const target: Holdings = new Map();
+      const planned: Holdings = new Map();
       for (const [poolId, counts] of result.instances) {
-        for (const option of ['spot', 'on-demand'] as const) {
-          const n = counts[option][0] ?? 0;
-          const key = holdingKey(poolId, option);
-          const held = view.holdings.get(key) ?? 0;
-          if (n > held)
-            launchHours.set(key, [
-              ...(launchHours.get(key) ?? []),
-              ...new Array<number>(n - held).fill(view.hour),
-            ]);
-          target.set(key, n);
-        }
+        for (const option of ['spot', 'on-demand'] as const)
+          planned.set(holdingKey(poolId, option), counts[option][0] ?? 0);
+      }
+      const target = fitToHour(planned, {
+        scenario: view.scenario,
+        committed: view.committed,
+        spotHeld: (poolId) => view.holdings.get(holdingKey(poolId, 'spot')) ?? 0,
+        spotLaunchable: (poolId) => view.spotLaunchable(poolId),
+        need: new Map(view.scenario.classes.map((c) => [c.workload.id, demand[c.workload.id]![0] ?? 0])),
+        spotNeed,
+      });
+      for (const [key, n] of target) {
+        const held = view.holdings.get(key) ?? 0;
+        if (n > held)
+          launchHours.set(key, [
+            ...(launchHours.get(key) ?? []),
+            ...new Array<number>(n - held).fill(view.hour),
+          ]);
       }
       return target;
     },

@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import type { Pool } from '../../lib/domain/pool.ts';
+import { simulatePolicy } from '../../lib/sim/engine.ts';
+import { reactiveOnDemandPolicy, spotFirstPolicy } from '../../lib/sim/policies/baselines.ts';
+import {
+  fitToHour,
+  planHourAhead,
+  plannedUsage,
+  type FitInput,
+  type HourAheadInput,
+} from '../../lib/sim/policies/hour-ahead.ts';
+import { optimizerPolicy } from '../../lib/sim/policies/optimizer.ts';
+import { oraclePolicy } from '../../lib/sim/policies/oracle.ts';
+import { holdingKey, type Scenario } from '../../lib/sim/scenario.ts';
+
+function pool(id: string, gpus = 8): Pool {
+  return {
+    id,
+    provider: 'aws',
+    region: 'us-east-1',
+    zone: id,
+    instanceType: 'p3.16xlarge',
+    gpuModel: 'V100',
+    gpusPerInstance: gpus,
+    gpuMemoryGiB: 16,
+    interconnect: 'nvlink',
+    bootSeconds: 300,
+  };
+}
+
+/** A daily cycle with four-hour ramps, noise and a jump every 61 hours; spot in zone b dips every afternoon. */
+function rampScenario(): Scenario {
+  const hours = 12 * 24;
+  let seed = 7;
+  const noise = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31 - 0.5;
+  };
+  const demand = Array.from({ length: hours }, (_, h) => {
+    const hod = h % 24;
+    const ramp = 40 * Math.min(1, Math.max(0, Math.min(hod - 7, 18 - hod) / 4));
+    const jump = h % 61 === 0 ? 24 : 0;
+    return Math.max(0, Math.round(60 + ramp + jump + 12 * noise()));
+  });
+  const spotB = Array.from({ length: hours }, (_, h) => (h % 24 >= 13 && h % 24 < 16 ? 1 : 12));
+  return {
+    name: 'ramps',
+    startMs: Date.parse('2026-01-05T00:00:00Z'),
+    hours,
+    warmupHours: 8 * 24,
+    defaultBootSeconds: 300,
+    pools: [
+      {
+        pool: pool('a'),
+        usdPerHour: { 'on-demand': 24_480_000n, reserved: 15_400_000n, spot: 4_500_000n },
+        spotAvailable: Array<number>(hours).fill(8),
+      },
+      { pool: pool('b'), usdPerHour: { 'on-demand': 24_480_000n, spot: 4_500_000n }, spotAvailable: spotB },
+    ],
+    classes: [
+      {
+        workload: {
+          id: 'train',
+          team: 'ml',
+          minGpuMemoryGiB: 16,
+          interconnect: 'pcie',
+          allowedGpuModels: [],
+          spotShare: 0.6,
+          checkpointIntervalMinutes: 30,
+        },
+        demandGpus: demand,
+      },
+    ],
+    assumptions: [],
+  };
+}
+
+const baseInput: HourAheadInput = {
+  history: [],
+  forecast: 0,
+  forecastMisses: [],
+  coverage: 0.97,
+  minHeadroom: 0.02,
+  spotMarginFactor: 1.5,
+  windowHours: 168,
+  minSamples: 24,
+};
+
+describe('the hour-ahead plan', () => {
+  it('plans at least the last hour plus the minimum headroom when demand is flat', () => {
+    const next = planHourAhead({ ...baseInput, history: Array<number>(48).fill(100), forecast: 90 });
+    expect(next.plan).toBeCloseTo(102);
+    expect(next.spotPlan).toBeCloseTo(102);
+  });
+
+  it('covers the usual hourly rise even when the model expects a fall', () => {
+    // A sawtooth: +10 an hour for five hours, then back down; the model (wrongly) expects 50 next.
+    const history = Array.from({ length: 120 }, (_, h) => 100 + 10 * (h % 6));
+    const next = planHourAhead({ ...baseInput, history, forecast: 50 });
+    expect(next.plan).toBeGreaterThanOrEqual(history[history.length - 1]! + 10);
+  });
+
+  it("follows the model's forecast and its own misses when they ask for more", () => {
+    const history = Array<number>(48).fill(100);
+    const forecastMisses = Array.from({ length: 48 }, (_, i) => (i % 2 === 0 ? 6 : -6));
+    const next = planHourAhead({ ...baseInput, history, forecast: 130, forecastMisses });
+    expect(next.plan).toBeCloseTo(136);
+  });
+
+  it('holds spot for the largest recent rise, but a single jump raises it no more than the factor allows', () => {
+    // Rises of 4 every other hour and one jump of 100: the coverage margin is 4, the spot margin at most 6.
+    const history = [100];
+    for (let h = 1; h < 100; h++) history.push(history[h - 1]! + (h === 50 ? 100 : h % 2 === 0 ? 4 : -4));
+    const last = history[history.length - 1]!;
+    const next = planHourAhead({ ...baseInput, history, forecast: last });
+    expect(next.plan).toBeCloseTo(last + 4);
+    expect(next.spotPlan).toBeCloseTo(last + 6);
+    const uncapped = planHourAhead({ ...baseInput, history, forecast: last, spotMarginFactor: 100 });
+    expect(uncapped.spotPlan).toBeCloseTo(last + 100);
+  });
+});
+
+describe('fitting the plan to the hour', () => {
+  const scenario = rampScenario();
+  const fit = (target: [string, number][], over: Partial<FitInput> = {}) =>
+    fitToHour(new Map(target), {
+      scenario,
+      committed: new Map(),
+      spotHeld: () => 0,
+      spotLaunchable: (poolId) => (poolId === 'a' ? 8 : 12),
+      need: new Map([['train', 40]]),
+      spotNeed: new Map([['train', 40]]),
+      ...over,
+    });
+  const gpus = (h: Map<string, number>, option: string) =>
+    [...h].filter(([k]) => k.endsWith(`|${option}`)).reduce((a, [, n]) => a + n * 8, 0);
+
+  it('drops on-demand that rounding each pool up left over, and still covers the hour', () => {
+    // 40 GPUs at a 60 % spot share: 24 on spot, 16 on-demand; the planner rounded to 3 spot + 3 on-demand.
+    const out = fit([
+      [holdingKey('a', 'spot'), 2],
+      [holdingKey('b', 'spot'), 1],
+      [holdingKey('a', 'on-demand'), 2],
+      [holdingKey('b', 'on-demand'), 1],
+    ]);
+    expect(gpus(out, 'spot')).toBe(24);
+    expect(gpus(out, 'on-demand')).toBe(16);
+  });
+
+  it('turns on-demand into spot where a pool can launch it, within the spot share', () => {
+    const out = fit([
+      [holdingKey('a', 'spot'), 1],
+      [holdingKey('a', 'on-demand'), 4],
+    ]);
+    expect(gpus(out, 'spot')).toBe(24);
+    expect(gpus(out, 'on-demand')).toBe(16);
+  });
+
+  it('adds spot for the spot plan only where pools have room, and keeps committed capacity out of the result', () => {
+    const out = fit(
+      [
+        [holdingKey('a', 'spot'), 3],
+        [holdingKey('a', 'on-demand'), 2],
+      ],
+      {
+        committed: new Map([[holdingKey('a', 'reserved'), 1]]),
+        spotLaunchable: (poolId) => (poolId === 'a' ? 3 : 1),
+        spotNeed: new Map([['train', 80]]),
+      },
+    );
+    expect(out.has(holdingKey('a', 'reserved'))).toBe(false);
+    // The spot plan would take 6 instances (48 GPUs at 60 % of 80); pools a and b can hold 4 between them.
+    expect(out.get(holdingKey('a', 'spot'))).toBe(3);
+    expect(out.get(holdingKey('b', 'spot'))).toBe(1);
+  });
+
+  it('leaves a plan that cannot cover the hour as it is', () => {
+    const target: [string, number][] = [
+      [holdingKey('a', 'spot'), 1],
+      [holdingKey('a', 'on-demand'), 1],
+    ];
+    const out = fit(target, { spotLaunchable: () => 0, spotNeed: new Map([['train', 0]]) });
+    expect(out).toEqual(new Map(target));
+  });
+});
+
+describe('the commitment usage', () => {
+  it('adds the plan margin and moves a sliding month halfway towards where it ends', () => {
+    const falling = Array.from({ length: 100 }, (_, h) => 300 - h);
+    const usage = plannedUsage(falling, { coverage: 0.97, minHeadroom: 0, trendWeight: 0.5 });
+    // Slope −1 an hour: the first hour moves 99 × 0.5 down, the last not at all; the hourly change is never above −1.
+    expect(usage[0]).toBeCloseTo(300 - 49.5);
+    expect(usage[99]).toBeCloseTo(201);
+    const flat = plannedUsage(Array<number>(50).fill(500), {
+      coverage: 0.97,
+      minHeadroom: 0.02,
+      trendWeight: 0.5,
+    });
+    expect(flat.every((u) => Math.abs(u - 510) < 1e-9)).toBe(true);
+  });
+});
+
+describe('the optimizer policy over ramps and jumps', () => {
+  it('is late less than the reactive baselines, costs less than spot-first, not less than the oracle, and repeats itself', async () => {
+    const scenario = rampScenario();
+    const [optimizer, again, reactive, spotFirst, oracle] = await Promise.all([
+      simulatePolicy(scenario, optimizerPolicy()),
+      simulatePolicy(scenario, optimizerPolicy()),
+      simulatePolicy(scenario, reactiveOnDemandPolicy()),
+      simulatePolicy(scenario, spotFirstPolicy()),
+      simulatePolicy(scenario, oraclePolicy(scenario)),
+    ]);
+    expect(optimizer.lateGpuHours).toBeLessThan(reactive.lateGpuHours);
+    expect(optimizer.lateGpuHours).toBeLessThan(spotFirst.lateGpuHours);
+    expect(optimizer.costUsd).toBeLessThan(spotFirst.costUsd);
+    expect(optimizer.costUsd).toBeGreaterThanOrEqual(oracle.costUsd);
+    expect(again.costUsd).toBe(optimizer.costUsd);
+    expect(again.lateGpuHours).toBe(optimizer.lateGpuHours);
+  });
+});
