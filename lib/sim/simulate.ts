@@ -14,7 +14,7 @@ import {
 import { oraclePolicy } from './policies/oracle.ts';
 import { optimizerPolicy, type OptimizerPolicyOptions } from './policies/optimizer.ts';
 import type { Scenario } from './scenario.ts';
-import { replaySystem, type SystemReplayResult } from './system/replay.ts';
+import { replaySystem, type SystemReplayOptions, type SystemReplayResult } from './system/replay.ts';
 import type { TraceProfile } from './traces.ts';
 
 export const POLICY_NAMES = [
@@ -76,6 +76,26 @@ function makePolicy(name: PolicyName, scenario: Scenario, optimizer: OptimizerPo
   }
 }
 
+/**
+ * Where the system replay of the last `hours` starts: the fleet and the commitment the optimizer policy held in
+ * the hour before, so that the real runs and the fast model start from the same place.
+ */
+export function systemTakeover(
+  scenario: Scenario,
+  optimizer: PolicyRun | undefined,
+  hours: number,
+): SystemReplayOptions {
+  const fromHour = scenario.hours - hours;
+  return {
+    fromHour,
+    hours,
+    initialFleet: (optimizer?.bill ?? [])
+      .filter((l) => l.kind === 'held' && l.hour === fromHour - 1)
+      .map((l) => ({ poolId: l.poolId, option: l.option, instances: l.instances })),
+    reservedInstances: optimizer ? Object.fromEntries(optimizer.reserved) : {},
+  };
+}
+
 export async function runSimulation(
   profile: TraceProfile,
   options: SimulationOptions = {},
@@ -114,16 +134,8 @@ export async function simulateScenario(
   let system: SystemReplayResult | undefined;
   const systemHours = Math.min(options.systemHours ?? 0, scenario.hours - scenario.warmupHours);
   if (systemHours > 0) {
-    const fromHour = scenario.hours - systemHours;
     system = await replaySystem(scenario, {
-      fromHour,
-      // The system takes over the fleet the optimizer held in the hour before, so both start from the same place.
-      initialFleet: (optimizer?.bill ?? [])
-        .filter((l) => l.kind === 'held' && l.hour === fromHour - 1)
-        .map((l) => ({ poolId: l.poolId, option: l.option, instances: l.instances })),
-      hours: systemHours,
-      // The system starts from the commitment the optimizer chose, so both run on the same reserved fleet.
-      reservedInstances: optimizer ? Object.fromEntries(optimizer.reserved) : {},
+      ...systemTakeover(scenario, optimizer, systemHours),
       onHour: (done, of) => options.onProgress?.('system', done, of),
     });
   }

@@ -37,8 +37,10 @@ export interface SystemReplayOptions {
   /** Days of history the forecast run reads (it is seeded from the trace before the first hour). */
   historyDays?: number;
   onHour?: (done: number, of: number) => void;
-  /** A store to run on instead of a fresh embedded DynamoDB (tests). */
+  /** A store to run on instead of a fresh embedded DynamoDB (tests, benches). */
   store?: Store;
+  /** Where the embedded DynamoDB runs: on its own thread (default: a second core takes its work) or in this one. */
+  engine?: 'thread' | 'in-process';
 }
 
 export interface SystemHour {
@@ -122,7 +124,7 @@ export async function replaySystem(
   options: SystemReplayOptions,
 ): Promise<SystemReplayResult> {
   const started = performance.now();
-  const embedded = options.store ? undefined : await startEmbeddedDynamo();
+  const embedded = options.store ? undefined : await startEmbeddedDynamo({ thread: options.engine !== 'in-process' });
   const store = options.store ?? embedded!.store;
   try {
     return await replay(scenario, options, store, started);
