@@ -47,8 +47,7 @@ interface EngineResult {
 
 const engines = [
   { engine: 'memory store', options: { store: createMemoryStore() } },
-  { engine: 'dynalite, in process', options: { engine: 'in-process' as const } },
-  { engine: 'dynalite, own thread', options: { engine: 'thread' as const } },
+  { engine: 'dynalite (embedded)', options: {} },
 ];
 const results: EngineResult[] = [];
 let system: SystemReplayResult | undefined;

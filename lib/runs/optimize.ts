@@ -6,7 +6,9 @@ import type { Plan } from '../domain/plan.ts';
 import { zMode } from '../domain/plan.ts';
 import type { Pool } from '../domain/pool.ts';
 import type { CapacityProvider, Clock, EventSink, PriceSource, Store } from '../domain/ports.ts';
-import { hourStart, toRfc3339 } from '../domain/time.ts';
+import { HOUR_MS, hourStart, toRfc3339 } from '../domain/time.ts';
+import type { WorkloadClass } from '../domain/workload.ts';
+import { hourAheadFromHistory } from '../optimizer/hour-ahead.ts';
 import {
   hourlyDemandFromForecast,
   planCapacity,
@@ -14,6 +16,23 @@ import {
   type PlanResult,
 } from '../optimizer/planner/index.ts';
 import { carryOut, firstPeriodTarget, rebalance } from '../optimizer/rebalance.ts';
+
+/** The first hour's plan is lifted to what the last week's misses say it needs (see lib/optimizer/hour-ahead.ts). */
+export const zHourAheadConfig = z.object({
+  enabled: z.boolean().default(true),
+  /** Share of the window's hours the first hour's plan should have covered. */
+  coverage: z.number().min(0.5).max(1).default(0.97),
+  /** The first hour is planned at least this share above the last hour's demand. */
+  minHeadroom: z.number().min(0).max(1).default(0.02),
+  windowHours: z
+    .number()
+    .int()
+    .min(24)
+    .max(24 * 28)
+    .default(7 * 24),
+  /** Past forecasts scored before their misses set a margin; fewer and the margin comes from demand alone. */
+  minSamples: z.number().int().min(1).default(24),
+});
 
 export const zOptimizeConfig = z.object({
   mode: zMode.default('recommend'),
@@ -26,6 +45,7 @@ export const zOptimizeConfig = z.object({
   reservedInstances: z.record(z.string(), z.number().int().min(0)).default({}),
   gpuThroughput: z.record(z.string(), z.number().positive()).default({}),
   planner: zPlannerSettings.default({}),
+  hourAhead: zHourAheadConfig.default(zHourAheadConfig.parse({})),
 });
 export type OptimizeConfig = z.infer<typeof zOptimizeConfig>;
 export type OptimizeConfigInput = z.input<typeof zOptimizeConfig>;
@@ -52,6 +72,18 @@ export interface OptimizeRunResult {
 }
 
 /** Pools and live nodes from every provider; a failing provider is reported and skipped, not fatal. */
+/** A provider's node with the facts only its agent knows (jobs, last busy, last login) from the stored node. */
+function withAgentFacts(listed: FleetNode, stored: FleetNode): FleetNode {
+  return {
+    ...listed,
+    runningJobs: listed.runningJobs.length > 0 ? listed.runningJobs : stored.runningJobs,
+    lastSeenAt: listed.lastSeenAt ?? stored.lastSeenAt,
+    lastBusyAt: listed.lastBusyAt ?? stored.lastBusyAt,
+    lastLoginAt: listed.lastLoginAt ?? stored.lastLoginAt,
+    interruptionNoticeAt: listed.interruptionNoticeAt ?? stored.interruptionNoticeAt,
+  };
+}
+
 export async function gatherFleet(providers: readonly CapacityProvider[], store: Store) {
   const pools: Pool[] = [];
   const nodes = new Map<string, FleetNode>();
@@ -69,9 +101,51 @@ export async function gatherFleet(providers: readonly CapacityProvider[], store:
       failures.push({ provider: provider.name, error: (error as Error).message });
     }
   }
-  // What ingest recorded fills in for nodes the providers did not list (agents, connectors polled earlier).
-  for (const node of await store.nodes.list()) if (!nodes.has(node.nodeId)) nodes.set(node.nodeId, node);
+  // What ingest recorded fills in for nodes the providers did not list (agents, connectors polled earlier),
+  // and tells what a cloud API cannot: the jobs on a node and when it was last busy, which guard releases.
+  for (const stored of await store.nodes.list()) {
+    const listed = nodes.get(stored.nodeId);
+    if (!listed) nodes.set(stored.nodeId, stored);
+    else nodes.set(stored.nodeId, withAgentFacts(listed, stored));
+  }
   return { pools, nodes: [...nodes.values()], owner, failures };
+}
+
+/**
+ * The first hour is the one the fleet must serve now; a forecast refitted every hour still misses it at rises
+ * and level shifts. It is planned from the hour-ahead plan learnt from the last week's actual demand and
+ * forecast misses. Later hours keep the forecast: there is time to correct them.
+ */
+async function liftFirstHour(
+  store: Store,
+  classes: readonly WorkloadClass[],
+  demand: Record<string, number[]>,
+  startMs: number,
+  settings: z.infer<typeof zHourAheadConfig>,
+  log: (entry: Record<string, unknown>) => void,
+): Promise<void> {
+  const fromMs = startMs - settings.windowHours * HOUR_MS;
+  const actual = await store.demand.between(fromMs, startMs);
+  for (const workload of classes) {
+    const latest = await store.forecasts.latest(workload.id);
+    const first = demand[workload.id];
+    if (!latest || !first || first.length === 0) continue;
+    const ahead = hourAheadFromHistory({
+      startMs,
+      actual: actual.filter((a) => a.classId === workload.id),
+      pastForecasts: await store.forecasts.between(workload.id, fromMs, startMs),
+      forecastNow: hourlyDemandFromForecast(latest, 'point', startMs, 1)[0] ?? 0,
+      settings: { ...settings, spotMarginFactor: 1 },
+    });
+    // With a week of scored forecasts the hour-ahead plan is calibrated and replaces the model's quantile for
+    // the first hour; before that it can only raise it (the quantile moved by the last miss stays the floor).
+    const plan =
+      ahead.scoredForecasts >= settings.minSamples
+        ? ahead.plan
+        : Math.max(ahead.plan, first[0]! + ahead.lastMiss);
+    log({ run: 'optimize', classId: workload.id, firstHourForecast: first[0], firstHourPlan: plan });
+    first[0] = Math.max(0, plan);
+  }
 }
 
 export async function runOptimize(
@@ -98,6 +172,8 @@ export async function runOptimize(
     } else
       demand[workload.id] = hourlyDemandFromForecast(forecast, config.quantile, startMs, config.horizonHours);
   }
+  if (config.hourAhead.enabled)
+    await liftFirstHour(ports.store, classes, demand, startMs, config.hourAhead, log);
   const base = { actions: [], classesWithoutForecast, providerFailures: fleet.failures, eventFailures: [] };
 
   let result: PlanResult;

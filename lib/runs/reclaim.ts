@@ -10,6 +10,7 @@ import type { Provider } from '../domain/pool.ts';
 import { parseRfc3339, toRfc3339 } from '../domain/time.ts';
 import { decideIdle, windowsOf } from '../optimizer/idle/detector.ts';
 import type { NodeAssessment, NodeNote, ReclaimPlan } from '../optimizer/idle/lifecycle.ts';
+import { keepPlannedHeadroom } from '../optimizer/idle/headroom.ts';
 import { planReclaim } from '../optimizer/idle/lifecycle.ts';
 import { stateAfterRelease, zReclaimPolicy } from '../optimizer/idle/policy.ts';
 import { findStalledJobs, type StalledJob } from '../optimizer/idle/stalled.ts';
@@ -24,6 +25,11 @@ export const zReclaimConfig = z.object({
   policy: zReclaimPolicy.default(zReclaimPolicy.parse({})),
   /** A release is credited in the ledger for this long at the node's price: the next hour it would have idled. */
   savingsHorizonMinutes: z.number().int().min(1).default(60),
+  /**
+   * A capacity plan younger than this is respected: the idle nodes it holds as headroom are not reclaimed.
+   * 0 turns that off (reclaim then judges every node on its own).
+   */
+  planMaxAgeMinutes: z.number().int().min(0).default(60),
 });
 export type ReclaimConfig = z.infer<typeof zReclaimConfig>;
 export type ReclaimConfigInput = z.input<typeof zReclaimConfig>;
@@ -101,7 +107,19 @@ export async function runReclaim(
     const windows = windowsOf(a.node.nodeId, rollups, nowMs - a.thresholds.windowMinutes * 60_000, nowMs);
     stalled.push(...findStalledJobs(a.node.nodeId, windows, a.thresholds, nowMs));
   }
-  const plan = planReclaim(assessments, config.policy, nowMs, await recommendedReleases(store, nodes, nowMs));
+  const capacityPlan =
+    config.planMaxAgeMinutes > 0
+      ? (await store.plans.between(nowMs - config.planMaxAgeMinutes * 60_000, nowMs + 1))
+          .filter((p) => p.mode === 'enforce')
+          .at(-1)
+      : undefined;
+  const lifecycle = planReclaim(
+    assessments,
+    config.policy,
+    nowMs,
+    await recommendedReleases(store, nodes, nowMs),
+  );
+  const plan = capacityPlan ? keepPlannedHeadroom(lifecycle, nodes, capacityPlan) : lifecycle;
   const enforce = plan.mode === 'enforce';
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));
   const book = priceBook(await store.prices.all());

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Worker } from 'node:worker_threads';
 import dynalite from 'dynalite';
 import type { Store } from '../domain/ports.ts';
 import { createDynamoStore } from './index.ts';
@@ -38,28 +37,6 @@ export async function startDynalite(): Promise<LocalEngine> {
   };
 }
 
-/**
- * Starts dynalite on a worker thread: the same engine on 127.0.0.1, but its CPU work runs beside the caller's
- * instead of between its steps, which is what a long replay on a multi-core machine wants.
- */
-export async function startDynaliteThread(): Promise<LocalEngine> {
-  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url));
-  const port = await new Promise<number>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (m: { port?: number; error?: string }) =>
-      m.port ? resolve(m.port) : reject(new Error(`dynalite did not start: ${m.error ?? 'no port'}`)),
-    );
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: async () => {
-      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-      worker.postMessage('close');
-      await exited;
-    },
-  };
-}
-
 export interface LocalClientOptions {
   /** SDK attempts per call (1 = no SDK retry, so tests see exactly what the store handles). */
   maxAttempts?: number;
@@ -91,9 +68,9 @@ export interface EmbeddedDynamo {
 
 /** dynalite, its table and a Store over it; `close` stops all three. */
 export async function startEmbeddedDynamo(
-  options: { tableName?: string; retry?: Partial<RetryPolicy>; thread?: boolean } = {},
+  options: { tableName?: string; retry?: Partial<RetryPolicy> } = {},
 ): Promise<EmbeddedDynamo> {
-  const engine = options.thread ? await startDynaliteThread() : await startDynalite();
+  const engine = await startDynalite();
   const client = localDocumentClient(engine.endpoint);
   const tableName = options.tableName ?? `gpu-optimizer-${randomUUID()}`;
   try {

@@ -94,4 +94,63 @@ describe('runOptimize', () => {
     expect(await store.plans.between(0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     expect(events.events.map((e) => e.detailType)).toEqual(['Run Failed']);
   });
+
+  it('plans the first hour for the rise the last week says may come, not below the last hour', async () => {
+    // Demand climbed 4 GPUs an hour all week and stands at 40; the model expects it to fall back to 16.
+    const run = async (enabled: boolean) => {
+      const store = createMemoryStore();
+      await store.classes.put(workload('batch', { spotShare: 1 }));
+      await store.forecasts.put(forecast('batch', 16));
+      await store.demand.put(
+        Array.from({ length: 7 * 24 }, (_, i) => ({
+          classId: 'batch',
+          hourStartMs: START_MS - (7 * 24 - i) * 3600_000,
+          gpus: Math.max(0, 40 - 4 * (7 * 24 - 1 - i)),
+        })),
+      );
+      const result = await runOptimize(
+        {
+          store,
+          prices: createMemoryPriceSource(prices),
+          providers: [createMemoryCapacityProvider({ pools: [p4d], prices })],
+          events: createMemoryEventSink(),
+          clock: fixedClock(START_MS + 5 * 60_000),
+        },
+        { horizonHours: 24, hourAhead: { enabled } },
+      );
+      const plan = (await store.plans.get(result.planId!))!;
+      const gpusAt = (start: string) =>
+        plan.lines.filter((l) => l.periodStart === start).reduce((a, l) => a + l.instances, 0) *
+        p4d.gpusPerInstance;
+      return { first: gpusAt(plan.horizonStart), later: gpusAt(toRfc3339(START_MS + 5 * 3600_000)) };
+    };
+    const lifted = await run(true);
+    const plain = await run(false);
+    // Last hour 40, the usual rise 4: the first hour holds at least 44 GPUs; the forecast alone holds 16.
+    expect(lifted.first).toBeGreaterThanOrEqual(44);
+    expect(plain.first).toBeLessThan(24);
+    // Later hours keep the forecast: there is time to correct them.
+    expect(lifted.later).toBe(plain.later);
+  });
+
+  it('never releases a node its agent says runs a job, though the cloud API does not know of jobs', async () => {
+    const store = createMemoryStore();
+    await store.classes.put(workload('batch', { spotShare: 1 }));
+    await store.forecasts.put(forecast('batch', 16));
+    const listed = node('i-od', p4d, 'on-demand');
+    await store.nodes.put({ ...listed, runningJobs: ['slurm-4242'] });
+    const provider = createMemoryCapacityProvider({ pools: [p4d], prices, nodes: [listed] });
+    const result = await runOptimize(
+      {
+        store,
+        prices: createMemoryPriceSource(prices),
+        providers: [provider],
+        events: createMemoryEventSink(),
+        clock: fixedClock(START_MS + 5 * 60_000),
+      },
+      { mode: 'enforce', horizonHours: 24 },
+    );
+    expect(result.actions.filter((a) => a.kind === 'release')).toEqual([]);
+    expect((await provider.nodes()).find((n) => n.nodeId === 'i-od')!.state).toBe('running');
+  });
 });

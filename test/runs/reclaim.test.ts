@@ -11,7 +11,9 @@ import { manualClock } from '../../lib/memory/clock.ts';
 import { createMemoryEventSink } from '../../lib/memory/event-sink.ts';
 import { createMemoryStore } from '../../lib/memory/store.ts';
 import { runReclaim, type ReclaimConfigInput } from '../../lib/runs/reclaim.ts';
+import type { Plan } from '../../lib/domain/plan.ts';
 import { freshDynamoStore } from '../support/dynamo.ts';
+import { samplePlan } from '../support/store-samples.ts';
 import { node, POOL, rollup, T0, type GpuSignal } from '../idle/build.ts';
 
 const pool: Pool = {
@@ -128,6 +130,40 @@ describe.each(stores)('reclaim run on the %s store', (_name, makeStore) => {
     expect(weeklySavings(ledger).map((w) => [w.lever, formatUsd(w.doneUsd)])).toEqual([
       ['reclaim', '8.000000'],
     ]);
+  });
+
+  it('enforce: leaves the idle capacity an enforced capacity plan holds as headroom, reclaims only beyond it', async () => {
+    const store = await makeStore();
+    const { clock, provider, after } = await setUp(store, 'enforce');
+    // Four live nodes; the optimizer's plan for now holds three of them (two idle ones are its headroom).
+    const planFor = (mode: 'enforce' | 'recommend', instances: number, atMs: number): Plan => ({
+      ...samplePlan(`plan-${mode}-${atMs}`, atMs),
+      mode,
+      lines: [
+        {
+          poolId: POOL,
+          option: 'on-demand',
+          periodStart: toRfc3339(atMs),
+          periodEnd: toRfc3339(atMs + 60 * MIN),
+          instances,
+          costUsd: 0n,
+        },
+      ],
+    });
+    await store.plans.create(planFor('enforce', 3, clock.now()));
+    // A later plan only recommended does not drive the fleet: it is not the one reclaim respects.
+    await store.plans.create(planFor('recommend', 0, clock.now() + MIN));
+
+    const first = await after(30);
+    expect(first.marked).toHaveLength(1);
+    const kept = ['quiet', 'wakes'].find((id) => !first.marked.includes(id))!;
+    expect(first.held).toContainEqual({
+      nodeId: kept,
+      reason: `headroom: plan plan-enforce-${T0} holds 3 on-demand instance(s) of ${POOL} now`,
+    });
+    const later = await after(35);
+    expect(later.released.map((r) => r.nodeId)).toEqual(first.marked);
+    expect((await provider.nodes()).find((n) => n.nodeId === kept)!.state).toBe('running');
   });
 
   it('recommend: marks and announces in its own store only, recommends the release once, touches no node', async () => {

@@ -2,13 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Pool } from '../../lib/domain/pool.ts';
 import { simulatePolicy } from '../../lib/sim/engine.ts';
 import { reactiveOnDemandPolicy, spotFirstPolicy } from '../../lib/sim/policies/baselines.ts';
-import {
-  fitToHour,
-  planHourAhead,
-  plannedUsage,
-  type FitInput,
-  type HourAheadInput,
-} from '../../lib/sim/policies/hour-ahead.ts';
+import { planHourAhead, type HourAheadInput } from '../../lib/optimizer/hour-ahead.ts';
+import { fitToHour, plannedUsage, type FitInput } from '../../lib/sim/policies/hour-ahead.ts';
 import { optimizerPolicy } from '../../lib/sim/policies/optimizer.ts';
 import { oraclePolicy } from '../../lib/sim/policies/oracle.ts';
 import { holdingKey, type Scenario } from '../../lib/sim/scenario.ts';

@@ -79,12 +79,12 @@ export function leastOver(hourly: readonly number[], period: Period): number {
 }
 
 /**
- * Hourly demand at a quantile from a forecast: each hour takes the highest step that overlaps it; hours
+ * Hourly demand at a quantile (or the point forecast) from a forecast: each hour takes the highest step that overlaps it; hours
  * before the first step take the first, hours after the last step hold the last (a flat extrapolation).
  */
 export function hourlyDemandFromForecast(
   forecast: Forecast,
-  quantile: QuantileName,
+  quantile: QuantileName | 'point',
   startMs: number,
   horizonHours: number,
 ): number[] {

@@ -1,74 +1,8 @@
-// The optimizer's plan for the hour it is about to hold: how much demand to cover, and how much spot to keep for a rise.
+// The simulated optimizer's fit of the hour it is about to hold, and the usage its commitment is chosen from.
+import { hourlyChanges, upperQuantile } from '../../optimizer/hour-ahead.ts';
 import type { Holdings, Scenario, SimPool } from '../scenario.ts';
 import { holdingKey, parseHoldingKey } from '../scenario.ts';
 import { serveHour } from '../serve.ts';
-
-/** The value below which a `q` share of `values` lie (the highest for q = 1); 0 when there are none. */
-export function upperQuantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * sorted.length)))]!;
-}
-
-/** How much demand rose (or fell) from each hour to the next over the last `windowHours` of `history`. */
-export function hourlyChanges(history: readonly number[], windowHours: number): number[] {
-  const changes: number[] = [];
-  for (let h = Math.max(1, history.length - windowHours); h < history.length; h++)
-    changes.push(history[h]! - history[h - 1]!);
-  return changes;
-}
-
-export interface HourAheadInput {
-  /** Demand of the hours before the one planned for. */
-  history: readonly number[];
-  /** The model's forecast for the hour, already moved by its last miss. */
-  forecast: number;
-  /** Recent misses of that forecast (actual − forecast); too few (under `minSamples`) and the forecast stands alone. */
-  forecastMisses: readonly number[];
-  /** Share of recent hours the plan should have covered. */
-  coverage: number;
-  /** The plan is at least this share above the last hour's demand. */
-  minHeadroom: number;
-  /** Spot is kept for the largest recent miss, at most this many times the coverage margin. */
-  spotMarginFactor: number;
-  windowHours: number;
-  minSamples: number;
-}
-
-export interface HourAhead {
-  /** Demand the hour's fleet must serve: the capacity plan covers this. */
-  plan: number;
-  /** Demand spot should be held for as well, when the pools can launch it (≥ plan). */
-  spotPlan: number;
-}
-
-/**
- * Two one-hour-ahead predictors, each with a margin learnt from its own recent misses: the model's forecast,
- * and the last hour's demand (persistence), whose misses are the hour-to-hour changes. The model follows the
- * daily cycle; persistence keeps the plan from dropping below the last hour when the model expects a fall
- * that does not come. The plan takes the higher of the two.
- *
- * Spot costs a fraction of on-demand, but each class may run only its spot share on spot, so spot held over
- * the plan serves that share of a rise above it. Holding spot for the largest miss of the week (bounded, as
- * one sudden jump would otherwise set the margin for a week) cuts late work at a small cost.
- */
-export function planHourAhead(input: HourAheadInput): HourAhead {
-  const last = input.history[input.history.length - 1] ?? 0;
-  const changes = hourlyChanges(input.history, input.windowHours);
-  const useModel = input.forecastMisses.length >= input.minSamples;
-  const margin = (misses: readonly number[]) => upperQuantile(misses, input.coverage);
-  const spotMargin = (misses: readonly number[]) =>
-    Math.min(upperQuantile(misses, 1), input.spotMarginFactor * Math.max(0, margin(misses)));
-
-  let plan = Math.max(input.forecast, last * (1 + input.minHeadroom));
-  if (changes.length > 0) plan = Math.max(plan, last + margin(changes));
-  if (useModel) plan = Math.max(plan, input.forecast + margin(input.forecastMisses));
-
-  let spotPlan = plan;
-  if (changes.length > 0) spotPlan = Math.max(spotPlan, last + spotMargin(changes));
-  if (useModel) spotPlan = Math.max(spotPlan, input.forecast + spotMargin(input.forecastMisses));
-  return { plan: Math.max(0, plan), spotPlan: Math.max(0, spotPlan) };
-}
 
 export interface FitInput {
   scenario: Scenario;

@@ -9,7 +9,8 @@ import { planCapacity, type PlanResult } from '../../optimizer/planner/index.ts'
 import type { Policy, PolicyView } from '../engine.ts';
 import { holdingKey, parseHoldingKey, SIM_STEP_MS, type Holdings, type Scenario } from '../scenario.ts';
 import { commitmentLevel, cheapestPool } from './cover.ts';
-import { fitToHour, planHourAhead, plannedUsage, upperQuantile } from './hour-ahead.ts';
+import { planHourAhead, upperQuantile } from '../../optimizer/hour-ahead.ts';
+import { fitToHour, plannedUsage } from './hour-ahead.ts';
 
 export interface OptimizerPolicyOptions {
   horizonHours?: number;

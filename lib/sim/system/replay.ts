@@ -39,8 +39,6 @@ export interface SystemReplayOptions {
   onHour?: (done: number, of: number) => void;
   /** A store to run on instead of a fresh embedded DynamoDB (tests, benches). */
   store?: Store;
-  /** Where the embedded DynamoDB runs: on its own thread (default: a second core takes its work) or in this one. */
-  engine?: 'thread' | 'in-process';
 }
 
 export interface SystemHour {
@@ -50,6 +48,10 @@ export interface SystemHour {
   billUsd: bigint;
   attributedUsd: bigint;
   liveNodes: number;
+  /** Nodes launched and released this hour by the runs (late capacity aside), and spot nodes interrupted. */
+  launched: number;
+  released: number;
+  interrupted: number;
 }
 
 export interface RunTiming {
@@ -69,7 +71,7 @@ export interface SystemReplayResult {
   idleGpuHours: number;
   interruptions: number;
   lostGpuHours: number;
-  /** Launches and releases the optimize and interruption runs carried out. */
+  /** Nodes launched (optimize, interruption) and released (optimize, reclaim) by the runs; late capacity aside. */
   launches: number;
   releases: number;
   /** Nodes the reclaim run released as idle. */
@@ -124,7 +126,7 @@ export async function replaySystem(
   options: SystemReplayOptions,
 ): Promise<SystemReplayResult> {
   const started = performance.now();
-  const embedded = options.store ? undefined : await startEmbeddedDynamo({ thread: options.engine !== 'in-process' });
+  const embedded = options.store ? undefined : await startEmbeddedDynamo();
   const store = options.store ?? embedded!.store;
   try {
     return await replay(scenario, options, store, started);
@@ -276,6 +278,7 @@ async function replay(
   for (let h = options.fromHour; h < lastHour; h++) {
     const hourStartMs = scenario.startMs + h * HOUR_MS;
     clock.set(hourStartMs);
+    const counts = { launched: 0, released: 0, interrupted: 0 };
     // 1. Last hour is over: attribute it while every node that ran in it is still known as running.
     await closeHour();
 
@@ -303,10 +306,10 @@ async function replay(
       const handled = await timed('interruption', () =>
         runInterruption(optimizePorts, notice, { mode: 'enforce' }),
       );
-      if (handled.handled) result.launches += handled.replacements.reduce((a, r) => a + r.count, 0);
+      if (handled.handled) counts.launched += handled.replacements.reduce((a, r) => a + r.count, 0);
       cloud.interrupt(victim.nodeId);
       stateChange(victim.nodeId, 'terminated');
-      result.interruptions++;
+      counts.interrupted++;
       // Work since the last checkpoint is lost, half an interval on average, and runs again this hour.
       for (const p of lastPlacement?.byNode.get(victim.nodeId) ?? []) {
         const lost = p.gpus * (checkpointHours / 2);
@@ -335,9 +338,9 @@ async function replay(
     );
     for (const a of optimized.actions) {
       if (a.status !== 'done') continue;
-      if (a.kind === 'launch') result.launches += a.nodeIds.length;
+      if (a.kind === 'launch') counts.launched += a.nodeIds.length;
       else {
-        result.releases += a.nodeIds.length;
+        counts.released += a.nodeIds.length;
         for (const id of a.nodeIds) stateChange(id, 'terminated');
       }
     }
@@ -350,6 +353,7 @@ async function replay(
     for (const r of reclaimed.released) {
       if (r.recommendedOnly) continue;
       result.reclaimed++;
+      counts.released++;
       stateChange(r.nodeId, 'terminated');
     }
 
@@ -405,7 +409,10 @@ async function replay(
     result.lateGpuHours += lateGpus;
     result.idleGpuHours += placement.idleGpus;
     lastPlacement = placement;
-    pending = { hourStartMs, demandGpus, lateGpus, liveNodes: live.length };
+    result.launches += counts.launched;
+    result.releases += counts.released;
+    result.interruptions += counts.interrupted;
+    pending = { hourStartMs, demandGpus, lateGpus, liveNodes: live.length, ...counts };
     options.onHour?.(h - options.fromHour + 1, lastHour - options.fromHour);
   }
   const toMs = scenario.startMs + lastHour * HOUR_MS;

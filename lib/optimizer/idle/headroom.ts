@@ -1,0 +1,58 @@
+// Reclaim and the capacity plan: idle capacity the plan holds on purpose (headroom for the coming hour) is not reclaimed.
+import { isLive, type FleetNode } from '../../domain/fleet.ts';
+import type { Plan } from '../../domain/plan.ts';
+import type { ReclaimPlan } from './lifecycle.ts';
+
+const keyOf = (n: Pick<FleetNode, 'poolId' | 'purchaseOption'>) => `${n.poolId}|${n.purchaseOption}`;
+
+/** Instances the plan holds now per pool|option: its first period. */
+export function plannedNow(plan: Plan): Map<string, number> {
+  const now = new Map<string, number>();
+  for (const line of plan.lines) {
+    if (line.periodStart !== plan.horizonStart) continue;
+    const key = `${line.poolId}|${line.option}`;
+    now.set(key, (now.get(key) ?? 0) + line.instances);
+  }
+  return now;
+}
+
+/**
+ * Keeps the marks and releases of a reclaim plan only beyond what the capacity plan holds now: in a pool and
+ * option with L live nodes of which the plan wants P, at most L − P idle nodes are marked or released, those
+ * marked longest first. The plan's headroom is idle by design, and releasing it would have the next optimize
+ * run launch it again (paying the boot and the wait). Pools and options the plan does not mention hold nothing.
+ */
+export function keepPlannedHeadroom(
+  reclaim: ReclaimPlan,
+  nodes: readonly FleetNode[],
+  plan: Plan,
+): ReclaimPlan {
+  const wanted = plannedNow(plan);
+  const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+  const spare = new Map<string, number>();
+  for (const n of nodes) {
+    if (!isLive(n)) continue;
+    spare.set(keyOf(n), (spare.get(keyOf(n)) ?? 0) + 1);
+  }
+  for (const [key, count] of spare) spare.set(key, count - (wanted.get(key) ?? 0));
+  const held = [...reclaim.held];
+  const take = (nodeId: string): boolean => {
+    const node = byId.get(nodeId);
+    if (!node) return true;
+    const key = keyOf(node);
+    const left = spare.get(key) ?? 0;
+    if (left > 0) {
+      spare.set(key, left - 1);
+      return true;
+    }
+    held.push({
+      nodeId,
+      reason: `headroom: plan ${plan.planId} holds ${wanted.get(key) ?? 0} ${node.purchaseOption} instance(s) of ${node.poolId} now`,
+    });
+    return false;
+  };
+  // Releases are already ordered longest-marked first; they come before new marks.
+  const releases = reclaim.releases.filter((r) => take(r.nodeId));
+  const marks = reclaim.marks.filter((m) => take(m.nodeId));
+  return { ...reclaim, releases, marks, held };
+}
