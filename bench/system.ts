@@ -10,7 +10,7 @@ import { simulateScenario, systemTakeover } from '../lib/sim/simulate.ts';
 import { replaySystem, type SystemReplayResult } from '../lib/sim/system/replay.ts';
 import { resolveTrace } from '../lib/sim/traces.ts';
 
-const HOURS = Number(process.argv[2] ?? 12);
+const HOURS = Number(process.argv[2] ?? 24);
 if (!Number.isInteger(HOURS) || HOURS < 1)
   throw new Error(`hours must be a whole number ≥ 1, got ${process.argv[2]}`);
 const HISTORY_HOURS = 28 * 24;

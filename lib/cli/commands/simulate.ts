@@ -27,8 +27,8 @@ function policiesFlag(flags: Record<string, unknown>): PolicyName[] | undefined 
   return names as PolicyName[];
 }
 
-/** Half a day through the real runs: long enough to see a plan, reclaim and interruptions at work, short enough for a default run. */
-const DEFAULT_SYSTEM_HOURS = 12;
+/** A day through the real runs: a whole daily cycle of plans, reclaims and interruptions, short enough for a default run. */
+const DEFAULT_SYSTEM_HOURS = 24;
 
 export const simulateCommand: Command = {
   name: 'simulate',
@@ -72,7 +72,7 @@ export const simulateCommand: Command = {
     'system-hours': {
       type: 'string',
       description:
-        'Replay the last N hours again through the real runs on the embedded DynamoDB (default 12; 0: skip)',
+        'Replay the last N hours again through the real runs on the embedded DynamoDB (default 24; 0: skip)',
       valueName: 'hours',
     },
     json: { type: 'boolean', description: 'Print summary.json to stdout instead of the table' },

@@ -25,7 +25,7 @@ export interface CloudBillLine {
 export interface SimulatedCloud extends CapacityProvider {
   /** Sets the spot capacity of every pool to what the availability trace says for this hour. */
   openHour(hour: number): void;
-  /** Spot nodes above their pool's capacity this hour: the ones the market takes back (newest first). */
+  /** Spot nodes above their pool's capacity this hour: the ones the market takes back (any of them, busy or not). */
   spotOverCapacity(hour: number): FleetNode[];
   /** Ends a node from outside (a spot interruption): it stops at once, as after its 2-minute notice. */
   interrupt(nodeId: string): void;
@@ -43,6 +43,13 @@ const ENDED_VISIBLE_MS = HOUR_MS;
 /** EC2 instance ids are `i-` and 17 hex digits; the replay's nodes look the same so EC2-shaped events parse. */
 export function simInstanceId(sequence: number): string {
   return `i-${sequence.toString(16).padStart(17, '0')}`;
+}
+
+/** A number in [0, 2^32) fixed by the node and hour (FNV-1a): the same replay interrupts the same nodes. */
+function draw(nodeId: string, hour: number): number {
+  let h = 0x811c9dc5;
+  for (const c of `${nodeId}@${hour}`) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
 }
 
 export function createSimulatedCloud(scenario: Scenario, clock: Clock): SimulatedCloud {
@@ -133,9 +140,10 @@ export function createSimulatedCloud(scenario: Scenario, clock: Clock): Simulate
       for (const sp of scenario.pools) {
         if (sp.usdPerHour.spot === undefined) continue;
         const available = spotAvailableAt(sp, hour);
+        // The market takes back instances without regard to what runs on them: a fixed pseudo-random order.
         const spot = [...history.values()]
           .filter((n) => n.poolId === sp.pool.id && n.purchaseOption === 'spot' && isLive(n))
-          .sort((a, b) => (a.nodeId < b.nodeId ? 1 : -1));
+          .sort((a, b) => draw(a.nodeId, hour) - draw(b.nodeId, hour));
         victims.push(...spot.slice(0, Math.max(0, spot.length - available)));
       }
       return victims;
