@@ -42,11 +42,11 @@ const NONE: FunctionAccess = {
 
 /** One entry per handler in functions/; a new run adds its line here and nothing else widens. */
 export const FUNCTION_ACCESS = {
-  // rollups.put, nodes.get / put / patch
+  // rollups.put, nodes.get / put / patch (agent batches, EC2 events, capacity snapshots)
   ingest: { ...NONE, table: ['get', 'put', 'update', 'batchWrite'] },
-  // rollups.between, classes.list, forecasts.latest / put; Demand Anomaly events
-  forecast: { ...NONE, table: ['query', 'put'], putEvents: true },
-  // classes, forecasts, prices, nodes.list; plans.create; launches and releases
+  // demand.between / put (batch), recent rollups.between, classes.list, forecasts.latest / put; Demand Anomaly events
+  forecast: { ...NONE, table: ['query', 'put', 'batchWrite'], putEvents: true },
+  // classes, forecasts, demand, prices, nodes.list; plans.create; launches and releases
   optimize: { ...NONE, table: ['query', 'get', 'put'], putEvents: true, ec2: 'launch-and-release' },
   // nodes.get / patch, classes.list, plans; replacements launched at once
   interruption: {
@@ -55,7 +55,7 @@ export const FUNCTION_ACCESS = {
     putEvents: true,
     ec2: 'launch-and-release',
   },
-  // rollups.between, nodes.list / patch, ledger.between / record, prices.all; marks and releases only
+  // rollups.between, nodes.list / patch, plans.between, ledger.between / record, prices.all; marks and releases only
   reclaim: { ...NONE, table: ['query', 'put', 'update'], putEvents: true, ec2: 'release' },
   // rollups.between, nodes.list, prices.all; attribution.putHour
   attribute: { ...NONE, table: ['query', 'batchWrite'] },
