@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
+import { alignColumns } from '../lib/cli/columns.ts';
 import { zFleetNode, type FleetNode } from '../lib/domain/fleet.ts';
 import { formatUsdForDisplay, usdToNumber, costForSeconds } from '../lib/domain/money.ts';
 import { toRfc3339, WINDOW_MS, WINDOW_SECONDS } from '../lib/domain/time.ts';
@@ -268,11 +269,7 @@ async function main() {
     formatUsdForDisplay(money(r.releasedGpuHours)),
     formatUsdForDisplay(money(r.idleGpuHours)),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(line(header));
-  for (const r of rows) console.log(line(r));
+  for (const line of alignColumns(header, rows)) console.log(line);
   const decisions = results.reduce((a, r) => a + r.decisions, 0);
   const decideMs = results.reduce((a, r) => a + r.decideMs, 0);
   console.log(

@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { alignColumns } from '../lib/cli/columns.ts';
 import { formatUsd, formatUsdForDisplay } from '../lib/domain/money.ts';
 import { HOUR_MS } from '../lib/domain/time.ts';
 import { createMemoryStore } from '../lib/memory/store.ts';
@@ -117,14 +118,10 @@ const rows = results.map((r) => [
   r.lateGpuHours.toFixed(1),
   r.reconciled ? 'yes' : 'NO',
 ]);
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: string[]) =>
-  cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 console.log(
   `\nsystem replay of philly, last ${HOURS} h from ${summary.from}: ~${summary.nodesPerHour} nodes, ${summary.eventsIngested.toLocaleString('en-US')} events`,
 );
-console.log(line(header));
-for (const r of rows) console.log(line(r));
+for (const line of alignColumns(header, rows)) console.log(line);
 console.log(
   `\nreal runs ${formatUsdForDisplay(last.costUsd)} = ${summary.systemToFastModel} × the fast model's optimizer (${formatUsdForDisplay(fastCost)}), ${summary.systemToOracle} × the oracle (${formatUsdForDisplay(oracleCost)}); late ${summary.systemLateGpuHours} GPU-h vs ${summary.fastModelLateGpuHours}`,
 );

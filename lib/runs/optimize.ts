@@ -1,13 +1,13 @@
 // The optimize run (every 15 minutes): forecasts, fleet and prices in; a capacity plan, its actions and a `Capacity Plan Created` event out.
 import { z } from 'zod';
 import { makeEvent } from '../domain/events.ts';
+import type { Forecast } from '../domain/forecast.ts';
 import type { FleetNode } from '../domain/fleet.ts';
 import type { Plan } from '../domain/plan.ts';
 import { zMode } from '../domain/plan.ts';
 import type { Pool } from '../domain/pool.ts';
 import type { CapacityProvider, Clock, EventSink, PriceSource, Store } from '../domain/ports.ts';
 import { HOUR_MS, hourStart, toRfc3339 } from '../domain/time.ts';
-import type { WorkloadClass } from '../domain/workload.ts';
 import { hourAheadFromHistory } from '../optimizer/hour-ahead.ts';
 import {
   hourlyDemandFromForecast,
@@ -71,7 +71,6 @@ export interface OptimizeRunResult {
   eventFailures: string[];
 }
 
-/** Pools and live nodes from every provider; a failing provider is reported and skipped, not fatal. */
 /** A provider's node with the facts only its agent knows (jobs, last busy, last login) from the stored node. */
 function withAgentFacts(listed: FleetNode, stored: FleetNode): FleetNode {
   return {
@@ -84,6 +83,7 @@ function withAgentFacts(listed: FleetNode, stored: FleetNode): FleetNode {
   };
 }
 
+/** Pools and live nodes from every provider; a failing provider is reported and skipped, not fatal. */
 export async function gatherFleet(providers: readonly CapacityProvider[], store: Store) {
   const pools: Pool[] = [];
   const nodes = new Map<string, FleetNode>();
@@ -118,7 +118,8 @@ export async function gatherFleet(providers: readonly CapacityProvider[], store:
  */
 async function liftFirstHour(
   store: Store,
-  classes: readonly WorkloadClass[],
+  /** The latest forecast per class id (the one `demand` was read from). */
+  latestForecasts: ReadonlyMap<string, Forecast>,
   demand: Record<string, number[]>,
   startMs: number,
   settings: z.infer<typeof zHourAheadConfig>,
@@ -126,14 +127,13 @@ async function liftFirstHour(
 ): Promise<void> {
   const fromMs = startMs - settings.windowHours * HOUR_MS;
   const actual = await store.demand.between(fromMs, startMs);
-  for (const workload of classes) {
-    const latest = await store.forecasts.latest(workload.id);
-    const first = demand[workload.id];
-    if (!latest || !first || first.length === 0) continue;
+  for (const [classId, latest] of latestForecasts) {
+    const first = demand[classId];
+    if (!first || first.length === 0 || latest.steps.length === 0) continue;
     const ahead = hourAheadFromHistory({
       startMs,
-      actual: actual.filter((a) => a.classId === workload.id),
-      pastForecasts: await store.forecasts.between(workload.id, fromMs, startMs),
+      actual: actual.filter((a) => a.classId === classId),
+      pastForecasts: await store.forecasts.between(classId, fromMs, startMs),
       forecastNow: hourlyDemandFromForecast(latest, 'point', startMs, 1)[0] ?? 0,
       settings: { ...settings, spotMarginFactor: 1 },
     });
@@ -143,7 +143,7 @@ async function liftFirstHour(
       ahead.scoredForecasts >= settings.minSamples
         ? ahead.plan
         : Math.max(ahead.plan, first[0]! + ahead.lastMiss);
-    log({ run: 'optimize', classId: workload.id, firstHourForecast: first[0], firstHourPlan: plan });
+    log({ run: 'optimize', classId, firstHourForecast: first[0], firstHourPlan: plan });
     first[0] = Math.max(0, plan);
   }
 }
@@ -164,8 +164,10 @@ export async function runOptimize(
   ]);
   const demand: Record<string, number[]> = {};
   const classesWithoutForecast: string[] = [];
+  const latest = new Map<string, Forecast>();
   for (const workload of classes) {
     const forecast = await ports.store.forecasts.latest(workload.id);
+    if (forecast) latest.set(workload.id, forecast);
     if (!forecast || forecast.steps.length === 0) {
       classesWithoutForecast.push(workload.id);
       demand[workload.id] = [0];
@@ -173,7 +175,7 @@ export async function runOptimize(
       demand[workload.id] = hourlyDemandFromForecast(forecast, config.quantile, startMs, config.horizonHours);
   }
   if (config.hourAhead.enabled)
-    await liftFirstHour(ports.store, classes, demand, startMs, config.hourAhead, log);
+    await liftFirstHour(ports.store, latest, demand, startMs, config.hourAhead, log);
   const base = { actions: [], classesWithoutForecast, providerFailures: fleet.failures, eventFailures: [] };
 
   let result: PlanResult;

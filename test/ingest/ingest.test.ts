@@ -1,4 +1,3 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../lib/domain/ports.ts';
 import { parseRfc3339 } from '../../lib/domain/time.ts';
@@ -7,7 +6,7 @@ import { memoryLogger } from '../../lib/ingest/logger.ts';
 import { fixedClock } from '../../lib/memory/clock.ts';
 import { createMemoryStore } from '../../lib/memory/store.ts';
 import { ingest, type IngestRecord } from '../../lib/runs/ingest.ts';
-import { freshDynamoStore } from '../support/dynamo.ts';
+import { freshDynamoStore, sortedTable } from '../support/dynamo.ts';
 import { sampleBatch } from '../support/samples.ts';
 import { sampleNode } from '../support/store-samples.ts';
 import { batchEvent, ec2Fixture, record, stateChange } from './fixtures.ts';
@@ -64,12 +63,7 @@ const backends: Backend[] = [
       const { store, client, tableName } = await freshDynamoStore();
       return {
         store,
-        dump: async () => {
-          const { Items = [] } = await client.send(
-            new ScanCommand({ TableName: tableName, ConsistentRead: true }),
-          );
-          return Items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
-        },
+        dump: () => sortedTable(client, tableName),
       };
     },
   },

@@ -1,5 +1,4 @@
 // Capacity Snapshots in ingest: how nodes are bought and who may change them, without losing what agents told.
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { FleetNode } from '../../lib/domain/fleet.ts';
 import type { Store } from '../../lib/domain/ports.ts';
@@ -9,7 +8,7 @@ import { memoryLogger } from '../../lib/ingest/logger.ts';
 import { fixedClock } from '../../lib/memory/clock.ts';
 import { createMemoryStore } from '../../lib/memory/store.ts';
 import { ingest, type IngestRecord } from '../../lib/runs/ingest.ts';
-import { freshDynamoStore } from '../support/dynamo.ts';
+import { freshDynamoStore, sortedTable } from '../support/dynamo.ts';
 import { sampleBatch } from '../support/samples.ts';
 import { sampleNode } from '../support/store-samples.ts';
 import { batchEvent, record, snapshotEvent, stateChange } from './fixtures.ts';
@@ -70,12 +69,7 @@ const backends: Backend[] = [
       const { store, client, tableName } = await freshDynamoStore();
       return {
         store,
-        dump: async () => {
-          const { Items = [] } = await client.send(
-            new ScanCommand({ TableName: tableName, ConsistentRead: true }),
-          );
-          return Items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
-        },
+        dump: () => sortedTable(client, tableName),
       };
     },
   },

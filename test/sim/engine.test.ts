@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Pool } from '../../lib/domain/pool.ts';
 import { simulatePolicy, type Policy } from '../../lib/sim/engine.ts';
 import {
   commitmentPolicy,
@@ -10,21 +9,7 @@ import {
 import { commitmentLevel } from '../../lib/sim/policies/cover.ts';
 import { oraclePolicy } from '../../lib/sim/policies/oracle.ts';
 import { holdingKey, type Scenario } from '../../lib/sim/scenario.ts';
-
-function pool(id: string, gpus = 8): Pool {
-  return {
-    id,
-    provider: 'aws',
-    region: 'us-east-1',
-    zone: id,
-    instanceType: 'p3.16xlarge',
-    gpuModel: 'V100',
-    gpusPerInstance: gpus,
-    gpuMemoryGiB: 16,
-    interconnect: 'nvlink',
-    bootSeconds: 300,
-  };
-}
+import { twoZoneScenario } from './builders.ts';
 
 /** Two weeks of a daily cycle between 16 and 80 GPUs; spot in zone b vanishes for a few hours each day. */
 export function cycleScenario(): Scenario {
@@ -33,36 +18,15 @@ export function cycleScenario(): Scenario {
     Math.round(48 + 32 * Math.sin((2 * Math.PI * h) / 24)),
   );
   const spotB = Array.from({ length: hours }, (_, h) => (h % 24 >= 10 && h % 24 < 14 ? 2 : 50));
-  return {
+  return twoZoneScenario({
     name: 'cycle',
-    startMs: Date.parse('2026-01-05T00:00:00Z'),
     hours,
     warmupHours: 7 * 24,
-    defaultBootSeconds: 300,
-    pools: [
-      {
-        pool: pool('a'),
-        usdPerHour: { 'on-demand': 24_480_000n, reserved: 15_000_000n, spot: 9_000_000n },
-        spotAvailable: Array(hours).fill(3),
-      },
-      { pool: pool('b'), usdPerHour: { 'on-demand': 24_480_000n, spot: 7_500_000n }, spotAvailable: spotB },
-    ],
-    classes: [
-      {
-        workload: {
-          id: 'train',
-          team: 'ml',
-          minGpuMemoryGiB: 16,
-          interconnect: 'pcie',
-          allowedGpuModels: [],
-          spotShare: 0.6,
-          checkpointIntervalMinutes: 30,
-        },
-        demandGpus: demand,
-      },
-    ],
-    assumptions: [],
-  };
+    demand,
+    spotA: Array<number>(hours).fill(3),
+    spotB,
+    prices: { onDemand: 24_480_000n, reservedA: 15_000_000n, spotA: 9_000_000n, spotB: 7_500_000n },
+  });
 }
 
 describe('the simulation engine', () => {

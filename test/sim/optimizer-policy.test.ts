@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Pool } from '../../lib/domain/pool.ts';
 import { simulatePolicy } from '../../lib/sim/engine.ts';
 import { reactiveOnDemandPolicy, spotFirstPolicy } from '../../lib/sim/policies/baselines.ts';
 import { planHourAhead, type HourAheadInput } from '../../lib/optimizer/hour-ahead.ts';
@@ -7,21 +6,7 @@ import { fitToHour, plannedUsage, type FitInput } from '../../lib/sim/policies/h
 import { optimizerPolicy } from '../../lib/sim/policies/optimizer.ts';
 import { oraclePolicy } from '../../lib/sim/policies/oracle.ts';
 import { holdingKey, type Scenario } from '../../lib/sim/scenario.ts';
-
-function pool(id: string, gpus = 8): Pool {
-  return {
-    id,
-    provider: 'aws',
-    region: 'us-east-1',
-    zone: id,
-    instanceType: 'p3.16xlarge',
-    gpuModel: 'V100',
-    gpusPerInstance: gpus,
-    gpuMemoryGiB: 16,
-    interconnect: 'nvlink',
-    bootSeconds: 300,
-  };
-}
+import { twoZoneScenario } from './builders.ts';
 
 /** A daily cycle with four-hour ramps, noise and a jump every 61 hours; spot in zone b dips every afternoon. */
 function rampScenario(): Scenario {
@@ -38,36 +23,15 @@ function rampScenario(): Scenario {
     return Math.max(0, Math.round(60 + ramp + jump + 12 * noise()));
   });
   const spotB = Array.from({ length: hours }, (_, h) => (h % 24 >= 13 && h % 24 < 16 ? 1 : 12));
-  return {
+  return twoZoneScenario({
     name: 'ramps',
-    startMs: Date.parse('2026-01-05T00:00:00Z'),
     hours,
     warmupHours: 8 * 24,
-    defaultBootSeconds: 300,
-    pools: [
-      {
-        pool: pool('a'),
-        usdPerHour: { 'on-demand': 24_480_000n, reserved: 15_400_000n, spot: 4_500_000n },
-        spotAvailable: Array<number>(hours).fill(8),
-      },
-      { pool: pool('b'), usdPerHour: { 'on-demand': 24_480_000n, spot: 4_500_000n }, spotAvailable: spotB },
-    ],
-    classes: [
-      {
-        workload: {
-          id: 'train',
-          team: 'ml',
-          minGpuMemoryGiB: 16,
-          interconnect: 'pcie',
-          allowedGpuModels: [],
-          spotShare: 0.6,
-          checkpointIntervalMinutes: 30,
-        },
-        demandGpus: demand,
-      },
-    ],
-    assumptions: [],
-  };
+    demand,
+    spotA: Array<number>(hours).fill(8),
+    spotB,
+    prices: { onDemand: 24_480_000n, reservedA: 15_400_000n, spotA: 4_500_000n, spotB: 4_500_000n },
+  });
 }
 
 const baseInput: HourAheadInput = {

@@ -40,3 +40,12 @@ export async function scanTable(
   } while (startKey);
   return items;
 }
+
+/** Every raw item of a table in key order: a dump two runs can be compared by. */
+export async function sortedTable(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<Record<string, unknown>[]> {
+  const key = (item: Record<string, unknown>) => `${String(item.pk)}|${String(item.sk)}`;
+  return (await scanTable(client, tableName)).sort((a, b) => key(a).localeCompare(key(b)));
+}

@@ -1,4 +1,5 @@
 // The terminal table of a simulation: one row per policy.
+import { alignColumns } from '../../cli/columns.ts';
 import { formatUsdForDisplay, parseUsd } from '../../domain/money.ts';
 import type { SimulationSummary } from './summary.ts';
 import { renderSystemLines } from './system-summary.ts';
@@ -32,15 +33,10 @@ export function renderTable(summary: SimulationSummary): string {
     int(p.idleGpuHours),
     p.idleGpuHoursReclaimed === null ? '–' : int(p.idleGpuHoursReclaimed),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const out = [
     `${summary.trace}: ${summary.from} → ${summary.to} (${summary.billedHours} billed hours)`,
     '',
-    line(header),
-    line(widths.map((w) => '─'.repeat(w))),
-    ...rows.map(line),
+    ...alignColumns(header, rows),
     '',
   ];
   if (summary.optimizerVsBestOther) {

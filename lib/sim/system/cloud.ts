@@ -1,5 +1,5 @@
 // The simulated cloud of the system replay: a CapacityProvider over a scenario's pools, with real spot capacity, EC2-shaped ids and an hourly bill.
-import { isLive, type FleetNode, type ReleaseMethod } from '../../domain/fleet.ts';
+import { isLive, type FleetNode } from '../../domain/fleet.ts';
 import type { PurchaseOption } from '../../domain/pool.ts';
 import type { CapacityProvider, Clock, LaunchRequest, ReleaseRequest } from '../../domain/ports.ts';
 import type { PriceQuote } from '../../domain/price.ts';
@@ -7,12 +7,6 @@ import { HOUR_MS, parseRfc3339 } from '../../domain/time.ts';
 import { createMemoryCapacityProvider } from '../../memory/capacity-provider.ts';
 import { scenarioQuotes } from '../policies/optimizer.ts';
 import { spotAvailableAt, type Scenario } from '../scenario.ts';
-
-/** A node the cloud has ended, and when (EC2 lists ended instances for about an hour). */
-interface Ended {
-  atMs: number;
-  state: FleetNode['state'];
-}
 
 export interface CloudBillLine {
   nodeId: string;
@@ -63,14 +57,13 @@ export function createSimulatedCloud(scenario: Scenario, clock: Clock): Simulate
     nodeId: simInstanceId,
   });
   const price = new Map(quotes.map((q) => [`${q.poolId}|${q.option}`, q.usdPerHour]));
-  const ended = new Map<string, Ended>();
+  // When each ended node ended: EC2 lists ended instances for about an hour.
+  const endedAtMs = new Map<string, number>();
   // Every node ever launched, as the cloud last described it: what the bill is read from.
   const history = new Map<string, FleetNode>();
   let refused = 0;
 
-  const end = (nodeId: string, state: FleetNode['state']) => {
-    ended.set(nodeId, { atMs: clock.now(), state });
-  };
+  const end = (nodeId: string) => endedAtMs.set(nodeId, clock.now());
 
   async function refresh(): Promise<FleetNode[]> {
     const nodes = await inner.nodes();
@@ -93,8 +86,8 @@ export function createSimulatedCloud(scenario: Scenario, clock: Clock): Simulate
     async nodes() {
       const nowMs = clock.now();
       return (await refresh()).filter((n) => {
-        const e = ended.get(n.nodeId);
-        return !e || nowMs - e.atMs < ENDED_VISIBLE_MS;
+        const at = endedAtMs.get(n.nodeId);
+        return at === undefined || nowMs - at < ENDED_VISIBLE_MS;
       });
     },
     async launch(request: LaunchRequest) {
@@ -117,14 +110,7 @@ export function createSimulatedCloud(scenario: Scenario, clock: Clock): Simulate
     },
     async release(request: ReleaseRequest) {
       const outcome = await inner.release(request);
-      const state: Record<ReleaseMethod, FleetNode['state']> = {
-        terminate: 'terminated',
-        stop: 'stopped',
-        hibernate: 'stopped',
-        drain: 'drained',
-        'power-down': 'powered-down',
-      };
-      for (const id of outcome.released) end(id, state[request.method]);
+      for (const id of outcome.released) end(id);
       await refresh();
       return outcome;
     },
@@ -150,7 +136,7 @@ export function createSimulatedCloud(scenario: Scenario, clock: Clock): Simulate
     },
     interrupt(nodeId) {
       inner.interrupt(nodeId);
-      end(nodeId, 'terminated');
+      end(nodeId);
       const node = history.get(nodeId);
       if (node) history.set(nodeId, { ...node, state: 'terminated' });
     },
@@ -162,7 +148,7 @@ export function createSimulatedCloud(scenario: Scenario, clock: Clock): Simulate
       const hourEndMs = hourStartMs + HOUR_MS;
       for (const n of history.values()) {
         const fromMs = Math.max(hourStartMs, n.launchedAt ? parseRfc3339(n.launchedAt) : hourStartMs);
-        const toMs = Math.min(hourEndMs, ended.get(n.nodeId)?.atMs ?? hourEndMs);
+        const toMs = Math.min(hourEndMs, endedAtMs.get(n.nodeId) ?? hourEndMs);
         if (toMs <= fromMs) continue;
         const usdPerHour = price.get(`${n.poolId}|${n.purchaseOption}`);
         if (usdPerHour === undefined) throw new Error(`no ${n.purchaseOption} price for ${n.poolId}`);
