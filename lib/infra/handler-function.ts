@@ -12,8 +12,8 @@ import { METRICS_NAMESPACE } from './metric-names.ts';
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Runtime the bundles target; esbuild's target follows it. */
-export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
-export const ESBUILD_TARGET = 'node22';
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
+export const ESBUILD_TARGET = 'node24';
 /**
  * The runtime ships the AWS SDK v3; bundling it would only add cold-start weight. The GCP and Azure SDKs (tens of
  * MB, loaded only when such a connector is configured) stay out of the bundle too: a connectors function polling

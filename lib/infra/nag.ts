@@ -31,7 +31,7 @@ export function suppressStackFindings(stack: Stack, parts: NagParts): void {
       {
         id: 'AwsSolutions-L1',
         reason:
-          'Pinned to nodejs22.x: the bundles are built (esbuild target node22) and benchmarked for it; moving runtimes is a deliberate change.',
+          'Pinned to nodejs24.x (Node 24 LTS): the bundles are built (esbuild target node24) and benchmarked for it; moving runtimes is a deliberate change.',
       },
     ]);
   }

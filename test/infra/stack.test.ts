@@ -81,13 +81,13 @@ describe('GpuOptimizerStack', () => {
     });
   });
 
-  it('has one function per handler: nodejs22.x, arm64, ESM bundle, Powertools settings, its own log group', () => {
+  it('has one function per handler: nodejs24.x, arm64, ESM bundle, Powertools settings, its own log group', () => {
     template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
     template.resourceCountIs('AWS::Logs::LogGroup', FUNCTION_NAMES.length);
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         Environment: {

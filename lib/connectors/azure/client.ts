@@ -21,8 +21,7 @@ export interface AzureClientOptions {
 }
 
 /**
- * @azure/arm-compute is pinned to 24.x and @azure/identity to 4.x: their next majors need Node 22, and this
- * project runs on Node 20 with engine-strict. The SDKs are imported on first use: only fleets with an Azure
+ * The SDKs are imported on first use: only fleets with an Azure
  * connector need them.
  */
 export async function createAzureComputeClient(
@@ -30,7 +29,7 @@ export async function createAzureComputeClient(
 ): Promise<ComputeManagementClient> {
   const { ComputeManagementClient } = await importOptionalSdk(
     () => import('@azure/arm-compute'),
-    '@azure/arm-compute@24',
+    '@azure/arm-compute@25',
   );
   const credential =
     options.credential ??

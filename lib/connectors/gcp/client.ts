@@ -24,14 +24,13 @@ export interface GcpComputeClients {
 }
 
 /**
- * @google-cloud/compute is pinned to 6.x: 7.x and later need Node 22, and this project runs on Node 20 with
- * engine-strict. `fallback: true` selects the HTTP/1.1 REST transport (Compute Engine's own protocol), so no
+ * `fallback: true` selects the HTTP/1.1 REST transport (Compute Engine's own protocol), so no
  * gRPC is loaded. The SDK is imported on first use: it is large, and only fleets with a GCP connector need it.
  */
 export async function createGcpComputeClients(options: GcpClientOptions = {}): Promise<GcpComputeClients> {
   const { InstancesClient, ZoneOperationsClient } = await importOptionalSdk(
     () => import('@google-cloud/compute'),
-    '@google-cloud/compute@6',
+    '@google-cloud/compute@7',
   );
   const common = {
     fallback: true,

@@ -110,7 +110,7 @@ export function createGcpProvider(options: GcpProviderOptions): CapacityProvider
   async function listNodes(): Promise<FleetNode[]> {
     const nodes: FleetNode[] = [];
     const pages = instances.aggregatedListAsync(
-      { project, filter: `labels.${GCP_KEYS.managed} = "true"`, returnPartialSuccess: true },
+      { project, filter: `labels.${GCP_KEYS.managed} = "true"` },
       { autoPaginate: false },
     );
     for await (const [, scoped] of pages) {
