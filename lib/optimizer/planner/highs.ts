@@ -1,4 +1,4 @@
-// Loads the HiGHS solver (wasm) once per process and solves LP-format models, turning failures into errors.
+// Loads the HiGHS solver (wasm) once per process and solves LP-format models, falling back to other methods when one fails.
 import highsModule from 'highs';
 import type { Highs, LegacyHighsOptions } from 'highs';
 
@@ -20,6 +20,11 @@ export interface LpSolution {
   /** Primal value per variable name; variables absent from the answer are 0. */
   values: Map<string, number>;
   objective: number;
+  /**
+   * How the answer was reached when the first attempt failed, e.g. "simplex failed (HiGHS error -1); solved
+   * with the interior-point method": the run's log says so. Absent when the first attempt solved.
+   */
+  fallback?: string;
 }
 
 export class SolverError extends Error {
@@ -32,9 +37,14 @@ export class SolverError extends Error {
   }
 }
 
-/** Solves LP text; a status without a usable solution throws a SolverError with the status. */
-export async function solveLp(lpText: string, options: HighsOptions = {}): Promise<LpSolution> {
-  const highs = await loadHighs();
+/** The attempts after the caller's options, in order: another method, then no presolve, then both. */
+const FALLBACKS: readonly { label: string; options: HighsOptions }[] = [
+  { label: 'the interior-point method', options: { solver: 'ipm' } },
+  { label: 'presolve off', options: { presolve: 'off' } },
+  { label: 'simplex with presolve off', options: { solver: 'simplex', presolve: 'off' } },
+];
+
+function attempt(highs: Highs, lpText: string, options: HighsOptions): LpSolution {
   const result = highs.solve(lpText, { output_flag: false, ...options } as HighsOptions);
   const usable =
     result.Status === 'Optimal' ||
@@ -46,4 +56,30 @@ export async function solveLp(lpText: string, options: HighsOptions = {}): Promi
     if (column.Primal !== undefined) values.set(name, column.Primal);
   }
   return { status: result.Status, values, objective: result.ObjectiveValue };
+}
+
+/**
+ * Solves LP text. A native failure ("HiGHS error -1") or an unusable status is retried with another method and
+ * with presolve off — a model one method cannot solve is often solved by another — and the answer says which
+ * attempt solved it. Infeasible and unbounded are answers, not failures: they are not retried. When every
+ * attempt fails, the first failure is thrown as a SolverError.
+ */
+export async function solveLp(lpText: string, options: HighsOptions = {}): Promise<LpSolution> {
+  const highs = await loadHighs();
+  let first: SolverError | undefined;
+  const failures: string[] = [];
+  for (const step of [{ label: '', options: {} }, ...FALLBACKS]) {
+    try {
+      const solution = attempt(highs, lpText, { ...options, ...step.options });
+      if (step.label === '') return solution;
+      return { ...solution, fallback: `${failures.join('; ')}; solved with ${step.label}` };
+    } catch (error) {
+      const failure =
+        error instanceof SolverError ? error : new SolverError('error', (error as Error).message);
+      if (failure.status === 'Infeasible' || failure.status === 'Unbounded') throw failure;
+      first ??= failure;
+      failures.push(`${step.label || 'default method'} failed (${failure.message})`);
+    }
+  }
+  throw first!;
 }

@@ -28,6 +28,8 @@ export interface ComponentStats {
   method: 'mip' | 'lp-rounded-up';
   status: string;
   seconds: number;
+  /** Set when the first solver attempt failed: which attempts failed and what solved (the run logs it). */
+  fallback?: string;
 }
 
 export interface PlanResult {
@@ -82,7 +84,7 @@ export async function planCapacity(
     if (component.offers.length === 0) continue;
     const t0 = performance.now();
     const built = buildComponentModel(component, periods, input.demand, settings);
-    const { solution, method } = await solveComponent(built, settings);
+    const { solution, method, fallback } = await solveComponent(built, settings);
     objective += solution.objective;
     stats.push({
       classes: component.classes.length,
@@ -92,6 +94,7 @@ export async function planCapacity(
       method,
       status: solution.status,
       seconds: (performance.now() - t0) / 1000,
+      ...(fallback ? { fallback } : {}),
     });
     for (const row of built.shortfalls) {
       const short = solution.values.get(row.variable) ?? 0;
@@ -190,7 +193,7 @@ function rejectUnservedClasses(
 async function solveComponent(
   built: ComponentModel,
   settings: PlannerSettings,
-): Promise<{ solution: LpSolution; method: ComponentStats['method'] }> {
+): Promise<{ solution: LpSolution; method: ComponentStats['method']; fallback?: string }> {
   const useMip =
     settings.integer === 'mip' ||
     (settings.integer === 'auto' && built.model.integerCount <= settings.mipMaxIntegerVariables);
@@ -201,7 +204,8 @@ async function solveComponent(
         time_limit: settings.mipTimeLimitSeconds,
       });
       // An incumbent cut short by the time limit may leave demand unmet that the relaxation would meet.
-      if (solution.status === 'Optimal') return { solution, method: 'mip' };
+      if (solution.status === 'Optimal')
+        return { solution, method: 'mip', ...(solution.fallback ? { fallback: solution.fallback } : {}) };
       if (settings.integer === 'mip')
         throw new SolverError(
           solution.status,
@@ -209,11 +213,18 @@ async function solveComponent(
         );
     } catch (error) {
       if (settings.integer === 'mip') throw error;
-      // A MIP that found no integer solution in time falls back to the rounded relaxation below.
+      // A MIP that found no integer solution in time (or that the solver failed on) falls back to the
+      // rounded relaxation below, and says so.
+      const solution = await solveLp(built.model.toLpText(true), { solver: 'simplex' });
+      return {
+        solution,
+        method: 'lp-rounded-up',
+        fallback: `MIP failed (${(error as Error).message}); relaxed then rounded up${solution.fallback ? `, ${solution.fallback}` : ''}`,
+      };
     }
   }
   const solution = await solveLp(built.model.toLpText(true), { solver: 'simplex' });
-  return { solution, method: 'lp-rounded-up' };
+  return { solution, method: 'lp-rounded-up', ...(solution.fallback ? { fallback: solution.fallback } : {}) };
 }
 
 /**
