@@ -166,13 +166,27 @@ export interface AttributionRepository {
 }
 
 export interface PriceRepository {
+  /** Upserts by (pool, option, term): a newer quote replaces the older one. */
   put(quotes: readonly PriceQuote[]): Promise<void>;
   all(): Promise<PriceQuote[]>;
+  /** Deletes every quote of these pools (pools retired from the config); other pools' quotes stay. */
+  removePools(poolIds: readonly string[]): Promise<void>;
 }
 
 export interface WorkloadClassRepository {
   put(workload: WorkloadClass): Promise<void>;
   list(): Promise<WorkloadClass[]>;
+  /** Deletes these classes (retired from the config); an unknown id is no error. Forecasts stay as history. */
+  remove(classIds: readonly string[]): Promise<void>;
+}
+
+/** The pools the deployment manages, as the deploy config declares them (written at every deploy). */
+export interface PoolRepository {
+  /** Upserts by pool id. */
+  put(pools: readonly Pool[]): Promise<void>;
+  list(): Promise<Pool[]>;
+  /** Deletes these pools; an unknown id is no error. */
+  remove(poolIds: readonly string[]): Promise<void>;
 }
 
 export interface StoredExport {
@@ -208,6 +222,8 @@ export interface Store {
   attribution: AttributionRepository;
   prices: PriceRepository;
   classes: WorkloadClassRepository;
+  /** The configured pools (deploy config → table), what the price refresh prices. */
+  pools: PoolRepository;
   /** Imported cloud bill exports (FOCUS rows), for reconciliation and bill-rate savings. */
   bills: BillRepository;
   /** Hourly demand per class, aggregated from rollups by the forecast run. */

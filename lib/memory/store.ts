@@ -8,6 +8,7 @@ import { zForecast, type Forecast } from '../domain/forecast.ts';
 import { zLedgerEntry, type LedgerEntry } from '../domain/ledger.ts';
 import { zPlan, type Plan } from '../domain/plan.ts';
 import type { Store } from '../domain/ports.ts';
+import { zPool, type Pool } from '../domain/pool.ts';
 import { zPriceQuote, type PriceQuote } from '../domain/price.ts';
 import { parseRfc3339 } from '../domain/time.ts';
 import { zWindowRollup, type WindowRollup } from '../domain/usage.ts';
@@ -70,6 +71,7 @@ export function createMemoryStore(): Store {
   const attribution = new Table(zAttributionRow, 'attribution row');
   const prices = new Table(zPriceQuote, 'price quote');
   const classes = new Table(zWorkloadClass, 'workload class');
+  const pools = new Table(zPool, 'pool');
   const demand = new Table(zDemandHour, 'demand hour');
   const rollupKey = (r: WindowRollup) => timeKey(parseRfc3339(r.windowStart), r.node.nodeId, r.eventId);
   const forecastKey = (f: Forecast) => [f.classId, timeKey(parseRfc3339(f.issuedAt))].join('\u0001');
@@ -178,6 +180,10 @@ export function createMemoryStore(): Store {
       async all() {
         return prices.values();
       },
+      async removePools(poolIds) {
+        const retired = new Set(poolIds);
+        for (const key of prices.keys()) if (retired.has(prices.get(key)!.poolId)) prices.delete(key);
+      },
     },
 
     classes: {
@@ -186,6 +192,22 @@ export function createMemoryStore(): Store {
       },
       async list() {
         return classes.values();
+      },
+      async remove(classIds) {
+        for (const id of classIds) classes.delete(id);
+      },
+    },
+
+    pools: {
+      async put(items: readonly Pool[]) {
+        const stored = items.map((pool) => [pool.id, pools.encode(pool)] as const);
+        for (const [key, value] of stored) pools.setStored(key, value);
+      },
+      async list() {
+        return pools.values();
+      },
+      async remove(poolIds) {
+        for (const id of poolIds) pools.delete(id);
       },
     },
 

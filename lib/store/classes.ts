@@ -3,7 +3,14 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { WorkloadClassRepository } from '../domain/ports.ts';
 import { zWorkloadClass } from '../domain/workload.ts';
 import { encodeEntity } from './codec.ts';
-import { decodeItem, packData, queryPartition, withThrottleRetry, type TableContext } from './io.ts';
+import {
+  batchWrite,
+  decodeItem,
+  packData,
+  queryPartition,
+  withThrottleRetry,
+  type TableContext,
+} from './io.ts';
 import { PARTITION_KEY, SORT_KEY } from './table.ts';
 
 const CLASSES_PK = 'CLASSES';
@@ -25,6 +32,13 @@ export function createWorkloadClassRepository(ctx: TableContext): WorkloadClassR
     async list() {
       const items = await queryPartition(ctx, CLASSES_PK);
       return items.map((item) => decodeItem(zWorkloadClass, item));
+    },
+
+    async remove(classIds) {
+      await batchWrite(
+        ctx,
+        classIds.map((id) => ({ DeleteRequest: { Key: { [PARTITION_KEY]: CLASSES_PK, [SORT_KEY]: id } } })),
+      );
     },
   };
 }

@@ -10,6 +10,7 @@ import { DEFAULT_RETRY, type RetryPolicy, type TableContext } from './io.ts';
 import { createLedgerRepository } from './ledger.ts';
 import { createNodeRepository } from './nodes.ts';
 import { createPlanRepository } from './plans.ts';
+import { createPoolRepository } from './pools.ts';
 import { createPriceRepository } from './prices.ts';
 import { createRollupRepository } from './rollups.ts';
 
@@ -35,6 +36,7 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     attribution: createAttributionRepository(ctx),
     prices: createPriceRepository(ctx),
     classes: createWorkloadClassRepository(ctx),
+    pools: createPoolRepository(ctx),
     bills: createBillRepository(ctx),
     demand: createDemandRepository(ctx),
   };

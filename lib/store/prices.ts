@@ -31,5 +31,20 @@ export function createPriceRepository(ctx: TableContext): PriceRepository {
       const items = await queryPartition(ctx, PRICES_PK);
       return items.map((item) => decodeItem(zPriceQuote, item));
     },
+
+    async removePools(poolIds) {
+      if (poolIds.length === 0) return;
+      const retired = new Set(poolIds);
+      // The pool id is read from the stored quote, not cut from the sort key: ids may hold any character.
+      const doomed = (await queryPartition(ctx, PRICES_PK)).filter((item) =>
+        retired.has(decodeItem(zPriceQuote, item).poolId),
+      );
+      await batchWrite(
+        ctx,
+        doomed.map((item) => ({
+          DeleteRequest: { Key: { [PARTITION_KEY]: PRICES_PK, [SORT_KEY]: item[SORT_KEY] } },
+        })),
+      );
+    },
   };
 }

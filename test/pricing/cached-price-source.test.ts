@@ -5,6 +5,7 @@ import type { PriceRepository } from '../../lib/domain/ports.ts';
 import type { PriceQuote } from '../../lib/domain/price.ts';
 import { HOUR_MS } from '../../lib/domain/time.ts';
 import { manualClock } from '../../lib/memory/clock.ts';
+import { createMemoryStore } from '../../lib/memory/store.ts';
 import { createMemoryPriceSource } from '../../lib/memory/price-source.ts';
 import {
   createCachedPriceSource,
@@ -12,16 +13,9 @@ import {
   type StalePriceWarning,
 } from '../../lib/pricing/cached-price-source.ts';
 
+/** The in-memory store's price repository: keyed by (pool, option, term), as DynamoDB keeps quotes. */
 function memoryPrices(): PriceRepository {
-  const byKey = new Map<string, PriceQuote>();
-  return {
-    async put(quotes) {
-      for (const q of quotes) byKey.set(`${q.poolId}|${q.option}|${q.termYears ?? ''}`, q);
-    },
-    async all() {
-      return [...byKey.values()];
-    },
-  };
+  return createMemoryStore().prices;
 }
 
 const t0 = Date.parse('2026-06-01T00:00:00Z');
