@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DEFAULT_BUS_NAME } from '../../domain/bus.ts';
 import { poolId, zProvider, type Provider } from '../../domain/pool.ts';
 import { zNodeIdentity, type NodeIdentity } from '../../domain/usage.ts';
 import { describeZodError } from '../../domain/validation.ts';
@@ -11,6 +12,7 @@ import { printSink, runAgent, spoolSink, type BatchSink } from '../../agent/agen
 import { ec2Identity } from '../../agent/ec2-identity.ts';
 import { fsProcReader, noJobs, procJobResolver, withDefaults } from '../../agent/jobs.ts';
 import { noLogins } from '../../agent/logins.ts';
+import { abortableSleep } from '../../agent/sleep.ts';
 import { loginCommandSource, nvidiaSmiSource, replaySource, type SampleSource } from '../../agent/sources.ts';
 import { FileSpool } from '../../agent/spool.ts';
 import { WindowBatcher } from '../../agent/window.ts';
@@ -25,8 +27,6 @@ import {
   type Command,
   type CommandIo,
 } from '../command.ts';
-
-const DEFAULT_BUS = 'gpu-optimizer';
 
 async function readInput(path: string): Promise<string> {
   if (path !== '-') return readFile(path, 'utf8');
@@ -60,20 +60,12 @@ async function nodeIdentity(flags: Record<string, unknown>): Promise<NodeIdentit
   return identity.data;
 }
 
-function abortableSleep(signal: AbortSignal) {
-  return (ms: number) =>
-    new Promise<void>((done) => {
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
-    });
-}
-
 export const agentCommand: Command = {
   name: 'agent',
   summary: 'Sample nvidia-smi and send one GPU Utilization Batch per node and 5-minute window to EventBridge',
   details: [
     'Examples:',
-    '  gpu-optimizer agent --ec2 --bus gpu-optimizer            # on an EC2 GPU instance',
+    '  gpu-optimizer agent --ec2 --bus GpuOptimizer             # on an EC2 GPU instance (the stack output EventBusName)',
     '  gpu-optimizer agent --node-id gpu-017 --pool slurm:hpc:gpu:a100 --team vision',
     '  gpu-optimizer agent --from-file query.csv --dry-run      # replay nvidia-smi output, print events',
     '',
@@ -85,7 +77,7 @@ export const agentCommand: Command = {
     interval: { type: 'string', default: '10', description: 'Seconds between samples', valueName: 'seconds' },
     bus: {
       type: 'string',
-      description: `EventBridge bus name or ARN (default: $GPU_OPTIMIZER_BUS or ${DEFAULT_BUS})`,
+      description: `EventBridge bus name or ARN (default: $GPU_OPTIMIZER_BUS or ${DEFAULT_BUS_NAME})`,
       valueName: 'name',
     },
     'from-file': {
@@ -100,7 +92,8 @@ export const agentCommand: Command = {
     },
     once: {
       type: 'boolean',
-      description: 'Take one sample, send its window, exit (1 when nvidia-smi fails)',
+      description:
+        'Take one sample, send its window, exit (1 when nvidia-smi fails or nothing was delivered)',
     },
     'dry-run': { type: 'boolean', description: 'Print the events as JSON lines instead of sending them' },
     spool: {
@@ -173,7 +166,9 @@ export const agentCommand: Command = {
     process.once('SIGINT', stop);
 
     let sink: BatchSink;
+    let sent: ReturnType<typeof spoolSink> | undefined;
     let spool: FileSpool | undefined;
+    let busName: string | undefined;
     if (flags['dry-run']) sink = printSink((event) => io.stdout(`${JSON.stringify(event)}\n`));
     else {
       const dir =
@@ -182,8 +177,8 @@ export const agentCommand: Command = {
           ? join(io.env.STATE_DIRECTORY.split(':')[0]!, 'spool')
           : 'gpu-optimizer-spool');
       spool = await FileSpool.open(resolve(io.cwd, dir));
-      const busName = stringFlag(flags, 'bus') ?? io.env.GPU_OPTIMIZER_BUS ?? DEFAULT_BUS;
-      sink = spoolSink(spool, { client: new EventBridgeClient({}), busName }, logger, clock);
+      busName = stringFlag(flags, 'bus') ?? io.env.GPU_OPTIMIZER_BUS ?? DEFAULT_BUS_NAME;
+      sink = sent = spoolSink(spool, { client: new EventBridgeClient({}), busName }, logger, clock);
     }
     const team = stringFlag(flags, 'team');
     const project = stringFlag(flags, 'project');
@@ -208,8 +203,14 @@ export const agentCommand: Command = {
         signal: controller.signal,
       });
       const pending = spool?.pending().length ?? 0;
-      logger.log(summary.error ? 'error' : 'info', 'agent stopped', { ...summary, spooled: pending });
-      return summary.error ? EXIT_FAILURE : EXIT_OK;
+      // --once is how an installer checks a node: events left in the spool mean the bus was not reached.
+      const undelivered =
+        flags.once && sent && pending > 0
+          ? `nothing delivered to bus ${busName}: ${sent.lastDrain?.error ?? 'EventBridge did not answer'}; ${pending} event(s) stay spooled and are sent by the next run`
+          : undefined;
+      const error = summary.error ?? undelivered;
+      logger.log(error ? 'error' : 'info', 'agent stopped', { ...summary, error, spooled: pending });
+      return error ? EXIT_FAILURE : EXIT_OK;
     } finally {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
