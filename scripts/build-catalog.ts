@@ -1,7 +1,8 @@
 // Builds the bundled catalog (data/catalog/*.csv) from the raw cloud price, price-history, spec and spot-trace datasets.
 //
 // Usage: npx tsx scripts/build-catalog.ts <raw-data-dir> [--out data/catalog]
-// <raw-data-dir> holds cloud-gpu-catalog/, cloud-gpu-price-history/, ml-hardware-specs/ and spot-availability-*/.
+// <raw-data-dir> holds cloud-gpu-catalog/, cloud-gpu-price-history/, ml-hardware-specs/ and spot-availability-*/;
+// the AWS spot ratios come from the project's own recorded AWS spot prices (data/spot-prices).
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,7 +10,14 @@ import { usdFromNumber } from '../lib/domain/money.ts';
 import { parseCsvTable, renderCsvTable, type CsvRecord } from '../lib/pricing/csv-table.ts';
 import { GPU_MODELS, resolveGpuModel, type GpuModel, type SpotRiskClass } from '../lib/pricing/gpu-models.ts';
 import { inferInterconnect, interconnectFromSource } from '../lib/pricing/interconnect.ts';
-import { applyModels, measureRatios, median, type Ratio } from '../lib/pricing/modelling.ts';
+import {
+  applyModels,
+  measureRatios,
+  median,
+  type AwsSpotSample,
+  type Ratio,
+} from '../lib/pricing/modelling.ts';
+import { loadSpotPriceHistory } from '../lib/sim/spot-prices.ts';
 import {
   derivedFigures,
   OFFERING_COLUMNS,
@@ -434,6 +442,26 @@ function spotRisks(
   return out.sort((a, b) => a.provider.localeCompare(b.provider) || a.gpuModel.localeCompare(b.gpuModel));
 }
 
+/**
+ * Every recorded hour of the bundled AWS spot series (data/spot-prices and its research companion) as spot /
+ * on-demand of the same instance type and region, with the GPU model of that type.
+ */
+function awsSpotSamples(published: readonly Offering[]): AwsSpotSample[] {
+  const samples: AwsSpotSample[] = [];
+  for (const [key, zones] of loadSpotPriceHistory().byTypeRegion) {
+    const [instanceType, region] = key.split('|') as [string, string];
+    const o = published.find(
+      (x) => x.provider === 'aws' && x.instanceType === instanceType && x.region === region,
+    );
+    if (!o) throw new Error(`recorded AWS spot prices for ${key}, which the AWS price list does not sell`);
+    const onDemand = Number(o.onDemandUsdPerHour);
+    for (const z of zones)
+      for (const price of z.usdPerHour)
+        samples.push({ gpuModel: o.gpuModel, spotToOnDemand: Number(price) / onDemand });
+  }
+  return samples;
+}
+
 function ratioRows(kind: string, table: Map<string, Ratio>, all: Ratio) {
   return [...table.values(), all].map((r) => ({
     rate: kind,
@@ -461,7 +489,7 @@ function main(): void {
     ...gcpOfferings(rawDir, specs, rejections),
     ...azureOfferings(rawDir, specs, rejections),
   ];
-  const ratios = measureRatios(published);
+  const ratios = measureRatios(published, awsSpotSamples(published));
   const offerings = published
     .map((o) => applyModels(o, ratios))
     .sort(
@@ -483,6 +511,7 @@ function main(): void {
     join(outDir, 'model-ratios.csv'),
     renderCsvTable(['rate', 'gpu_model', 'ratio_to_on_demand', 'offerings'] as const, [
       ...ratioRows('spot', ratios.spot, ratios.spotAll),
+      ...ratioRows('aws-spot', ratios.awsSpot, ratios.awsSpotAll),
       ...ratioRows('reserved-1y', ratios.reserved1y, ratios.reserved1yAll),
     ]),
   );

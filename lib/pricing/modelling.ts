@@ -12,12 +12,38 @@ export interface Ratio {
 }
 
 export interface ModelRatios {
-  /** Spot / on-demand, median over GCP and Azure offerings with a published spot rate, per GPU model. */
+  /** Spot / on-demand, median over GCP and Azure offerings with a published spot rate, per GPU model (fills GCP and Azure). */
   spot: Map<string, Ratio>;
   spotAll: Ratio;
+  /** AWS spot / on-demand, median over the hours of recorded AWS spot series, per GPU model (fills AWS). */
+  awsSpot: Map<string, Ratio>;
+  /** AWS spot / on-demand for a GPU without a recorded AWS series: AWS_CURRENT_SPOT_RATIO. */
+  awsSpotAll: Ratio;
   /** 1-year committed / on-demand, median over AWS offerings with a published 1-year rate, per GPU model. */
   reserved1y: Map<string, Ratio>;
   reserved1yAll: Ratio;
+}
+
+/**
+ * Published monthly mean spot prices of p4d.24xlarge (8 × A100) in us-east-1 over 2024–2026 ran from about $6 to
+ * $19 an hour against $21.96 on demand. The 2019–2021 AWS recordings sit at a floor of 0.30 × on-demand, but the
+ * current GPU spot market is dearer and moves more, so a GPU without a recording of its own takes the midpoint of
+ * that range ((6 + 19) / 2 / 21.96 ≈ 0.569), not the old floor and not another cloud's flat discount.
+ */
+export const AWS_P4D_SPOT_MONTHLY_MEAN_USD = { low: 6, high: 19, onDemand: 21.96 } as const;
+export const AWS_CURRENT_SPOT_RATIO: Ratio = {
+  ratio:
+    (AWS_P4D_SPOT_MONTHLY_MEAN_USD.low + AWS_P4D_SPOT_MONTHLY_MEAN_USD.high) /
+    2 /
+    AWS_P4D_SPOT_MONTHLY_MEAN_USD.onDemand,
+  offerings: 0,
+  basis: 'all',
+};
+
+/** One hour of a recorded AWS spot series: its GPU model and its spot / on-demand ratio. */
+export interface AwsSpotSample {
+  gpuModel: string;
+  spotToOnDemand: number;
 }
 
 export function median(values: readonly number[]): number {
@@ -50,8 +76,29 @@ function ratioTable(
   };
 }
 
-/** Measures the ratios from offerings that carry published (not modelled) rates. */
-export function measureRatios(offerings: readonly Offering[]): ModelRatios {
+/** Median AWS spot / on-demand per GPU model over recorded hours; an hour at or above on-demand is no market. */
+function awsSpotTable(samples: readonly AwsSpotSample[]): Map<string, Ratio> {
+  const byGpu = new Map<string, number[]>();
+  for (const s of samples) {
+    if (!(s.spotToOnDemand > 0 && s.spotToOnDemand < 1)) continue;
+    const list = byGpu.get(s.gpuModel) ?? [];
+    list.push(s.spotToOnDemand);
+    byGpu.set(s.gpuModel, list);
+  }
+  return new Map(
+    [...byGpu].map(([gpu, v]) => [gpu, { ratio: median(v), offerings: v.length, basis: gpu }] as const),
+  );
+}
+
+/**
+ * Measures the ratios from offerings that carry published (not modelled) rates, and AWS spot from the hours of
+ * recorded AWS spot series (`awsSpotSamples`). AWS spot is never taken from GCP or Azure: Azure's flat-discount
+ * rows dominated that median and priced AWS spot at 0.185 × on-demand, far below any AWS record.
+ */
+export function measureRatios(
+  offerings: readonly Offering[],
+  awsSpotSamples: readonly AwsSpotSample[] = [],
+): ModelRatios {
   const spot = ratioTable(
     offerings.filter((o) => o.provider !== 'aws' && !o.spotModelled),
     (o) => o.spotUsdPerHour,
@@ -60,7 +107,14 @@ export function measureRatios(offerings: readonly Offering[]): ModelRatios {
     offerings.filter((o) => o.provider === 'aws' && !o.reserved1yModelled),
     (o) => o.reserved1yUsdPerHour,
   );
-  return { spot: spot.byGpu, spotAll: spot.all, reserved1y: reserved.byGpu, reserved1yAll: reserved.all };
+  return {
+    spot: spot.byGpu,
+    spotAll: spot.all,
+    awsSpot: awsSpotTable(awsSpotSamples),
+    awsSpotAll: AWS_CURRENT_SPOT_RATIO,
+    reserved1y: reserved.byGpu,
+    reserved1yAll: reserved.all,
+  };
 }
 
 function scaled(rate: MicroUsd, ratio: number): MicroUsd {
@@ -68,14 +122,17 @@ function scaled(rate: MicroUsd, ratio: number): MicroUsd {
 }
 
 /**
- * Fills what an offering lacks: spot = on-demand × the GPU's spot ratio on GCP and Azure (else the ratio of all
- * GPUs); 1-year = on-demand × the GPU's AWS 1-year ratio (else all GPUs'); 3-year = on-demand × (1-year ratio)²,
+ * Fills what an offering lacks: spot = on-demand × the GPU's spot ratio — on AWS its ratio in recorded AWS spot
+ * prices, else AWS_CURRENT_SPOT_RATIO; on GCP and Azure their own GPU's ratio, else that of all their GPUs; 1-year = on-demand × the GPU's AWS 1-year ratio (else all GPUs'); 3-year = on-demand × (1-year ratio)²,
  * i.e. the 1-year discount compounded over a second commitment. Each filled figure is marked modelled.
  */
 export function applyModels(o: Offering, ratios: ModelRatios): Offering {
   const out = { ...o };
   if (out.spotUsdPerHour === undefined) {
-    const r = ratios.spot.get(o.gpuModel) ?? ratios.spotAll;
+    const r =
+      o.provider === 'aws'
+        ? (ratios.awsSpot.get(o.gpuModel) ?? ratios.awsSpotAll)
+        : (ratios.spot.get(o.gpuModel) ?? ratios.spotAll);
     out.spotUsdPerHour = scaled(o.onDemandUsdPerHour, r.ratio);
     out.spotModelled = true;
   }

@@ -90,13 +90,14 @@ describe('modelled rates', () => {
   ];
   const ratios = measureRatios(published);
 
-  it('fill AWS spot from the same GPU on the other clouds, and 3-year from the 1-year ratio squared', () => {
+  it('fill AWS spot from AWS figures only (not the other clouds), and 3-year from the 1-year ratio squared', () => {
     expect(ratios.spot.get('H100')).toEqual({ ratio: 0.4, offerings: 2, basis: 'H100' });
     const aws = applyModels(
       offering({ provider: 'aws', gpuModel: 'H100', onDemandUsdPerHour: parseUsd('50') }),
       ratios,
     );
-    expect(aws.spotUsdPerHour).toBe(parseUsd('20'));
+    // No recorded AWS H100 spot series: the published p4d figure, (6 + 19) / 2 / 21.96 of on-demand.
+    expect(aws.spotUsdPerHour).toBe(parseUsd('28.460838'));
     expect(aws.spotModelled).toBe(true);
     // No AWS 1-year H100 rate was published: the ratio of all GPUs (0.6) stands in.
     expect(aws.reserved1yUsdPerHour).toBe(parseUsd('30'));
