@@ -6,6 +6,7 @@ import { aggregateUsage, demandOf, jobsToUsage } from './trace/aggregate.ts';
 import { ANY_LABEL } from './trace/format.ts';
 import { openTraceFile } from './trace/reader.ts';
 import { loadSpotFractions, spotCapacitySeries } from './spot-market.ts';
+import { spotPriceSeriesByZone } from './spot-prices.ts';
 import type { Scenario, SimClass, SimPool } from './scenario.ts';
 import type { TraceProfile } from './traces.ts';
 
@@ -113,6 +114,17 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
   const fractions = loadSpotFractions();
   const risk = catalog.spotRiskFor(offering);
   const basePool = catalog.poolFor(offering);
+  const spotPrices =
+    offering.spotUsdPerHour === undefined
+      ? undefined
+      : spotPriceSeriesByZone(
+          offering.instanceType,
+          profile.region,
+          profile.zones,
+          hours,
+          traceStart + firstHour * HOUR_MS,
+          offering.spotUsdPerHour,
+        );
   const pools: SimPool[] = profile.zones.map((zone, i) => ({
     pool: { ...basePool, id: `aws:${profile.region}:${zone}:${offering.instanceType}`, zone },
     usdPerHour: {
@@ -120,8 +132,12 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
       ...(offering.spotUsdPerHour !== undefined ? { spot: offering.spotUsdPerHour } : {}),
       ...(offering.reserved1yUsdPerHour !== undefined ? { reserved: offering.reserved1yUsdPerHour } : {}),
     },
-    modelled: { spot: offering.spotModelled, reserved: offering.reserved1yModelled },
+    modelled: {
+      spot: spotPrices ? spotPrices[i]!.modelled : offering.spotModelled,
+      reserved: offering.reserved1yModelled,
+    },
     spotAvailable: spotCapacitySeries(fractions, i, hours, spotCapacity),
+    ...(spotPrices ? { spotUsdPerHourSeries: spotPrices[i]!.usdPerHour } : {}),
     ...(risk ? { spotInterruptionRatePerHour: risk.interruptionsPerHour } : {}),
   }));
 
@@ -145,6 +161,7 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
       `spot: ${Math.round(profile.spotShare * 100)} % of demand may run on spot; checkpoints every ${profile.checkpointIntervalMinutes} min ` +
         `(half an interval of work lost per interruption, on average); each pool holds at most ${spotCapacity} spot instances × the ` +
         `hour's available fraction from the bundled Parcae/Bamboo spot-fleet traces (data/spot), tiled`,
+      `spot prices: ${spotPrices ? [...new Set(spotPrices.map((s) => s.basis))].join('; ') : 'none'}`,
       `late demand is filled by on-demand instances at list price and counted as late GPU-hours`,
     ],
   };
