@@ -3,7 +3,8 @@ import type { Lever, LedgerEntry } from '../domain/ledger.ts';
 import { avoidedCostUsd } from '../domain/ledger.ts';
 import { costForSeconds, type MicroUsd } from '../domain/money.ts';
 import type { Mode } from '../domain/plan.ts';
-import { toRfc3339, weekStart } from '../domain/time.ts';
+import { describeRefusal, type Refusal } from '../domain/refusal.ts';
+import { hourStart, toRfc3339, weekStart } from '../domain/time.ts';
 
 export interface LedgerAction {
   lever: Lever;
@@ -42,6 +43,34 @@ export function ledgerEntry(action: LedgerAction): LedgerEntry {
     actualCostUsd: costForSeconds(action.actualUsdPerHour, seconds),
     periodStart: toRfc3339(action.periodStartMs),
     periodEnd: toRfc3339(action.periodEndMs),
+  };
+}
+
+/**
+ * The entry of a refused action: it saves nothing and says why. Named by lever, target, reason and hour, so a
+ * guard that refuses the same node every run is recorded once an hour, not every five minutes.
+ */
+export function refusalEntry(action: {
+  lever: Lever;
+  target: string;
+  mode: Mode;
+  atMs: number;
+  refusal: Refusal;
+}): LedgerEntry {
+  const at = toRfc3339(action.atMs);
+  return {
+    entryId: `${action.lever}:${action.target}:refused:${action.refusal.code}:${toRfc3339(hourStart(action.atMs))}`,
+    at,
+    lever: action.lever,
+    target: action.target,
+    reason: describeRefusal(action.refusal),
+    mode: action.mode,
+    status: 'refused',
+    refusal: action.refusal,
+    counterfactualCostUsd: 0n,
+    actualCostUsd: 0n,
+    periodStart: at,
+    periodEnd: at,
   };
 }
 

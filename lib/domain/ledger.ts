@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { zId, zMicroUsd, zTimestamp } from './fields.ts';
 import { zMode } from './plan.ts';
+import { zRefusal } from './refusal.ts';
 
 export const LEVERS = ['reclaim', 'rebalance', 'spot-move', 'commitment'] as const;
 export const zLever = z.enum(LEVERS);
@@ -14,7 +15,9 @@ export const zLedgerEntry = z.object({
   target: zId,
   reason: z.string().min(1),
   mode: zMode,
-  status: z.enum(['recommended', 'done', 'failed']),
+  /** `refused`: a guard or the provider said no; the entry saves nothing and says why in `refusal`. */
+  status: z.enum(['recommended', 'done', 'failed', 'refused']),
+  refusal: zRefusal.optional(),
   /** What the fleet would have cost over the period without the action, and what it costs with it. */
   counterfactualCostUsd: zMicroUsd,
   actualCostUsd: zMicroUsd,

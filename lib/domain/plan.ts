@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { zCount, zId, zMicroUsd, zTimestamp } from './fields.ts';
 import { zReleaseMethod } from './fleet.ts';
 import { zPurchaseOption } from './pool.ts';
+import { zRefusal } from './refusal.ts';
 
 export const MODES = ['recommend', 'enforce'] as const;
 export const zMode = z.enum(MODES);
@@ -45,6 +46,10 @@ export const zAction = z.object({
   /** What the action saves per hour against leaving the fleet as it is (negative: it costs). */
   expectedSavingUsdPerHour: zMicroUsd.optional(),
   error: z.string().optional(),
+  /** Why the action was not carried out (status refused): the guard's typed reason. */
+  refusal: zRefusal.optional(),
+  /** The team a launch is for (tagged on its instances), when the pool serves one team's classes. */
+  team: zId.optional(),
 });
 export type Action = z.infer<typeof zAction>;
 

@@ -1,13 +1,14 @@
 // The interruption run: on an EC2 spot interruption warning or rebalance recommendation, note it on the node and replace its capacity at once.
 import { z } from 'zod';
 import { makeEvent } from '../domain/events.ts';
+import { createActuator } from '../actuator/actuator.ts';
+import { launchUntilServed } from '../actuator/capacity.ts';
+import { replacementCandidates, throughputOf } from '../actuator/fallback.ts';
+import { toConnectorRegistry } from '../connectors/registry.ts';
 import type { Action, Mode } from '../domain/plan.ts';
-import type { Pool } from '../domain/pool.ts';
 import { priceKey } from '../domain/price.ts';
 import { isRfc3339, toRfc3339 } from '../domain/time.ts';
 import { describeZodError } from '../domain/validation.ts';
-import { poolServesClass } from '../domain/workload.ts';
-import { carryOut } from '../optimizer/rebalance.ts';
 import { gatherFleet, type OptimizePorts } from './optimize.ts';
 
 export const INTERRUPTION_DETAIL_TYPES = {
@@ -30,6 +31,10 @@ export type InterruptionPorts = OptimizePorts;
 
 export interface InterruptionConfig {
   mode: Mode;
+  /** Stops every launch whatever the mode; the run still records the notice and what it would do. */
+  killSwitch?: boolean;
+  /** At most this many launches (one per pool tried). */
+  maxActionsPerRun?: number;
   gpuThroughput?: Readonly<Record<string, number>>;
 }
 
@@ -75,57 +80,47 @@ export async function runInterruption(
     ports.prices.quotes(),
     gatherFleet(ports.providers, ports.store),
   ]);
-  const poolsById = new Map(fleet.pools.map((p) => [p.id, p]));
-  const lost = poolsById.get(node.poolId);
+  const lost = fleet.pools.find((p) => p.id === node.poolId);
   const price = new Map(quotes.map((q) => [priceKey(q.poolId, q.option), q.usdPerHour]));
-  const served = lost ? classes.filter((c) => poolServesClass(lost, c)) : [];
-  const throughput = (pool: Pool) => config.gpuThroughput?.[pool.gpuModel] ?? 1;
-  const perWork = (pool: Pool, option: string) =>
-    Number(price.get(priceKey(pool.id, option)) ?? 0n) / (pool.gpusPerInstance * throughput(pool));
-  const fits = (pool: Pool) => served.every((c) => poolServesClass(pool, c));
-  const workNeeded = node.gpuCount * (lost ? throughput(lost) : 1);
-  const countFor = (pool: Pool) =>
-    Math.max(1, Math.ceil(workNeeded / (pool.gpusPerInstance * throughput(pool)) - 1e-9));
-  const candidates: { pool: Pool; option: 'spot' | 'on-demand' }[] = [
-    ...fleet.pools
-      .filter((p) => p.id !== node.poolId && fits(p) && price.has(priceKey(p.id, 'spot')))
-      .sort((a, b) => perWork(a, 'spot') - perWork(b, 'spot'))
-      .map((pool) => ({ pool, option: 'spot' as const })),
-    ...fleet.pools
-      .filter((p) => fits(p) && price.has(priceKey(p.id, 'on-demand')))
-      .sort((a, b) =>
-        a.id === node.poolId
-          ? -1
-          : b.id === node.poolId
-            ? 1
-            : perWork(a, 'on-demand') - perWork(b, 'on-demand'),
-      )
-      .map((pool) => ({ pool, option: 'on-demand' as const })),
-  ];
-  const actionFor = (c: (typeof candidates)[number]): Action => ({
-    actionId: `interruption:${nodeId}:${noticeAt}:${c.pool.id}:${c.option}`,
-    kind: 'launch',
-    poolId: c.pool.id,
-    option: c.option,
-    count: countFor(c.pool),
-    nodeIds: [],
-    reason: `${kind} notice for ${nodeId} in ${node.poolId}: replace ${node.gpuCount} GPU(s) with ${c.option} in ${c.pool.id}`,
+  const actuator = createActuator({
+    lever: 'spot-move',
     mode: config.mode,
-    status: 'recommended',
-    expectedSavingUsdPerHour: -(price.get(priceKey(c.pool.id, c.option)) ?? 0n) * BigInt(countFor(c.pool)),
+    killSwitch: config.killSwitch ?? false,
+    connectors: toConnectorRegistry(ports.providers).index(fleet.owner),
+    nowMs,
+    fleet: fleet.nodes,
+    caps: { maxActions: config.maxActionsPerRun ?? Infinity },
+    ledger: ports.store.ledger,
   });
-
-  const actions: Action[] = [];
-  if (config.mode === 'recommend') {
-    if (candidates[0]) actions.push(actionFor(candidates[0]));
-  } else {
-    // Try each candidate in turn until one launches: the first pool out of capacity passes to the next.
-    for (const candidate of candidates) {
-      const [done] = await carryOut([actionFor(candidate)], (poolId) => fleet.owner.get(poolId), 'enforce');
-      actions.push(done!);
-      if (done!.status === 'done') break;
-    }
-  }
+  const team = node.labels.team;
+  // The interrupted pool's spot is what is going away: the same pool is tried again only on-demand.
+  const { actions } = lost
+    ? await launchUntilServed(actuator, {
+        work: node.gpuCount * throughputOf(lost, config.gpuThroughput),
+        candidates: replacementCandidates({
+          pool: lost,
+          option: 'spot',
+          pools: fleet.pools,
+          prices: quotes,
+          classes,
+          ...(config.gpuThroughput ? { gpuThroughput: config.gpuThroughput } : {}),
+        }),
+        ...(config.gpuThroughput ? { gpuThroughput: config.gpuThroughput } : {}),
+        ...(team ? { labels: { team } } : {}),
+        action: (c, count): Action => ({
+          actionId: `interruption:${nodeId}:${noticeAt}:${c.pool.id}:${c.option}`,
+          kind: 'launch',
+          poolId: c.pool.id,
+          option: c.option,
+          count,
+          nodeIds: [],
+          reason: `${kind} notice for ${nodeId} in ${node.poolId}: replace ${node.gpuCount} GPU(s) with ${c.option} in ${c.pool.id}`,
+          mode: config.mode,
+          status: 'recommended',
+          expectedSavingUsdPerHour: -(price.get(priceKey(c.pool.id, c.option)) ?? 0n) * BigInt(count),
+        }),
+      })
+    : { actions: [] as Action[] };
   const replacements = actions
     .filter((a) => a.status === 'done' || a.status === 'recommended')
     .map((a) => ({

@@ -15,7 +15,12 @@ import {
   zPlannerSettings,
   type PlanResult,
 } from '../optimizer/planner/index.ts';
-import { carryOut, firstPeriodTarget, rebalance } from '../optimizer/rebalance.ts';
+import { createActuator } from '../actuator/actuator.ts';
+import { carryOutRebalance } from '../actuator/capacity.ts';
+import { evidenceFromRollups, evidenceWindow } from '../actuator/evidence.ts';
+import { toConnectorRegistry, type ProvidersInput } from '../connectors/registry.ts';
+import { describeRefusal } from '../domain/refusal.ts';
+import { firstPeriodTarget, rebalance } from '../optimizer/rebalance.ts';
 
 /** The first hour's plan is lifted to what the last week's misses say it needs (see lib/optimizer/hour-ahead.ts). */
 export const zHourAheadConfig = z.object({
@@ -53,7 +58,8 @@ export type OptimizeConfigInput = z.input<typeof zOptimizeConfig>;
 export interface OptimizePorts {
   store: Store;
   prices: PriceSource;
-  providers: readonly CapacityProvider[];
+  /** Every fleet the run may plan and act on: a registry (lib/connectors/registry.ts) or a list. */
+  providers: ProvidersInput;
   events: EventSink;
   clock: Clock;
   log?: (entry: Record<string, unknown>) => void;
@@ -84,7 +90,8 @@ function withAgentFacts(listed: FleetNode, stored: FleetNode): FleetNode {
 }
 
 /** Pools and live nodes from every provider; a failing provider is reported and skipped, not fatal. */
-export async function gatherFleet(providers: readonly CapacityProvider[], store: Store) {
+export async function gatherFleet(fleets: ProvidersInput, store: Store) {
+  const providers = toConnectorRegistry(fleets).providers;
   const pools: Pool[] = [];
   const nodes = new Map<string, FleetNode>();
   const owner = new Map<string, CapacityProvider>();
@@ -209,17 +216,42 @@ export async function runOptimize(
     return { ...base, error: message, eventFailures: outcome.failed.map((f) => f.error) };
   }
 
+  // Everything from here changes the fleet only through the actuator and its guard chain.
+  const window = evidenceWindow(nowMs);
+  const actuator = createActuator({
+    lever: 'rebalance',
+    mode,
+    killSwitch: config.killSwitch,
+    connectors: toConnectorRegistry(ports.providers).index(fleet.owner),
+    nowMs,
+    fleet: fleet.nodes,
+    evidence: evidenceFromRollups(await ports.store.rollups.between(window.fromMs, nowMs), window),
+    caps: { maxActions: config.maxActionsPerRun },
+    ledger: ports.store.ledger,
+  });
+  const target = firstPeriodTarget(result.instances);
   const proposed = rebalance({
     planId: result.plan.planId,
-    target: firstPeriodTarget(result.instances),
+    target,
     fleet: fleet.nodes,
     pools: fleet.pools,
     prices: quotes,
     mode,
-    maxActions: config.maxActionsPerRun,
+    gpuThroughput: config.gpuThroughput,
+    releaseRefusal: (node) => {
+      const verdict = actuator.judge({ kind: 'release', node });
+      return verdict.verdict === 'refuse' ? describeRefusal(verdict.refusal) : undefined;
+    },
+  });
+  const actions = await carryOutRebalance(actuator, {
+    actions: proposed.actions,
+    target,
+    fleet: fleet.nodes,
+    pools: fleet.pools,
+    prices: quotes,
+    classes,
     gpuThroughput: config.gpuThroughput,
   });
-  const actions = await carryOut(proposed.actions, (poolId) => fleet.owner.get(poolId), mode);
   const plan: Plan = { ...result.plan, actions };
   await ports.store.plans.create(plan);
 
@@ -251,7 +283,7 @@ export async function runOptimize(
     seconds: result.stats.seconds,
     actions: actions.length,
     held: proposed.held.length,
-    deferred: proposed.deferred,
+    refused: actions.filter((a) => a.status === 'refused').length,
   });
   return {
     ...base,

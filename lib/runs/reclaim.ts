@@ -3,16 +3,21 @@ import { z } from 'zod';
 import { ledgerEntry, ledgerEntryId } from '../attribution/ledger.ts';
 import { nodeRate, priceBook, type PriceBook } from '../attribution/cost.ts';
 import { DEFAULT_ATTRIBUTION_OPTIONS, type AttributionOptions } from '../attribution/options.ts';
+import { createActuator } from '../actuator/actuator.ts';
+import { evidenceFromRollups, evidenceWindow } from '../actuator/evidence.ts';
+import { toConnectorRegistry, type ProvidersInput } from '../connectors/registry.ts';
 import { makeEvent, type DomainEvent } from '../domain/events.ts';
 import { isLive, type FleetNode, type NodeMark } from '../domain/fleet.ts';
-import type { CapacityProvider, Clock, EventSink, Store } from '../domain/ports.ts';
-import type { Provider } from '../domain/pool.ts';
+import type { Action } from '../domain/plan.ts';
+import type { Clock, EventSink, Store } from '../domain/ports.ts';
+import { describeRefusal, type Refusal } from '../domain/refusal.ts';
+import { stateAfterRelease } from '../domain/release-methods.ts';
 import { parseRfc3339, toRfc3339 } from '../domain/time.ts';
 import { decideIdle, windowsOf } from '../optimizer/idle/detector.ts';
 import type { NodeAssessment, NodeNote, ReclaimPlan } from '../optimizer/idle/lifecycle.ts';
 import { keepPlannedHeadroom } from '../optimizer/idle/headroom.ts';
 import { planReclaim } from '../optimizer/idle/lifecycle.ts';
-import { stateAfterRelease, zReclaimPolicy } from '../optimizer/idle/policy.ts';
+import { zReclaimPolicy } from '../optimizer/idle/policy.ts';
 import { findStalledJobs, type StalledJob } from '../optimizer/idle/stalled.ts';
 import { thresholdsFor, zIdleThresholdConfig } from '../optimizer/idle/thresholds.ts';
 import type { IdleDecision } from '../optimizer/idle/types.ts';
@@ -38,8 +43,8 @@ export type RunLog = (entry: Record<string, unknown>) => void;
 
 export interface ReclaimPorts {
   store: Store;
-  /** The fleets that own the nodes, by the node's provider. */
-  providers: Partial<Record<Provider, CapacityProvider>>;
+  /** The fleets that own the nodes: a registry (lib/connectors/registry.ts), a list, or one per provider kind. */
+  providers: ProvidersInput;
   events: EventSink;
   clock: Clock;
   log?: RunLog;
@@ -54,7 +59,10 @@ export interface ReclaimResult {
   marked: string[];
   released: { nodeId: string; method: string; recommendedOnly: boolean }[];
   unmarked: string[];
+  /** Left alone this run, with why (lifecycle notes and the guards' refusals as text). */
   held: NodeNote[];
+  /** Steps the actuator's guard chain (or the provider) refused, with the typed reason. */
+  refused: { nodeId: string; step: 'mark' | 'release' | 'unmark'; refusal: Refusal }[];
   failed: { nodeId: string; step: 'mark' | 'release' | 'unmark' | 'events'; error: string }[];
   /** Jobs alive on their GPUs at 0 %: reported to their owner and team, never killed. */
   stalled: StalledJob[];
@@ -120,7 +128,23 @@ export async function runReclaim(
     await recommendedReleases(store, nodes, nowMs),
   );
   const plan = capacityPlan ? keepPlannedHeadroom(lifecycle, nodes, capacityPlan) : lifecycle;
-  const enforce = plan.mode === 'enforce';
+  const window = evidenceWindow(nowMs, lookbackMinutes);
+  const actuator = createActuator({
+    lever: 'reclaim',
+    mode: plan.mode,
+    killSwitch: config.policy.killSwitch,
+    connectors: toConnectorRegistry(ports.providers).index(),
+    nowMs,
+    fleet: nodes,
+    evidence: evidenceFromRollups(rollups, window),
+    caps: {
+      maxReleases: config.policy.maxReleasesPerRun,
+      maxPoolReleasePct: config.policy.maxPoolReleasePct,
+    },
+    loginGraceMinutes: config.thresholds.defaults.loginGraceMinutes,
+    ledger: store.ledger,
+    releaseMethods: config.policy.releaseMethods,
+  });
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));
   const book = priceBook(await store.prices.all());
   const result: ReclaimResult = {
@@ -131,15 +155,15 @@ export async function runReclaim(
     released: [],
     unmarked: [],
     held: plan.held,
+    refused: [],
     failed: [],
     stalled,
   };
   const events: DomainEvent[] = [];
 
-  const providerOf = (node: FleetNode): CapacityProvider => {
-    const provider = ports.providers[node.provider];
-    if (!provider) throw new Error(`no connector for provider ${node.provider}`);
-    return provider;
+  const refused = (nodeId: string, step: 'mark' | 'release' | 'unmark', refusal: Refusal) => {
+    result.refused.push({ nodeId, step, refusal });
+    result.held.push({ nodeId, reason: describeRefusal(refusal) });
   };
 
   // Each node's step fails on its own: one broken connector never stops the rest of the run.
@@ -147,7 +171,12 @@ export async function runReclaim(
     const node = byId.get(step.nodeId)!;
     const mark: NodeMark = { markedAt: toRfc3339(nowMs), reason: step.reason.slice(0, 1024) };
     try {
-      if (enforce) await providerOf(node).mark(node.nodeId, mark);
+      const outcome = await actuator.mark(node, mark);
+      if (outcome.status === 'refused') {
+        refused(node.nodeId, 'mark', outcome.refusal!);
+        continue;
+      }
+      if (outcome.status === 'failed') throw new Error(outcome.error);
       await store.nodes.patch(node.nodeId, { mark });
       result.marked.push(node.nodeId);
       events.push(
@@ -173,20 +202,34 @@ export async function runReclaim(
     const node = byId.get(step.nodeId)!;
     const savedUsdPerHour = hourlyCostOf(node, book, attributionOptions);
     try {
-      if (enforce) {
-        const outcome = await providerOf(node).release({ nodeIds: [node.nodeId], method: step.method });
-        const refused = outcome.refused.find((r) => r.nodeId === node.nodeId);
-        if (refused || !outcome.released.includes(node.nodeId)) {
-          throw new Error(`provider refused: ${refused?.reason ?? 'not released'}`);
-        }
-        await store.nodes.patch(node.nodeId, { state: stateAfterRelease(step.method), mark: undefined });
+      const decision: Action = {
+        actionId: `reclaim:${node.nodeId}:${toRfc3339(step.markedAtMs)}`,
+        kind: 'release',
+        poolId: node.poolId,
+        option: node.purchaseOption,
+        count: 1,
+        nodeIds: [node.nodeId],
+        releaseMethod: step.method,
+        reason: step.reason,
+        mode: plan.mode,
+        status: 'recommended',
+        expectedSavingUsdPerHour: savedUsdPerHour,
+      };
+      const action = await actuator.release(decision);
+      if (action.status === 'refused') {
+        refused(node.nodeId, 'release', action.refusal!);
+        continue;
       }
+      if (action.status === 'failed') throw new Error(action.error);
+      const enforced = action.status === 'done';
+      if (enforced)
+        await store.nodes.patch(node.nodeId, { state: stateAfterRelease(step.method), mark: undefined });
       const entry = ledgerEntry({
         lever: 'reclaim',
         target: node.nodeId,
         reason: step.reason,
         mode: plan.mode,
-        status: enforce ? 'done' : 'recommended',
+        status: enforced ? 'done' : 'recommended',
         atMs: nowMs,
         periodStartMs: nowMs,
         periodEndMs: nowMs + config.savingsHorizonMinutes * 60_000,
@@ -196,8 +239,8 @@ export async function runReclaim(
         idMs: step.markedAtMs,
       });
       // A replayed run finds its entry already there and announces nothing twice.
-      if ((await store.ledger.record(entry)) === 'exists' && !enforce) continue;
-      result.released.push({ nodeId: node.nodeId, method: step.method, recommendedOnly: !enforce });
+      if ((await store.ledger.record(entry)) === 'exists' && !enforced) continue;
+      result.released.push({ nodeId: node.nodeId, method: step.method, recommendedOnly: !enforced });
       events.push(
         makeEvent('Node Released', {
           schemaVersion: '1',
@@ -219,7 +262,12 @@ export async function runReclaim(
   for (const step of plan.unmarks) {
     const node = byId.get(step.nodeId)!;
     try {
-      if (enforce) await providerOf(node).unmark(node.nodeId);
+      const outcome = await actuator.unmark(node);
+      if (outcome.status === 'refused') {
+        refused(node.nodeId, 'unmark', outcome.refusal!);
+        continue;
+      }
+      if (outcome.status === 'failed') throw new Error(outcome.error);
       await store.nodes.patch(node.nodeId, { mark: undefined });
       result.unmarked.push(node.nodeId);
     } catch (error) {

@@ -35,23 +35,8 @@ export interface ReclaimPlan {
   marks: MarkStep[];
   releases: ReleaseStep[];
   unmarks: NodeNote[];
-  /** Idle or marked nodes left alone this run, with the reason (protected, kill switch, cap, grace, unmanaged). */
+  /** Idle or marked nodes left alone this run, with the reason (grace, not idle, already recommended). */
   held: NodeNote[];
-}
-
-/**
- * Why a node must not be released now, or undefined when it may be. The one guard every release passes:
- * never protected, never busy or unknown, never with a running job, never unmanaged in enforce mode.
- */
-export function releaseRefusal(node: FleetNode, decision: IdleDecision, mode: Mode): string | undefined {
-  if (node.protected) return 'protected';
-  // A reserved instance is paid for the whole term whether it runs or not: releasing it saves nothing.
-  if (node.purchaseOption === 'reserved') return 'reserved: its commitment is paid whether it runs or not';
-  if (decision.decision !== 'idle') return `not idle (${decision.decision})`;
-  if (node.runningJobs.length > 0) return 'runs a job';
-  if (!isLive(node)) return `already ${node.state}`;
-  if (mode === 'enforce' && !node.managed) return 'not managed: enforce mode leaves it alone';
-  return undefined;
 }
 
 /** Longest-marked first, so the node that has waited longest is released first; node id breaks ties. */
@@ -60,7 +45,9 @@ function byMarkAge(a: ReleaseStep, b: ReleaseStep): number {
 }
 
 /**
- * Plans one run. `alreadyRecommended` holds the nodes whose current mark already produced a recommended release
+ * Plans one run of the idle lifecycle. Whether a step may be taken (kill switch, managed, protected, jobs,
+ * GPU evidence, reserved, caps) is the actuator's guard chain (lib/actuator/guards.ts), not this plan's.
+ * `alreadyRecommended` holds the nodes whose current mark already produced a recommended release
  * (recommend mode leaves them running and marked); they are not recommended again and take no cap.
  */
 export function planReclaim(
@@ -70,26 +57,17 @@ export function planReclaim(
   alreadyRecommended: ReadonlySet<string> = new Set(),
 ): ReclaimPlan {
   const plan: ReclaimPlan = { mode: policy.mode, marks: [], releases: [], unmarks: [], held: [] };
-  const liveByPool = new Map<string, number>();
-  for (const { node } of assessments) {
-    if (isLive(node)) liveByPool.set(node.poolId, (liveByPool.get(node.poolId) ?? 0) + 1);
-  }
   const due: ReleaseStep[] = [];
   for (const { node, decision, thresholds } of assessments) {
     if (!isLive(node)) continue;
     const marked = node.mark !== undefined;
     if (!marked && decision.decision !== 'idle') continue;
-    if (policy.killSwitch) {
-      plan.held.push({ nodeId: node.nodeId, reason: 'kill switch is on' });
-      continue;
-    }
     if (marked && decision.decision === 'busy') {
       plan.unmarks.push({ nodeId: node.nodeId, reason: `busy again: ${decision.reason}` });
       continue;
     }
-    const refusal = releaseRefusal(node, decision, policy.mode);
-    if (refusal) {
-      plan.held.push({ nodeId: node.nodeId, reason: refusal });
+    if (decision.decision !== 'idle') {
+      plan.held.push({ nodeId: node.nodeId, reason: `not idle (${decision.decision})` });
       continue;
     }
     if (!node.mark) {
@@ -118,23 +96,7 @@ export function planReclaim(
       markedAtMs,
     });
   }
-  const releasedByPool = new Map<string, number>();
-  const poolOf = new Map(assessments.map((a) => [a.node.nodeId, a.node.poolId]));
-  for (const step of due.sort(byMarkAge)) {
-    const poolId = poolOf.get(step.nodeId)!;
-    const poolCap = Math.floor(((liveByPool.get(poolId) ?? 0) * policy.maxPoolReleasePct) / 100);
-    const inPool = releasedByPool.get(poolId) ?? 0;
-    if (plan.releases.length >= policy.maxReleasesPerRun) {
-      plan.held.push({ nodeId: step.nodeId, reason: `at most ${policy.maxReleasesPerRun} releases per run` });
-    } else if (inPool >= poolCap) {
-      plan.held.push({
-        nodeId: step.nodeId,
-        reason: `at most ${policy.maxPoolReleasePct} % of pool ${poolId} (${poolCap} nodes) per run`,
-      });
-    } else {
-      plan.releases.push(step);
-      releasedByPool.set(poolId, inPool + 1);
-    }
-  }
+  // The actuator caps releases per run and per pool in this order: the longest waiting go first.
+  plan.releases = due.sort(byMarkAge);
   return plan;
 }
