@@ -19,4 +19,6 @@ export const METRIC_NAMES = {
   actualGpus: 'ActualGpus',
   /** Slack messages that could not be delivered after retries (notify). */
   slackUndelivered: 'SlackUndelivered',
+  /** Slack messages kept in the outbox after a notify run, waiting for a later run (notify). */
+  slackOutboxDepth: 'SlackOutboxDepth',
 } as const;

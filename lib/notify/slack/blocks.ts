@@ -1,4 +1,4 @@
-// Block Kit messages for the decision events: one builder per detail-type, pure and size-capped.
+// Block Kit messages for the decision events and the daily digest: one builder per kind, pure, escaped and size-capped.
 import type { DomainEvent, EventDetail } from '../../domain/events.ts';
 import { formatUsdForDisplay, type MicroUsd } from '../../domain/money.ts';
 
@@ -12,43 +12,97 @@ export type Block =
   | { type: 'context'; elements: TextObject[] }
   | { type: 'divider' };
 
-/** What an incoming webhook takes: `text` is the notification and fallback, `blocks` the layout. */
+/** What Slack takes: `text` is the notification and the fallback where blocks are not shown, `blocks` the layout. */
 export interface SlackMessage {
   text: string;
   blocks: Block[];
 }
 
-/** Slack's limits: a section's text, a header's text, fields per section, blocks per message. */
-export const SLACK_LIMITS = { sectionText: 3000, headerText: 150, fields: 10, blocks: 50 } as const;
+/**
+ * Slack's Block Kit limits (api.slack.com/reference/block-kit): a section's text 3000 characters, each of its
+ * fields 2000 and at most 10 of them, a header's text 150, a context 10 elements, a message 50 blocks. The
+ * fallback text is kept to a section's length: it is what a phone notification shows.
+ */
+export const SLACK_LIMITS = {
+  sectionText: 3000,
+  fieldText: 2000,
+  fields: 10,
+  headerText: 150,
+  contextElements: 10,
+  contextText: 3000,
+  blocks: 50,
+  fallbackText: 3000,
+} as const;
 /** Actions listed in a plan message; the rest are counted. */
 export const MAX_LISTED_ACTIONS = 8;
 
-/** Slack's mrkdwn treats &, < and > as control characters. */
+/** Broadcast words Slack may turn into a notification for everyone even without the `<!…>` form. */
+const BROADCASTS = /@(channel|here|everyone)\b/gi;
+
+/**
+ * Text from events made inert for mrkdwn: `&`, `<` and `>` are Slack's control characters (so `<!channel>`,
+ * `<@U123>` and links cannot be injected), and a bare @channel/@here/@everyone gets a zero-width joiner.
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(BROADCASTS, '@\u2060$1');
 }
 
-function cap(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/**
+ * Cuts escaped mrkdwn to at most `max` characters, ending in an ellipsis: never inside an entity (`&amp;`), a
+ * `<…>` token of our own (dates) or a surrogate pair, so what is left still renders.
+ */
+export function fitText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let cut = max - 1;
+  const head = text.slice(0, cut);
+  const amp = head.lastIndexOf('&');
+  if (amp >= 0 && !head.slice(amp).includes(';') && amp > head.length - 8) cut = amp;
+  const open = text.lastIndexOf('<', cut - 1);
+  if (open >= 0 && text.lastIndexOf('>', cut - 1) < open) cut = open;
+  const code = text.charCodeAt(cut - 1);
+  if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+  return `${text.slice(0, cut)}…`;
 }
 
-const md = (text: string): TextObject => ({ type: 'mrkdwn', text: cap(text, SLACK_LIMITS.sectionText) });
+const md = (text: string, max: number = SLACK_LIMITS.sectionText): TextObject => ({
+  type: 'mrkdwn',
+  text: fitText(text, max),
+});
 const header = (text: string): Block => ({
   type: 'header',
-  text: { type: 'plain_text', text: cap(text, SLACK_LIMITS.headerText) },
+  text: { type: 'plain_text', text: fitText(escapeMrkdwn(text), SLACK_LIMITS.headerText) },
 });
-const fields = (pairs: [string, string][]): Block => ({
-  type: 'section',
-  fields: pairs.slice(0, SLACK_LIMITS.fields).map(([k, v]) => md(`*${escapeMrkdwn(k)}*\n${v}`)),
-});
+/** Pairs of (label, mrkdwn value) as fields, ten to a section. */
+const fields = (pairs: [string, string][]): Block[] => {
+  const blocks: Block[] = [];
+  for (let i = 0; i < pairs.length; i += SLACK_LIMITS.fields)
+    blocks.push({
+      type: 'section',
+      fields: pairs
+        .slice(i, i + SLACK_LIMITS.fields)
+        .map(([k, v]) => md(`*${escapeMrkdwn(k)}*\n${v}`, SLACK_LIMITS.fieldText)),
+    });
+  return blocks;
+};
 const section = (text: string): Block => ({ type: 'section', text: md(text) });
-const context = (text: string): Block => ({ type: 'context', elements: [md(text)] });
+const context = (text: string): Block => ({
+  type: 'context',
+  elements: [md(text, SLACK_LIMITS.contextText)],
+});
 
 /** A time every reader sees in their own zone; the fallback is the RFC 3339 string. */
 export function slackDate(rfc3339: string): string {
   const seconds = Math.floor(Date.parse(rfc3339) / 1000);
-  return `<!date^${seconds}^{date_short_pretty} {time}|${rfc3339}>`;
+  return `<!date^${seconds}^{date_short_pretty} {time}|${escapeMrkdwn(rfc3339)}>`;
 }
+
+/** Fallback text: the same escaping as the blocks (Slack parses it too), no layout. */
+const fallback = (parts: TemplateStringsArray, ...values: (string | number)[]) =>
+  parts.reduce((out, part, i) => out + part + (i < values.length ? escapeMrkdwn(String(values[i])) : ''), '');
 
 const usd = (v: MicroUsd) => formatUsdForDisplay(v);
 const code = (s: string) => `\`${escapeMrkdwn(s)}\``;
@@ -65,27 +119,29 @@ const plan: Builder<'Capacity Plan Created'> = (d) => {
   });
   if (d.actions.length > MAX_LISTED_ACTIONS)
     listed.push(`…and ${d.actions.length - MAX_LISTED_ACTIONS} more`);
+  // Each line is cut to its share of the section, so a long reason costs its own line, not the others.
+  const perLine = Math.floor(SLACK_LIMITS.sectionText / Math.max(1, listed.length)) - 1;
   return {
-    text: `Capacity plan ${d.planId} (${d.mode}): ${usd(d.totalCostUsd)} over the horizon, ${d.actions.length} actions`,
+    text: fallback`Capacity plan ${d.planId} (${d.mode}): ${usd(d.totalCostUsd)} over the horizon, ${d.actions.length} actions`,
     blocks: [
       header(`Capacity plan (${d.mode})`),
-      fields([
+      ...fields([
         ['Plan', code(d.planId)],
         ['Cost over horizon', usd(d.totalCostUsd)],
         ['Horizon', `${slackDate(d.horizonStart)} → ${slackDate(d.horizonEnd)}`],
         ['Actions', String(d.actions.length)],
       ]),
-      ...(listed.length > 0 ? [section(listed.join('\n'))] : []),
+      ...(listed.length > 0 ? [section(listed.map((l) => fitText(l, perLine)).join('\n'))] : []),
       ...d.explanations.slice(0, 3).map((e) => context(`${code(e.poolId)} ${escapeMrkdwn(e.text)}`)),
     ],
   };
 };
 
 const idle: Builder<'Idle Node Marked'> = (d) => ({
-  text: `Idle node ${d.nodeId} marked; released after ${d.graceDeadline} unless it gets work (${modeTag(d.mode)})`,
+  text: fallback`Idle node ${d.nodeId} marked; released after ${d.graceDeadline} unless it gets work (${modeTag(d.mode)})`,
   blocks: [
     header(`Idle node marked: ${d.nodeId}`),
-    fields([
+    ...fields([
       ['Node', code(d.nodeId)],
       ['Pool', code(d.poolId)],
       ['Team', escapeMrkdwn(d.team ?? 'unknown')],
@@ -103,10 +159,10 @@ const idle: Builder<'Idle Node Marked'> = (d) => ({
 });
 
 const released: Builder<'Node Released'> = (d) => ({
-  text: `Node ${d.nodeId} released (${d.method}, ${modeTag(d.mode)}): saves ${usd(d.savedUsdPerHour)}/h`,
+  text: fallback`Node ${d.nodeId} released (${d.method}, ${modeTag(d.mode)}): saves ${usd(d.savedUsdPerHour)}/h`,
   blocks: [
     header(`Node released: ${d.nodeId}`),
-    fields([
+    ...fields([
       ['Node', code(d.nodeId)],
       ['Pool', code(d.poolId)],
       ['Team', escapeMrkdwn(d.team ?? 'unknown')],
@@ -124,10 +180,10 @@ const interruption: Builder<'Spot Interruption Handled'> = (d) => {
     (r) => `• ${r.count} × ${escapeMrkdwn(r.option)} in ${code(r.poolId)}`,
   );
   return {
-    text: `Spot ${d.kind} for ${d.nodeId} in ${d.poolId}: ${d.replacements.length} replacement lines`,
+    text: fallback`Spot ${d.kind} for ${d.nodeId} in ${d.poolId}: ${d.replacements.length} replacement lines`,
     blocks: [
       header(`Spot ${d.kind}: ${d.nodeId}`),
-      fields([
+      ...fields([
         ['Node', code(d.nodeId)],
         ['Pool', code(d.poolId)],
         ['Notice', slackDate(d.noticeAt)],
@@ -141,10 +197,10 @@ const interruption: Builder<'Spot Interruption Handled'> = (d) => {
 };
 
 const anomaly: Builder<'Demand Anomaly'> = (d) => ({
-  text: `Demand ${d.direction} forecast for ${d.classId}: ${d.actualGpus} GPUs vs ${d.expectedGpus} expected`,
+  text: fallback`Demand ${d.direction} forecast for ${d.classId}: ${d.actualGpus} GPUs vs ${d.expectedGpus} expected`,
   blocks: [
     header(`Demand anomaly: ${d.classId}`),
-    fields([
+    ...fields([
       ['Class', code(d.classId)],
       ['Direction', d.direction === 'above' ? 'above forecast' : 'below forecast'],
       ['Actual', `${d.actualGpus} GPUs`],
@@ -157,10 +213,10 @@ const anomaly: Builder<'Demand Anomaly'> = (d) => ({
 });
 
 const budget: Builder<'Budget Alert'> = (d) => ({
-  text: `Budget alert for ${d.scope}: variance ${usd(d.varianceUsd)} (threshold ${d.thresholdPct}%)`,
+  text: fallback`Budget alert for ${d.scope}: variance ${usd(d.varianceUsd)} (threshold ${d.thresholdPct}%)`,
   blocks: [
     header(`Budget alert: ${d.scope}`),
-    fields([
+    ...fields([
       ['Attributed', usd(d.attributedUsd)],
       ['Billed', usd(d.billedUsd)],
       ['Variance', usd(d.varianceUsd)],
@@ -172,15 +228,16 @@ const budget: Builder<'Budget Alert'> = (d) => ({
 });
 
 const failed: Builder<'Run Failed'> = (d) => ({
-  text: `Run ${d.run}${d.part ? ` (${d.part})` : ''} failed: ${d.error}`,
+  text: fallback`Run ${d.run}${d.part ? ` (${d.part})` : ''} failed: ${d.error}`,
   blocks: [
     header(`Run failed: ${d.run}`),
-    fields([
+    ...fields([
       ['Run', code(d.run)],
       ['Part', d.part ? code(d.part) : 'whole run'],
       ['At', slackDate(d.at)],
     ]),
-    section(`\`\`\`${escapeMrkdwn(cap(d.error, SLACK_LIMITS.sectionText - 10))}\`\`\``),
+    // The closing fence survives a long error: the error is cut, not the block.
+    section(`\`\`\`${fitText(escapeMrkdwn(d.error), SLACK_LIMITS.sectionText - 6)}\`\`\``),
   ],
 });
 
@@ -198,9 +255,52 @@ const BUILDERS: { [T in DomainEvent['detailType']]?: Builder<T> } = {
 export function slackMessage(event: DomainEvent): SlackMessage | undefined {
   const build = BUILDERS[event.detailType] as Builder<typeof event.detailType> | undefined;
   if (!build) return undefined;
-  const message = build(event.detail as never);
-  return {
-    text: cap(message.text, SLACK_LIMITS.sectionText),
-    blocks: message.blocks.slice(0, SLACK_LIMITS.blocks),
-  };
+  return withinLimits(build(event.detail as never));
+}
+
+/** The last guard: fallback text cut, and blocks past the fiftieth replaced by a line that says so. */
+export function withinLimits(message: SlackMessage): SlackMessage {
+  const blocks =
+    message.blocks.length <= SLACK_LIMITS.blocks
+      ? message.blocks
+      : [
+          ...message.blocks.slice(0, SLACK_LIMITS.blocks - 1),
+          context(`…${message.blocks.length - SLACK_LIMITS.blocks + 1} more blocks not shown`),
+        ];
+  return { text: fitText(message.text, SLACK_LIMITS.fallbackText), blocks };
+}
+
+/** What the daily digest tells: the quiet events of one UTC day, grouped by what they said. */
+export interface DigestEntry {
+  detailType: string;
+  /** One line, plain text (escaped here). */
+  line: string;
+  count: number;
+  lastAt: string;
+}
+
+/** Lines listed in the digest; the rest are counted. */
+export const MAX_DIGEST_LINES = 20;
+
+export function digestMessage(day: string, entries: readonly DigestEntry[]): SlackMessage {
+  const total = entries.reduce((a, e) => a + e.count, 0);
+  const byType = new Map<string, number>();
+  for (const e of entries) byType.set(e.detailType, (byType.get(e.detailType) ?? 0) + e.count);
+  const sorted = [...entries].sort((a, b) => b.count - a.count || a.line.localeCompare(b.line));
+  const listed = sorted
+    .slice(0, MAX_DIGEST_LINES)
+    .map((e) => `• ${escapeMrkdwn(e.line)} — ${e.count}×, last ${slackDate(e.lastAt)}`);
+  if (sorted.length > MAX_DIGEST_LINES) listed.push(`…and ${sorted.length - MAX_DIGEST_LINES} more`);
+  const perLine = Math.floor(SLACK_LIMITS.sectionText / Math.max(1, listed.length)) - 1;
+  return withinLimits({
+    text: fallback`Daily digest for ${day} (UTC): ${total} quiet events, nothing new that needs you`,
+    blocks: [
+      header(`Daily digest: ${day} (UTC)`),
+      ...fields([...byType].map(([type, count]) => [type, String(count)])),
+      ...(listed.length > 0 ? [section(listed.map((l) => fitText(l, perLine)).join('\n'))] : []),
+      context(
+        'Nothing here needed a person: repeats of actions already posted and plans without new actions.',
+      ),
+    ],
+  });
 }

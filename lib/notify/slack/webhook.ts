@@ -1,4 +1,5 @@
-// Posts messages to a Slack incoming webhook: spaced to Slack's rate, retried on 429 and 5xx, never throwing.
+// Posts messages to a Slack incoming webhook: spaced to Slack's rate, retried on 429 and 5xx, never throwing; the
+// delivery loop here is shared with the bot transport (bot.ts).
 import type { SlackMessage } from './blocks.ts';
 
 /** Slack allows about one message per second per incoming webhook. */
@@ -10,11 +11,35 @@ const BACKOFF_BASE_MS = 500;
 const REQUEST_TIMEOUT_MS = 5000;
 
 export type DeliveryOutcome =
-  { delivered: true; attempts: number } | { delivered: false; attempts: number; error: string };
+  | {
+      delivered: true;
+      attempts: number;
+      /** The message's timestamp, where the transport tells it (threads). */ ts?: string;
+    }
+  | {
+      delivered: false;
+      attempts: number;
+      error: string;
+      /** False when retrying later cannot help (a revoked webhook, a bad token, an unknown channel). */
+      retryable: boolean;
+    };
 
-export interface SlackWebhookOptions {
-  /** The webhook URL, or how to get it (from Secrets Manager at cold start). */
-  url: string | (() => Promise<string>);
+export interface SendOptions {
+  /** Post as a reply in this thread; transports that cannot thread ignore it. */
+  threadTs?: string;
+}
+
+/** A way to post to Slack: an incoming webhook, or the Web API's chat.postMessage with a bot token. */
+export interface SlackTransport {
+  /** Whether replies can go into a thread (incoming webhooks cannot). */
+  readonly threads: boolean;
+  /** Delivers one message or says why not; a Slack outage is an outcome, never an exception. */
+  send(message: SlackMessage, options?: SendOptions): Promise<DeliveryOutcome>;
+}
+/** The incoming-webhook transport. */
+export type SlackWebhook = SlackTransport;
+
+export interface RetryOptions {
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   now?: () => number;
@@ -23,9 +48,9 @@ export interface SlackWebhookOptions {
   maxWaitMs?: number;
 }
 
-export interface SlackWebhook {
-  /** Delivers one message or says why not; a Slack outage is an outcome, never an exception. */
-  send(message: SlackMessage): Promise<DeliveryOutcome>;
+export interface SlackWebhookOptions extends RetryOptions {
+  /** The webhook URL, or how to get it (from Secrets Manager at cold start). */
+  url: string | (() => Promise<string>);
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -39,19 +64,40 @@ export function retryAfterMs(header: string | null, nowMs: number): number | und
   return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
 }
 
-export function createSlackWebhook(options: SlackWebhookOptions): SlackWebhook {
+/** How a transport reads one answer: delivered, worth another try, or final. */
+export type Verdict = { ok: true; ts?: string } | { ok: false; retry: boolean; error: string };
+
+export interface PostRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * The delivery loop both transports share: one request at a time at Slack's pace, 429 waited out as
+ * Retry-After says (up to maxWaitMs), 5xx and network errors retried with backoff, never throwing.
+ */
+export function createRetryingSender(
+  options: RetryOptions & {
+    /** The request to make; may fetch a secret (a failure is retried like a network error). */
+    request: (message: SlackMessage, send: SendOptions) => Promise<PostRequest>;
+    /** Reads a non-429 answer. */
+    verdict: (status: number, body: string) => Verdict;
+    /** Called when request() failed, so a cached secret read can be dropped. */
+    onRequestError?: () => Promise<void>;
+  },
+): (message: SlackMessage, send?: SendOptions) => Promise<DeliveryOutcome> {
   const fetchImpl = options.fetch ?? fetch;
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? Date.now;
   const minInterval = options.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS;
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const maxWait = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
-  let url: Promise<string> | undefined;
   // Sends are chained so that concurrent callers share one rate limit.
   let queue: Promise<unknown> = Promise.resolve();
   let nextAllowedMs = 0;
 
-  async function attempt(message: SlackMessage): Promise<DeliveryOutcome> {
+  async function attempt(message: SlackMessage, send: SendOptions): Promise<DeliveryOutcome> {
     let lastError = 'not sent';
     for (let attempts = 1; attempts <= maxAttempts; attempts++) {
       const wait = nextAllowedMs - now();
@@ -59,54 +105,91 @@ export function createSlackWebhook(options: SlackWebhookOptions): SlackWebhook {
       nextAllowedMs = now() + minInterval;
       let retryIn: number | undefined;
       try {
-        url ??= typeof options.url === 'string' ? Promise.resolve(options.url) : options.url();
-        const response = await fetchImpl(await url, {
+        const request = await options.request(message, send).catch(async (error: unknown) => {
+          await options.onRequestError?.();
+          throw error;
+        });
+        const response = await fetchImpl(request.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(message),
+          headers: request.headers,
+          body: request.body,
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
         const body = await response.text();
-        if (response.ok) return { delivered: true, attempts };
-        lastError = `HTTP ${response.status}: ${body.slice(0, 200)}`;
         if (response.status === 429) {
+          lastError = `HTTP 429: ${body.slice(0, 200)}`;
           retryIn =
             retryAfterMs(response.headers.get('retry-after'), now()) ?? BACKOFF_BASE_MS * 2 ** attempts;
           if (retryIn > maxWait)
-            return { delivered: false, attempts, error: `${lastError} (retry after ${retryIn} ms)` };
-        } else if (response.status < 500) {
-          // A 4xx other than 429 (bad payload, revoked webhook) will not get better by retrying.
-          return { delivered: false, attempts, error: lastError };
+            return {
+              delivered: false,
+              attempts,
+              error: `${lastError} (retry after ${retryIn} ms)`,
+              retryable: true,
+            };
+        } else {
+          const verdict = options.verdict(response.status, body);
+          if (verdict.ok) return { delivered: true, attempts, ...(verdict.ts ? { ts: verdict.ts } : {}) };
+          lastError = verdict.error;
+          if (!verdict.retry) return { delivered: false, attempts, error: lastError, retryable: false };
         }
       } catch (error) {
         lastError = (error as Error).message;
-        // The URL could not be read: drop the cached failure so the next message tries again.
-        if (
-          typeof options.url !== 'string' &&
-          (await url?.then(
-            () => false,
-            () => true,
-          ))
-        )
-          url = undefined;
       }
       if (attempts < maxAttempts) {
         const delay = retryIn ?? BACKOFF_BASE_MS * 2 ** (attempts - 1);
         nextAllowedMs = Math.max(nextAllowedMs, now() + delay);
       }
     }
-    return { delivered: false, attempts: maxAttempts, error: lastError };
+    return { delivered: false, attempts: maxAttempts, error: lastError, retryable: true };
   }
 
+  return (message, send = {}) => {
+    const result = queue.then(() => attempt(message, send));
+    queue = result.catch(() => undefined);
+    return result.catch((error: unknown) => ({
+      delivered: false as const,
+      attempts: 0,
+      error: (error as Error).message,
+      retryable: true,
+    }));
+  };
+}
+
+/** A secret read once and kept; a failed read is forgotten so the next message tries again. */
+export function cachedSecret(read: string | (() => Promise<string>)) {
+  let value: Promise<string> | undefined;
   return {
-    send(message) {
-      const result = queue.then(() => attempt(message));
-      queue = result.catch(() => undefined);
-      return result.catch((error: unknown) => ({
-        delivered: false as const,
-        attempts: 0,
-        error: (error as Error).message,
-      }));
+    get: () => (value ??= typeof read === 'string' ? Promise.resolve(read) : read()),
+    forget: async () => {
+      if (
+        value &&
+        (await value.then(
+          () => false,
+          () => true,
+        ))
+      )
+        value = undefined;
     },
   };
+}
+
+export function createSlackWebhook(options: SlackWebhookOptions): SlackWebhook {
+  const url = cachedSecret(options.url);
+  const send = createRetryingSender({
+    ...options,
+    request: async (message) => ({
+      url: await url.get(),
+      headers: { 'content-type': 'application/json' },
+      // An incoming webhook posts to its own channel and cannot reply in a thread.
+      body: JSON.stringify(message),
+    }),
+    verdict: (status, body) =>
+      status >= 200 && status < 300
+        ? { ok: true }
+        : // A 4xx other than 429 (bad payload, revoked webhook) will not get better by retrying.
+          { ok: false, retry: status >= 500, error: `HTTP ${status}: ${body.slice(0, 200)}` },
+    onRequestError: url.forget,
+  });
+  return { threads: false, send: (message) => send(message) };
 }
