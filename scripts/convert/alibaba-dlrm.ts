@@ -10,11 +10,12 @@ export const DLRM_ANCHOR_MS = Date.parse('2025-01-06T00:00:00Z');
 export const DLRM_POOL = 'onprem:alibaba:dlrm:hn';
 
 /**
- * Every GPU instance (role HN) is a job: waiting from creation to scheduling, running from scheduling to
- * deletion. An unknown creation/scheduling time (NaN: it predates the trace) is the trace start; an unknown
- * deletion (it outlived the trace) runs to the trace end, the latest time in the file.
+ * Every GPU instance (role HN) is a job of its service (`team` = app_name): waiting from creation to scheduling,
+ * running from scheduling to deletion. An unknown creation/scheduling time (NaN: it predates the trace) is the
+ * trace start; an unknown deletion (it outlived the trace) runs to the trace end, the latest time in the file,
+ * cut to whole 5-minute windows (`endMs`).
  */
-export async function convertDlrm(rawDir: string): Promise<UsageRow[]> {
+export async function dlrmJobs(rawDir: string): Promise<{ jobs: JobRow[]; endMs: number }> {
   const jobs: JobRow[] = [];
   let lastSeconds = 0;
   for await (const r of readRawCsv(join(rawDir, 'disaggregated_DLRM_trace.csv'))) {
@@ -33,7 +34,12 @@ export async function convertDlrm(rawDir: string): Promise<UsageRow[]> {
       gpus,
     });
   }
-  const endMs = DLRM_ANCHOR_MS + Math.floor((lastSeconds * 1000) / WINDOW_MS) * WINDOW_MS;
+  return { jobs, endMs: DLRM_ANCHOR_MS + Math.floor((lastSeconds * 1000) / WINDOW_MS) * WINDOW_MS };
+}
+
+/** The whole cluster as one series per 5 minutes. */
+export async function convertDlrm(rawDir: string): Promise<UsageRow[]> {
+  const { jobs, endMs } = await dlrmJobs(rawDir);
   // One series for the whole cluster: 156 services × 8,928 windows would make a 40 MB file.
   const merged = jobs.map(({ team: _team, ...job }) => job);
   const rows = await jobsToUsage(merged, { stepMs: WINDOW_MS, endMs, startMs: DLRM_ANCHOR_MS });
