@@ -1,6 +1,6 @@
 // Sends entries with EventBridge PutEvents, retrying only the entries that failed, with backoff and jitter.
-import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { PutEntry } from './entries.ts';
+import type { PutEventsPort, PutEventsResultEntry } from './put-events.ts';
 
 /** Per-entry codes that will fail the same way however often they are sent: set aside, not retried. */
 const PERMANENT_ENTRY_ERRORS = new Set(['MalformedDetail', 'InvalidArgument', 'ValidationException']);
@@ -14,7 +14,7 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 20_000 };
 
 export interface SenderDeps {
-  client: Pick<EventBridgeClient, 'send'>;
+  client: PutEventsPort;
   busName: string;
   retry?: RetryPolicy;
   sleep?: (ms: number) => Promise<void>;
@@ -50,14 +50,12 @@ export async function putEntries(entries: readonly PutEntry[], deps: SenderDeps)
   let waiting = entries.map((_, i) => i);
   for (let attempt = 0; attempt < policy.maxAttempts && waiting.length > 0; attempt++) {
     if (attempt > 0) await sleep(backoffDelayMs(attempt, policy, random));
-    let results: { EventId?: string; ErrorCode?: string; ErrorMessage?: string }[];
+    let results: PutEventsResultEntry[];
     try {
-      const response = await deps.client.send(
-        new PutEventsCommand({
-          Entries: waiting.map((i) => ({ ...entries[i]!, EventBusName: deps.busName })),
-        }),
+      results = await deps.client.putEvents(
+        deps.busName,
+        waiting.map((i) => entries[i]!),
       );
-      results = response.Entries ?? [];
     } catch (error) {
       outcome.lastError = `${(error as Error).name}: ${(error as Error).message}`;
       continue;

@@ -63,6 +63,10 @@ describe('the agent bundle with --once', () => {
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.code).toBe(0);
     expect(stub.entries.length).toBeGreaterThan(0);
+    // Signed as EventBridge requires: SigV4 for the events service in the configured region.
+    expect(stub.authorizations[0]).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDLOCAL\/\d{8}\/us-east-1\/events\/aws4_request, SignedHeaders=.*x-amz-target.*, Signature=[0-9a-f]{64}$/,
+    );
     for (const entry of stub.entries) {
       expect(entry.EventBusName).toBe(DEFAULT_BUS_NAME);
       expect(entry.Source).toBe('gpu-optimizer.agent');

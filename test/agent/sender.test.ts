@@ -5,6 +5,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drainSpool } from '../../lib/agent/drain.ts';
+import { sdkPutEvents } from '../../lib/agent/put-events-sdk.ts';
 import { entrySize, groupIntoCalls, MAX_ENTRIES_PER_CALL, type PutEntry } from '../../lib/agent/entries.ts';
 import { backoffDelayMs, DEFAULT_RETRY, putEntries } from '../../lib/agent/sender.ts';
 import { FileSpool } from '../../lib/agent/spool.ts';
@@ -31,7 +32,9 @@ function answer(entries: PutEventsRequestEntry[], fail: (detail: string) => stri
 }
 
 const client = () =>
-  new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  sdkPutEvents(
+    new EventBridgeClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+  );
 const noSleep = async () => {};
 const fast = { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 };
 const sentDetails = () =>

@@ -16,13 +16,23 @@ export interface EventBridgeStub {
   url: string;
   entries: StubEntry[];
   calls: number;
-  /** Buses that exist; an entry to another bus is refused as EventBridge does. */
+  /**
+   * Buses that exist. The service itself accepts entries for a bus that does not exist and drops them; the
+   * stub refuses them, so a wrong bus name shows in a test.
+   */
   buses: Set<string>;
+  /** The Authorization header of each call (SigV4). */
+  authorizations: string[];
   close(): Promise<void>;
 }
 
 export async function startEventBridgeStub(buses: readonly string[]): Promise<EventBridgeStub> {
-  const stub: Omit<EventBridgeStub, 'url' | 'close'> = { entries: [], calls: 0, buses: new Set(buses) };
+  const stub: Omit<EventBridgeStub, 'url' | 'close'> = {
+    entries: [],
+    calls: 0,
+    buses: new Set(buses),
+    authorizations: [],
+  };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -35,6 +45,7 @@ export async function startEventBridgeStub(buses: readonly string[]): Promise<Ev
         return;
       }
       stub.calls++;
+      stub.authorizations.push(String(req.headers.authorization ?? ''));
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries: StubEntry[] };
       const results = body.Entries.map((entry) => {
         if (!stub.buses.has(entry.EventBusName ?? 'default')) {

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DEFAULT_BUS_NAME } from '../../domain/bus.ts';
 import { poolId, zProvider, type Provider } from '../../domain/pool.ts';
 import { zNodeIdentity, type NodeIdentity } from '../../domain/usage.ts';
@@ -12,6 +11,7 @@ import { printSink, runAgent, spoolSink, type BatchSink } from '../../agent/agen
 import { ec2Identity } from '../../agent/ec2-identity.ts';
 import { fsProcReader, noJobs, procJobResolver, withDefaults } from '../../agent/jobs.ts';
 import { noLogins } from '../../agent/logins.ts';
+import { putEventsFromEnvironment } from '../../agent/put-events.ts';
 import { abortableSleep } from '../../agent/sleep.ts';
 import { loginCommandSource, nvidiaSmiSource, replaySource, type SampleSource } from '../../agent/sources.ts';
 import { FileSpool } from '../../agent/spool.ts';
@@ -178,7 +178,15 @@ export const agentCommand: Command = {
           : 'gpu-optimizer-spool');
       spool = await FileSpool.open(resolve(io.cwd, dir));
       busName = stringFlag(flags, 'bus') ?? io.env.GPU_OPTIMIZER_BUS ?? DEFAULT_BUS_NAME;
-      sink = sent = spoolSink(spool, { client: new EventBridgeClient({}), busName }, logger, clock);
+      sink = sent = spoolSink(
+        spool,
+        {
+          client: putEventsFromEnvironment(io.env, node.provider === 'aws' ? node.region : undefined),
+          busName,
+        },
+        logger,
+        clock,
+      );
     }
     const team = stringFlag(flags, 'team');
     const project = stringFlag(flags, 'project');
