@@ -1,11 +1,8 @@
-// Writes attribution rows as CSV (FOCUS column order, money with 6 places) or JSON (the rows' wire form).
+// Writes attribution rows as CSV (FOCUS column order, money with 6 places, formula cells neutralised) or JSON.
 import { z } from 'zod';
 import { ATTRIBUTION_COLUMNS, zAttributionRow, type AttributionRow } from '../domain/attribution.ts';
 import { formatUsd } from '../domain/money.ts';
-
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
+import { csvLine } from '../format/csv.ts';
 
 function cell(value: AttributionRow[keyof AttributionRow]): string {
   if (typeof value === 'bigint') return formatUsd(value);
@@ -18,7 +15,7 @@ function cell(value: AttributionRow[keyof AttributionRow]): string {
 
 export function attributionCsv(rows: readonly AttributionRow[]): string {
   const lines = [ATTRIBUTION_COLUMNS.join(',')];
-  for (const row of rows) lines.push(ATTRIBUTION_COLUMNS.map((c) => csvField(cell(row[c]))).join(','));
+  for (const row of rows) lines.push(csvLine(ATTRIBUTION_COLUMNS.map((c) => cell(row[c]))));
   return `${lines.join('\n')}\n`;
 }
 

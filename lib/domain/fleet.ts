@@ -1,6 +1,7 @@
 // Nodes (instances) in the fleet, their state, marks and how they may be released.
 import { z } from 'zod';
 import { zId, zTimestamp } from './fields.ts';
+import { zGpuPartition } from './gpu.ts';
 import { zLabels } from './labels.ts';
 import { zPurchaseOption, zProvider } from './pool.ts';
 
@@ -41,6 +42,8 @@ export const zFleetNode = z.object({
   stateChangedAt: zTimestamp.optional(),
   gpuModel: zId,
   gpuCount: z.number().int().min(0),
+  /** How the node's physical GPUs are shared (MIG, vGPU, time-slicing); attribution splits each GPU by it. */
+  gpuPartition: zGpuPartition.optional(),
   launchedAt: zTimestamp.optional(),
   labels: zLabels.default({}),
   /** Only managed nodes may be changed by enforce mode. */

@@ -1,6 +1,7 @@
 // Pools (where capacity comes from) and purchase options (how it is bought).
 import { z } from 'zod';
 import { zCount, zId, zNonNegative } from './fields.ts';
+import { zGpuPartition } from './gpu.ts';
 
 export const PURCHASE_OPTIONS = ['on-prem', 'reserved', 'spot', 'on-demand'] as const;
 export const zPurchaseOption = z.enum(PURCHASE_OPTIONS);
@@ -29,6 +30,8 @@ export const zPool = z.object({
   gpusPerInstance: z.number().int().min(1).max(64),
   gpuMemoryGiB: zNonNegative,
   interconnect: zInterconnect,
+  /** When the pool's GPUs are shared (MIG, vGPU, time-slicing): gpuModel and gpusPerInstance stay physical. */
+  gpuPartition: zGpuPartition.optional(),
   /** Seconds from launch request to a node that can take work. */
   bootSeconds: zNonNegative.default(300),
   /** On-prem pools have a fixed size; clouds have none (undefined = limited only by availability). */

@@ -32,13 +32,14 @@ export class CsvError extends Error {
   }
 }
 
-const enum State {
-  CellStart,
-  Unquoted,
-  Quoted,
+const State = {
+  CellStart: 0,
+  Unquoted: 1,
+  Quoted: 2,
   /** A quote inside a quoted cell: it closes the cell, unless the next character is a second quote. */
-  QuoteInQuoted,
-}
+  QuoteInQuoted: 3,
+} as const;
+type State = (typeof State)[keyof typeof State];
 
 const QUOTE = 34;
 const COMMA = 44;
@@ -50,7 +51,7 @@ const LF = 10;
  * a row that is one empty cell (a blank line) is skipped; a leading byte-order mark is dropped.
  */
 export class CsvTokenizer {
-  private state = State.CellStart;
+  private state: State = State.CellStart;
   private cells: string[] = [];
   private cell = '';
   private line = 1;
@@ -120,7 +121,17 @@ export class CsvTokenizer {
         this.endRow(out);
         this.newLine(c);
         this.rowLine = this.line;
-      } else this.append(text[i]!);
+      } else {
+        // A run of plain text is taken whole: most cells hold no structure at all.
+        let j = i + 1;
+        for (; j < text.length; j++) {
+          const d = text.charCodeAt(j);
+          if (d === COMMA || d === LF || d === CR) break;
+        }
+        this.append(text.slice(i, j));
+        this.column += j - i - 1;
+        i = j - 1;
+      }
     }
   }
 

@@ -1,12 +1,11 @@
 // Streams records out of a bill export: RFC 4180 CSV (quotes, CRLF, BOM, blank lines) or JSON lines, chunk by chunk.
+import type { Chunks } from '../../format/csv.ts';
 
 /** A record as read: the 1-based line it starts on, and its fields by column name. */
 export interface SourceRecord {
   line: number;
   fields: Record<string, unknown>;
 }
-
-export type Chunks = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
 
 export class BillFormatError extends Error {
   constructor(
@@ -34,98 +33,8 @@ async function* textOf(chunks: Chunks): AsyncGenerator<string> {
   if (rest) yield rest;
 }
 
-/** Raw CSV rows (arrays of cells) with the line each starts on; a row that is one empty cell is a blank line, skipped. */
-export async function* csvRows(chunks: Chunks): AsyncGenerator<{ line: number; cells: string[] }> {
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let afterQuote = false;
-  let line = 1;
-  let rowLine = 1;
-  let pendingCr = false;
-  const endRow = () => {
-    cells.push(cell);
-    const row = { line: rowLine, cells };
-    cells = [];
-    cell = '';
-    afterQuote = false;
-    return row;
-  };
-  for await (const text of textOf(chunks)) {
-    for (let i = 0; i < text.length; i++) {
-      const ch = text[i]!;
-      if (pendingCr) {
-        pendingCr = false;
-        if (ch === '\n') continue;
-      }
-      if (quoted) {
-        if (ch === '"') {
-          if (text[i + 1] === '"') {
-            cell += '"';
-            i++;
-          } else {
-            // Closing, unless the next chunk starts with a second quote (then it was a doubled one).
-            quoted = false;
-            afterQuote = true;
-          }
-        } else {
-          if (ch === '\n') line++;
-          cell += ch;
-        }
-        continue;
-      }
-      if (ch === '"') {
-        if (afterQuote) {
-          // A doubled quote split across two chunks: the quote is literal and the field stays quoted.
-          cell += '"';
-          quoted = true;
-          afterQuote = false;
-        } else if (cell === '') quoted = true;
-        else cell += ch;
-      } else if (ch === ',') {
-        cells.push(cell);
-        cell = '';
-        afterQuote = false;
-      } else if (ch === '\n' || ch === '\r') {
-        const row = endRow();
-        line++;
-        rowLine = line;
-        if (ch === '\r') pendingCr = true;
-        if (!(row.cells.length === 1 && row.cells[0] === '')) yield row;
-      } else {
-        cell += ch;
-      }
-    }
-  }
-  if (quoted) throw new BillFormatError(rowLine, 'a quoted field is not closed before the end of the file');
-  if (cell !== '' || cells.length > 0) yield endRow();
-}
-
-/**
- * CSV records keyed by the header's column names. A row with more cells than the header is reported, not guessed;
- * one with fewer has its missing trailing cells empty (as pandas and Python's csv module read them), and is counted.
- */
-export async function* csvRecords(
-  chunks: Chunks,
-  onBadRow: (line: number, reason: string) => void,
-  onShortRow: (line: number) => void = () => {},
-): AsyncGenerator<SourceRecord> {
-  let header: string[] | undefined;
-  for await (const { line, cells } of csvRows(chunks)) {
-    if (!header) {
-      header = cells.map((c) => c.trim());
-      continue;
-    }
-    if (cells.length > header.length) {
-      onBadRow(line, `has ${cells.length} fields, the header has ${header.length}`);
-      continue;
-    }
-    if (cells.length < header.length) onShortRow(line);
-    const fields: Record<string, unknown> = {};
-    header.forEach((name, i) => (fields[name] = cells[i]));
-    yield { line, fields };
-  }
-}
+/** CSV rows and records come from the project's one CSV reader (RFC 4180, bounded, strict UTF-8). */
+export { csvRecords, csvRows, type Chunks } from '../../format/csv.ts';
 
 /** Newline-delimited JSON (what a BigQuery export to JSON writes): one object per non-blank line. */
 export async function* jsonLineRecords(
