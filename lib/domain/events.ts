@@ -5,7 +5,7 @@ import { zFleetNode, zReleaseMethod } from './fleet.ts';
 import { zModelScore } from './forecast.ts';
 import { zAction, zMode, zPoolExplanation } from './plan.ts';
 import { zPool, zPurchaseOption } from './pool.ts';
-import { zUtilizationBatch } from './usage.ts';
+import { zFactTime, zUtilizationBatch } from './usage.ts';
 import { describeZodError } from './validation.ts';
 
 export const SOURCES = {
@@ -22,7 +22,7 @@ const v1 = z.literal('1');
 export const zCapacitySnapshot = z.object({
   schemaVersion: v1,
   connector: zId,
-  takenAt: zTimestamp,
+  takenAt: zFactTime,
   pools: z.array(zPool),
   nodes: z.array(zFleetNode),
   /** GPUs running and waiting per team (and pool or partition where known). */

@@ -5,6 +5,21 @@ import { zGpuPartition } from './gpu.ts';
 import { zLabels } from './labels.ts';
 import { zPurchaseOption, zProvider } from './pool.ts';
 
+/** GPUs in one node: a batch's `gpus`, a node's `gpuCount` (as many as a pool's instance holds). */
+export const MAX_GPUS_PER_NODE = 64;
+
+/**
+ * An id that goes into a key (node id, boot id): printable ASCII without spaces, so that its byte length is
+ * its length and a key stays under DynamoDB's 1 KB.
+ */
+export const zKeyId = zId.regex(
+  /^[\x21-\x7e]+$/,
+  'expected printable ASCII without spaces, like i-0abc12345def67890',
+);
+
+/** A node id: part of the keys of the node and of its rollups. */
+export const zNodeId = zKeyId;
+
 export const NODE_STATES = [
   'pending',
   'running',
@@ -27,7 +42,7 @@ export const zNodeMark = z.object({ markedAt: zTimestamp, reason: z.string().min
 export type NodeMark = z.infer<typeof zNodeMark>;
 
 export const zFleetNode = z.object({
-  nodeId: zId,
+  nodeId: zNodeId,
   provider: zProvider,
   poolId: zId,
   region: zId,
@@ -40,8 +55,13 @@ export const zFleetNode = z.object({
    * older message is stale for the node and not applied, so a late delivery cannot roll its state back.
    */
   stateChangedAt: zTimestamp.optional(),
+  /**
+   * takenAt of the Capacity Snapshot that set the provider's fields (how the node is bought, its pool, labels,
+   * managed, protected); an older snapshot leaves them be. Unset while they are only guessed from a batch.
+   */
+  providerSeenAt: zTimestamp.optional(),
   gpuModel: zId,
-  gpuCount: z.number().int().min(0),
+  gpuCount: z.number().int().min(0).max(MAX_GPUS_PER_NODE),
   /** How the node's physical GPUs are shared (MIG, vGPU, time-slicing); attribution splits each GPU by it. */
   gpuPartition: zGpuPartition.optional(),
   launchedAt: zTimestamp.optional(),
@@ -54,6 +74,8 @@ export const zFleetNode = z.object({
   lastBusyAt: zTimestamp.optional(),
   lastLoginAt: zTimestamp.optional(),
   runningJobs: z.array(zId).default([]),
+  /** When `runningJobs` was observed (the batch's last reading, the snapshot's takenAt); lastSeenAt when unset. */
+  runningJobsAt: zTimestamp.optional(),
   mark: zNodeMark.optional(),
   /** Set when the provider warned of a spot interruption or rebalance. */
   interruptionNoticeAt: zTimestamp.optional(),
@@ -63,4 +85,48 @@ export type FleetNodeInput = z.input<typeof zFleetNode>;
 
 export function isLive(node: Pick<FleetNode, 'state'>): boolean {
   return node.state === 'pending' || node.state === 'running' || node.state === 'draining';
+}
+
+/**
+ * A provider's fact about a node the fleet does not know yet: an EC2 state change or notice that arrived before
+ * the node's first batch or snapshot. It is kept, not dropped, and folded in when the node is created, so a
+ * node terminated before its last batch arrived is not created running.
+ */
+export const zPendingNodeFact = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('state'), nodeId: zNodeId, eventId: zKeyId, at: zTimestamp, state: zNodeState }),
+  z.object({
+    kind: z.literal('notice'),
+    nodeId: zNodeId,
+    eventId: zKeyId,
+    at: zTimestamp,
+    notice: z.enum(['interruption', 'rebalance']),
+  }),
+]);
+export type PendingNodeFact = z.infer<typeof zPendingNodeFact>;
+
+/**
+ * How long a pending fact is kept. EC2 tells of every instance in the account, most of which never report;
+ * a node's first batch or snapshot comes within minutes of its state changes, a week covers an outage.
+ */
+export const PENDING_FACT_TTL_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Node fields whose stored values a writer expects unchanged since it read them: the time (or value) of every
+ * group of facts, so that two writers folding different facts into one node cannot overwrite each other.
+ */
+export const NODE_VERSION_FIELDS = [
+  'state',
+  'stateChangedAt',
+  'providerSeenAt',
+  'lastSeenAt',
+  'lastBusyAt',
+  'lastLoginAt',
+  'runningJobsAt',
+  'interruptionNoticeAt',
+] as const satisfies readonly (keyof FleetNode)[];
+export type NodeVersion = Partial<Record<(typeof NODE_VERSION_FIELDS)[number], string | undefined>>;
+
+/** The version a write of `node` expects: the values of its NODE_VERSION_FIELDS as read. */
+export function nodeVersion(node: FleetNode): NodeVersion {
+  return Object.fromEntries(NODE_VERSION_FIELDS.map((f) => [f, node[f]]));
 }

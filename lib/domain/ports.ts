@@ -3,7 +3,7 @@ import type { AttributionRow } from './attribution.ts';
 import type { BillRow } from './bill.ts';
 import type { DemandHour } from './demand.ts';
 import type { DomainEvent } from './events.ts';
-import type { FleetNode, NodeMark, ReleaseMethod } from './fleet.ts';
+import type { FleetNode, NodeMark, NodeVersion, PendingNodeFact, ReleaseMethod } from './fleet.ts';
 import type { Forecast } from './forecast.ts';
 import type { LedgerEntry } from './ledger.ts';
 import type { Plan } from './plan.ts';
@@ -117,13 +117,21 @@ export interface RollupRepository {
 
 export interface NodeRepository {
   put(node: FleetNode): Promise<void>;
+  /** Writes the node only when its id is free: 'exists' (nothing written) when another writer was first. */
+  create(node: FleetNode): Promise<CreateOutcome>;
   get(nodeId: string): Promise<FleetNode | undefined>;
   list(): Promise<FleetNode[]>;
   /**
    * Sets the given fields of an existing node (a field given as undefined is removed: that is how a mark is
    * cleared); false when there is no such node. Invalid values are refused and the node is left as it was.
+   * With `expected`, also false (nothing written) unless each named field still holds the given value
+   * (undefined: absent): a read-fold-write that another writer overtook is then read and folded again.
    */
-  patch(nodeId: string, fields: Partial<Omit<FleetNode, 'nodeId'>>): Promise<boolean>;
+  patch(nodeId: string, fields: Partial<Omit<FleetNode, 'nodeId'>>, expected?: NodeVersion): Promise<boolean>;
+  /** Keeps a fact about a node not in the fleet yet (by node and event id, so a redelivery rewrites it). */
+  keepPendingFact(fact: PendingNodeFact): Promise<void>;
+  /** The facts kept for a node (strongly consistent: a fact kept before the call is in the answer). */
+  pendingFacts(nodeId: string): Promise<PendingNodeFact[]>;
 }
 
 export interface ForecastRepository {

@@ -5,6 +5,20 @@ export const WINDOW_MS = WINDOW_SECONDS * 1000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 
+/**
+ * How far ahead of the ingest clock a fact may be dated. Producers run NTP-synced clocks and queues never
+ * deliver from the future, so a few seconds is the honest gap; 5 minutes (one window) covers a drifting
+ * clock, while a reading dated later would win every "newest fact" comparison until that date passes.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * The span a fact (a reading, a window, a snapshot) may be dated in: before 2000 is a clock that was never
+ * set (1970), after 2200 a broken one; keys hold 1970 to 2286, so anything in the span can be stored.
+ */
+export const EARLIEST_FACT_MS = Date.UTC(2000, 0, 1);
+export const LATEST_FACT_MS = Date.UTC(2200, 0, 1);
+
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 export class TimeFormatError extends Error {
@@ -19,11 +33,14 @@ export function parseRfc3339(text: string): number {
   const m = RFC3339.exec(text);
   if (!m) throw new TimeFormatError(text);
   const ms = Date.parse(text);
-  const [, , month, day, hour, minute, second] = m;
+  const [, year, month, day, hour, minute, second] = m;
   if (
     Number.isNaN(ms) ||
+    Number(month) < 1 ||
     Number(month) > 12 ||
-    Number(day) > 31 ||
+    Number(day) < 1 ||
+    // Date.parse rolls 2026-02-31 over to March 3rd; a calendar refuses it.
+    Number(day) > daysInMonth(Number(year), Number(month)) ||
     Number(hour) > 23 ||
     Number(minute) > 59 ||
     Number(second) > 60
@@ -31,6 +48,17 @@ export function parseRfc3339(text: string): number {
     throw new TimeFormatError(text);
   }
   return ms;
+}
+
+/** Days in a month (1–12) of the proleptic Gregorian calendar. */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** True when `ms` lies in the span a fact may be dated in (see EARLIEST_FACT_MS). */
+export function isFactTime(ms: number): boolean {
+  return ms >= EARLIEST_FACT_MS && ms < LATEST_FACT_MS;
 }
 
 export function isRfc3339(text: string): boolean {

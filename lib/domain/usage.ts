@@ -1,27 +1,45 @@
 // GPU samples as the agent reports them, and the 5-minute window rollups ingest keeps of them.
 import { z } from 'zod';
 import { zCount, zId, zNonNegative, zPercent, zTimestamp } from './fields.ts';
+import { MAX_GPUS_PER_NODE, zKeyId, zNodeId } from './fleet.ts';
 import { zLabels } from './labels.ts';
 import { zProvider } from './pool.ts';
-import { parseRfc3339, toRfc3339, WINDOW_SECONDS } from './time.ts';
+import { isFactTime, isRfc3339, parseRfc3339, toRfc3339, WINDOW_SECONDS } from './time.ts';
+
+// Bounds that keep every batch storable: DynamoDB numbers go through JavaScript's safe integers, and keys
+// are at most 1 KB. Each is far beyond what hardware reports, so only a broken producer meets one.
+
+/** GPU memory in MiB: 1 TiB, more than three times the largest GPU of 2026 (288 GB). */
+export const MAX_GPU_MEMORY_MIB = 1024 * 1024;
+/** Power in watts: 10 kW, more than three times a whole GB200 superchip. */
+export const MAX_GPU_POWER_W = 10_000;
+/** Linux process ids fit in 32 bits. */
+export const MAX_PID = 2 ** 32 - 1;
+/** An agent's boot id goes into a rollup's key; the agent writes a 36-character UUID. */
+export const MAX_BOOT_ID_LENGTH = 128;
+
+/** The time of a fact (a reading, a window): an RFC 3339 time from 2000 to 2200. */
+export const zFactTime = zTimestamp.refine((t) => !isRfc3339(t) || isFactTime(parseRfc3339(t)), {
+  message: 'expected a time from 2000-01-01 to 2200-01-01',
+});
 
 /** A utilization at or above this counts the GPU busy for the sample; below it is noise of an idle GPU. */
 export const BUSY_UTILIZATION_PCT = 1;
 
 /** One reading of one GPU. `null` is what nvidia-smi answers as [N/A] or [Not Supported]. */
 export const zGpuReading = z.object({
-  at: zTimestamp,
+  at: zFactTime,
   utilizationPct: zPercent.nullable(),
-  memoryUsedMiB: zNonNegative.nullable(),
-  powerW: zNonNegative.nullable(),
+  memoryUsedMiB: zNonNegative.max(MAX_GPU_MEMORY_MIB).nullable(),
+  powerW: zNonNegative.max(MAX_GPU_POWER_W).nullable(),
   temperatureC: z.number().finite().min(-50).max(200).nullable(),
   smActivityPct: zPercent.nullable().optional(),
 });
 export type GpuReading = z.infer<typeof zGpuReading>;
 
 export const zGpuProcess = zLabels.extend({
-  pid: z.number().int().min(0),
-  usedMemoryMiB: zNonNegative.nullable(),
+  pid: z.number().int().min(0).max(MAX_PID),
+  usedMemoryMiB: zNonNegative.max(MAX_GPU_MEMORY_MIB).nullable(),
 });
 export type GpuProcess = z.infer<typeof zGpuProcess>;
 
@@ -29,14 +47,14 @@ export const zGpuSeries = z.object({
   index: z.number().int().min(0).max(255),
   uuid: zId,
   model: zId,
-  memoryTotalMiB: zNonNegative.nullable(),
+  memoryTotalMiB: zNonNegative.max(MAX_GPU_MEMORY_MIB).nullable(),
   readings: z.array(zGpuReading).max(400),
   processes: z.array(zGpuProcess).max(256).default([]),
 });
 export type GpuSeries = z.infer<typeof zGpuSeries>;
 
 export const zNodeIdentity = z.object({
-  nodeId: zId,
+  nodeId: zNodeId,
   provider: zProvider,
   region: zId,
   zone: zId,
@@ -51,11 +69,11 @@ export const zUtilizationBatch = z.object({
   schemaVersion: z.literal('1'),
   node: zNodeIdentity,
   /** Changes when the agent restarts; a restart inside a window yields a second, partial batch. */
-  bootId: zId,
-  windowStart: zTimestamp,
+  bootId: zKeyId.max(MAX_BOOT_ID_LENGTH),
+  windowStart: zFactTime,
   sampleIntervalSeconds: z.number().min(1).max(WINDOW_SECONDS),
-  gpus: z.array(zGpuSeries).max(64),
-  lastLoginAt: zTimestamp.nullable().optional(),
+  gpus: z.array(zGpuSeries).max(MAX_GPUS_PER_NODE),
+  lastLoginAt: zFactTime.nullable().optional(),
 });
 export type UtilizationBatch = z.infer<typeof zUtilizationBatch>;
 

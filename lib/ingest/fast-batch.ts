@@ -1,19 +1,34 @@
 // A fast check of the usual `GPU Utilization Batch` detail; anything it is not sure of goes to the zod schema.
+import { MAX_GPUS_PER_NODE } from '../domain/fleet.ts';
 import { PROVIDERS } from '../domain/pool.ts';
-import type { UtilizationBatch } from '../domain/usage.ts';
+import { daysInMonth } from '../domain/time.ts';
+import {
+  MAX_BOOT_ID_LENGTH,
+  MAX_GPU_MEMORY_MIB,
+  MAX_GPU_POWER_W,
+  MAX_PID,
+  type UtilizationBatch,
+} from '../domain/usage.ts';
 
 // Ingest sees hundreds of thousands of readings a second; zod costs ~5 µs a reading, this ~0.3 µs. It only
 // ever answers "certainly valid" (same value as zod's output) or "ask zod", which also writes the error.
 
-// Within these bounds Date.parse never fails (checked for every month and day), so no call to it is needed;
-// a leap second (:60) is left to the schema.
-const RFC3339 = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
+// Within these bounds (years 2000–2199, the span of a fact, and a day the month has) Date.parse never
+// fails, so no call to it is needed; a leap second (:60) is left to the schema.
+const RFC3339 =
+  /^(2[01]\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?Z$/;
+const KEY_ID = /^[\x21-\x7e]{1,256}$/;
 const PROVIDER_SET = new Set<string>(PROVIDERS);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 256;
-const isTime = (v: unknown): boolean => typeof v === 'string' && RFC3339.test(v);
+const isKeyId = (v: unknown): v is string => typeof v === 'string' && KEY_ID.test(v);
+function isTime(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  const m = RFC3339.exec(v);
+  return m !== null && Number(m[3]) <= daysInMonth(Number(m[1]), Number(m[2]));
+}
 const isFiniteIn = (v: unknown, min: number, max: number) =>
   typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
 const nullableIn = (v: unknown, min: number, max: number) => v === null || isFiniteIn(v, min, max);
@@ -46,7 +61,6 @@ const READING_KEYS = new Set([
   'smActivityPct',
 ]);
 const PROCESS_KEYS = new Set(['pid', 'usedMemoryMiB', 'jobId', 'user', 'project', 'team']);
-const MAX = Number.MAX_VALUE;
 
 function labelsOk(o: Record<string, unknown>): boolean {
   for (const k of LABEL_KEYS) if (k in o && !isId(o[k])) return false;
@@ -58,8 +72,8 @@ function readingOk(r: unknown): boolean {
   return (
     isTime(r.at) &&
     nullableIn(r.utilizationPct, 0, 100) &&
-    nullableIn(r.memoryUsedMiB, 0, MAX) &&
-    nullableIn(r.powerW, 0, MAX) &&
+    nullableIn(r.memoryUsedMiB, 0, MAX_GPU_MEMORY_MIB) &&
+    nullableIn(r.powerW, 0, MAX_GPU_POWER_W) &&
     nullableIn(r.temperatureC, -50, 200) &&
     (!('smActivityPct' in r) || nullableIn(r.smActivityPct, 0, 100))
   );
@@ -67,7 +81,12 @@ function readingOk(r: unknown): boolean {
 
 function gpuOk(g: unknown): boolean {
   if (!isObject(g) || !hasOnly(g, GPU_KEYS)) return false;
-  if (!isInt(g.index, 0, 255) || !isId(g.uuid) || !isId(g.model) || !nullableIn(g.memoryTotalMiB, 0, MAX))
+  if (
+    !isInt(g.index, 0, 255) ||
+    !isId(g.uuid) ||
+    !isId(g.model) ||
+    !nullableIn(g.memoryTotalMiB, 0, MAX_GPU_MEMORY_MIB)
+  )
     return false;
   const { readings, processes } = g;
   if (
@@ -82,8 +101,8 @@ function gpuOk(g: unknown): boolean {
     if (
       !isObject(p) ||
       !hasOnly(p, PROCESS_KEYS) ||
-      !isInt(p.pid, 0, MAX) ||
-      !nullableIn(p.usedMemoryMiB, 0, MAX) ||
+      !isInt(p.pid, 0, MAX_PID) ||
+      !nullableIn(p.usedMemoryMiB, 0, MAX_GPU_MEMORY_MIB) ||
       !labelsOk(p)
     )
       return false;
@@ -100,7 +119,7 @@ export function isCertainlyValidBatch(detail: unknown): detail is UtilizationBat
   const { node } = detail;
   if (detail.schemaVersion !== '1' || !isObject(node) || !hasOnly(node, NODE_KEYS)) return false;
   if (
-    !isId(node.nodeId) ||
+    !isKeyId(node.nodeId) ||
     !PROVIDER_SET.has(node.provider as string) ||
     !isId(node.region) ||
     !isId(node.zone)
@@ -115,7 +134,8 @@ export function isCertainlyValidBatch(detail: unknown): detail is UtilizationBat
   )
     return false;
   if (
-    !isId(detail.bootId) ||
+    !isKeyId(detail.bootId) ||
+    detail.bootId.length > MAX_BOOT_ID_LENGTH ||
     !isTime(detail.windowStart) ||
     !isFiniteIn(detail.sampleIntervalSeconds, 1, 300)
   )
@@ -127,7 +147,7 @@ export function isCertainlyValidBatch(detail: unknown): detail is UtilizationBat
     !isTime(detail.lastLoginAt)
   )
     return false;
-  if (!Array.isArray(detail.gpus) || detail.gpus.length > 64) return false;
+  if (!Array.isArray(detail.gpus) || detail.gpus.length > MAX_GPUS_PER_NODE) return false;
   for (const g of detail.gpus) if (!gpuOk(g)) return false;
   return true;
 }

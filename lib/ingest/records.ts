@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { parseWireEvent, SOURCES, type EventDetail } from '../domain/events.ts';
 import { zTimestamp } from '../domain/fields.ts';
-import type { NodeState } from '../domain/fleet.ts';
+import { zKeyId, type NodeState } from '../domain/fleet.ts';
 import type { UtilizationBatch } from '../domain/usage.ts';
 import { describeZodError } from '../domain/validation.ts';
 import {
@@ -18,7 +18,8 @@ import { isCertainlyValidBatch } from './fast-batch.ts';
 /** The envelope EventBridge wraps every event in; unknown top-level keys (replay-name, …) are ignored. */
 export const zEventEnvelope = z.object({
   version: z.string().optional(),
-  id: z.string().min(1).max(256),
+  // It keys what ingest keeps of the event (a pending node fact), so it is held to what a key can take.
+  id: zKeyId,
   'detail-type': z.string().min(1).max(128),
   source: z.string().min(1).max(256),
   account: z.string().optional(),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createMemoryBillRepository } from '../attribution/bills/repository.ts';
 import { zAttributionRow, type AttributionRow } from '../domain/attribution.ts';
 import { zDemandHour, type DemandHour } from '../domain/demand.ts';
-import { zFleetNode, type FleetNode } from '../domain/fleet.ts';
+import { zFleetNode, zPendingNodeFact, type FleetNode } from '../domain/fleet.ts';
 import { zForecast, type Forecast } from '../domain/forecast.ts';
 import { zLedgerEntry, type LedgerEntry } from '../domain/ledger.ts';
 import { zPlan, type Plan } from '../domain/plan.ts';
@@ -65,6 +65,7 @@ const timeOfKey = (key: string) => Number(key.slice(0, 13));
 export function createMemoryStore(): Store {
   const rollups = new Table(zWindowRollup, 'rollup');
   const nodes = new Table(zFleetNode, 'node');
+  const pendingNodeFacts = new Table(zPendingNodeFact, 'pending node fact');
   const forecasts = new Table(zForecast, 'forecast');
   const plans = new Table(zPlan, 'plan');
   const ledger = new Table(zLedgerEntry, 'ledger entry');
@@ -100,19 +101,32 @@ export function createMemoryStore(): Store {
       async put(node: FleetNode) {
         nodes.set(node.nodeId, node);
       },
+      async create(node: FleetNode) {
+        const stored = nodes.encode(node);
+        if (nodes.has(node.nodeId)) return 'exists';
+        nodes.setStored(node.nodeId, stored);
+        return 'created';
+      },
       async get(nodeId) {
         return nodes.get(nodeId);
       },
       async list() {
         return nodes.values();
       },
-      async patch(nodeId, fields) {
+      async patch(nodeId, fields, expected) {
         const { set, remove } = storedNodePatch(nodeId, fields);
         const stored = nodes.stored(nodeId) as Record<string, unknown> | undefined;
         if (!stored) return false;
+        if (Object.entries(expected ?? {}).some(([name, value]) => stored[name] !== value)) return false;
         for (const name of remove) delete stored[name];
         nodes.setStored(nodeId, { ...stored, ...set } as z.input<typeof zFleetNode>);
         return true;
+      },
+      async keepPendingFact(fact) {
+        pendingNodeFacts.set(`${fact.nodeId}\u0000${fact.eventId}`, fact);
+      },
+      async pendingFacts(nodeId) {
+        return pendingNodeFacts.values((k) => k.startsWith(`${nodeId}\u0000`));
       },
     },
 

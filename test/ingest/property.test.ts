@@ -142,7 +142,9 @@ describe('ingest against random and malformed input', () => {
         async (items) => {
           const store = createMemoryStore();
           const records = items.map((item, i) => ({ messageId: `m${i}`, body: item.body }));
-          const result = await ingest(records, { store, clock: fixedClock(W0), logger: memoryLogger() });
+          // The clock reads after every window: no valid batch is dated ahead of it.
+          const clock = fixedClock(W0 + 3_600_000);
+          const result = await ingest(records, { store, clock, logger: memoryLogger() });
           const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
           records.forEach((r) => expect(failed.has(r.messageId)).toBe(!parseRecordBody(r.body).ok));
 

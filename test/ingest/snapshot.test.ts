@@ -27,6 +27,7 @@ function listed(nodeId: string, takenAt: string, overrides: Partial<FleetNode> =
     gpuModel: 'NVIDIA A100-SXM4-40GB',
     gpuCount: 1,
     labels: { team: 'llm' },
+    launchedAt: at('08:00:00'),
     lastSeenAt: takenAt,
     runningJobs: [],
     ...overrides,
@@ -126,7 +127,7 @@ describe.each(backends)('Capacity Snapshot ingest on $name', ({ make }) => {
     expect(results[2]).toEqual(results[0]);
   });
 
-  it('keeps what ingest learned (last seen, jobs, mark, notice) when a snapshot updates a known node', async () => {
+  it('keeps the mark and what is newer than the snapshot when a snapshot updates a known node', async () => {
     const { store } = await make();
     const mark = { markedAt: at('09:00:00'), reason: 'idle 2h' };
     await store.nodes.put({
@@ -146,16 +147,26 @@ describe.each(backends)('Capacity Snapshot ingest on $name', ({ make }) => {
       runningJobs: ['job-from-connector'],
     });
     expect((await run(store, [record(snapshot(at('10:05:00'), [snap]))])).failed).toEqual([]);
+    // The connector saw the node at 10:05, after the agent's last batch: its times and jobs are the newer facts.
     expect(await store.nodes.get(A)).toMatchObject({
       purchaseOption: 'spot',
       state: 'draining',
       labels: { team: 'vision' },
       managed: true,
-      lastSeenAt: at('10:04:50'),
-      lastBusyAt: at('09:30:00'),
-      runningJobs: ['job-1'],
+      lastSeenAt: at('10:05:00'),
+      lastBusyAt: at('10:05:00'),
+      runningJobs: ['job-from-connector'],
+      runningJobsAt: at('10:05:00'),
       mark,
       interruptionNoticeAt: at('10:01:00'),
+    });
+    // A connector that cannot see jobs lists none: that is no news of them, so the agent's stay.
+    const blind = listed(A, at('10:10:00'), { purchaseOption: 'spot', runningJobs: [] });
+    expect((await run(store, [record(snapshot(at('10:10:00'), [blind]))])).failed).toEqual([]);
+    expect(await store.nodes.get(A)).toMatchObject({
+      lastSeenAt: at('10:10:00'),
+      runningJobs: ['job-from-connector'],
+      mark,
     });
   });
 
@@ -171,11 +182,13 @@ describe.each(backends)('Capacity Snapshot ingest on $name', ({ make }) => {
         snapshot(at('10:05:00'), [listed(A, at('10:05:00'), { state: 'running', labels: { team: 'old' } })]),
       ),
     ]);
+    // The state is the EC2 event's (newer); the labels the late snapshot's (newer than the first snapshot).
     expect(await store.nodes.get(A)).toMatchObject({
       state: 'stopped',
       stateChangedAt: at('10:09:00'),
-      purchaseOption: 'spot',
-      labels: { team: 'llm' },
+      purchaseOption: 'on-demand',
+      providerSeenAt: at('10:05:00'),
+      labels: { team: 'old' },
     });
 
     await run(store, [record(snapshot(at('10:20:00'), [listed(A, at('10:20:00'), { state: 'running' })]))]);
@@ -267,14 +280,16 @@ describe.each(backends)('Capacity Snapshot ingest on $name', ({ make }) => {
 describe('Capacity Snapshot ingest cost', () => {
   it('reads and writes each node of a 300-node snapshot once, and writes nothing on redelivery', async () => {
     const store = createMemoryStore();
-    const calls = { get: 0, put: 0, patch: 0 };
+    const calls = { get: 0, create: 0, patch: 0, pendingFacts: 0 };
     const counted: Pick<Store, 'rollups' | 'nodes'> = {
       rollups: store.rollups,
       nodes: {
         ...store.nodes,
         get: (id) => (calls.get++, store.nodes.get(id)),
-        put: (node) => (calls.put++, store.nodes.put(node)),
-        patch: (id, fields) => (calls.patch++, store.nodes.patch(id, fields)),
+        put: () => Promise.reject(new Error('ingest creates nodes only if absent')),
+        create: (node) => (calls.create++, store.nodes.create(node)),
+        patch: (id, fields, expected) => (calls.patch++, store.nodes.patch(id, fields, expected)),
+        pendingFacts: (id) => (calls.pendingFacts++, store.nodes.pendingFacts(id)),
       },
     };
     const ids = Array.from({ length: 300 }, (_, k) => `i-${(0x10000000 + k).toString(16)}`);
@@ -294,21 +309,33 @@ describe('Capacity Snapshot ingest cost', () => {
       ...ids.slice(100, 120).map((id) => record(stateChange(id, 'stopping', at('10:06:00')))),
     ];
     const ingestCounted = async (records: IngestRecord[]) => {
-      calls.get = calls.put = calls.patch = 0;
+      calls.get = calls.create = calls.patch = calls.pendingFacts = 0;
       const result = await ingest(records, { store: counted, clock, logger: memoryLogger() });
       expect(result.batchItemFailures).toEqual([]);
       return { ...calls };
     };
 
+    // A node is created once; its kept facts (EC2 events before it was known) are read before and after.
     expect(await ingestCounted([...snap(at('09:58:00')), ...others])).toEqual({
       get: 300,
-      put: 300,
+      create: 300,
       patch: 0,
+      pendingFacts: 600,
     });
-    expect(await ingestCounted([...snap(at('09:58:00')), ...others])).toEqual({ get: 300, put: 0, patch: 0 });
+    expect(await ingestCounted([...snap(at('09:58:00')), ...others])).toEqual({
+      get: 300,
+      create: 0,
+      patch: 0,
+      pendingFacts: 0,
+    });
     expect((await store.nodes.list()).filter((n) => n.state === 'stopping')).toHaveLength(20);
     // The next poll: every node is patched once (its stateChangedAt moves on), the stopping ones running again.
-    expect(await ingestCounted(snap(at('10:10:00')))).toEqual({ get: 300, put: 0, patch: 300 });
+    expect(await ingestCounted(snap(at('10:10:00')))).toEqual({
+      get: 300,
+      create: 0,
+      patch: 300,
+      pendingFacts: 0,
+    });
     const nodes = await store.nodes.list();
     expect(nodes).toHaveLength(300);
     expect(nodes.filter((n) => n.purchaseOption === 'spot' && n.state === 'running')).toHaveLength(300);
