@@ -15,6 +15,14 @@ export interface TraceProfile {
   spotShare: number;
   checkpointIntervalMinutes: number;
   mapping: string;
+  /**
+   * How the trace's teams hold capacity: `shared` — their work is packed onto a pool's instances, as on a
+   * Kubernetes or Slurm node pool (the default); `dedicated` — each team holds whole instances of its own, as
+   * virtual clusters with quotas do.
+   */
+  sharing: 'shared' | 'dedicated';
+  /** How many teams (the `team` labels) the file holds; undefined for a user's own file until it is read. */
+  teams?: number;
 }
 
 const dataFile = (path: string) => fileURLToPath(new URL(`../../data/${path}`, import.meta.url));
@@ -31,6 +39,22 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     checkpointIntervalMinutes: 30,
     mapping:
       "Philly's P100/P40 8-GPU nodes → AWS p3.16xlarge (8 × V100 16 GB), the closest generation AWS still sells",
+    sharing: 'shared',
+    teams: 1,
+  },
+  {
+    name: 'philly-vc',
+    file: dataFile('research/philly-vc/philly-vc-hourly.csv'),
+    research: true,
+    instanceType: 'p3.16xlarge',
+    region: 'us-east-1',
+    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    spotShare: 0.6,
+    checkpointIntervalMinutes: 30,
+    mapping:
+      "Philly's multi-GPU jobs per virtual cluster → AWS p3.16xlarge (8 × V100 16 GB); each virtual cluster holds its own instances",
+    sharing: 'dedicated',
+    teams: 11,
   },
   {
     name: 'helios-venus',
@@ -42,6 +66,8 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     spotShare: 0.6,
     checkpointIntervalMinutes: 30,
     mapping: "Venus's 8 × V100 nodes → AWS p3.16xlarge (8 × V100 16 GB)",
+    sharing: 'shared',
+    teams: 1,
   },
   {
     name: 'alibaba-dlrm',
@@ -54,6 +80,36 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     checkpointIntervalMinutes: 10,
     mapping:
       "Alibaba's 1-GPU DLRM serving instances → AWS g5.xlarge (1 × A10G); serving, so only 20 % may run on spot",
+    sharing: 'shared',
+    teams: 1,
+  },
+  {
+    name: 'alibaba-dlrm-apps',
+    file: dataFile('research/alibaba-dlrm-apps/alibaba-dlrm-apps-hourly.csv'),
+    research: true,
+    instanceType: 'g5.xlarge',
+    region: 'us-east-1',
+    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    spotShare: 0.2,
+    checkpointIntervalMinutes: 10,
+    mapping:
+      "Alibaba's 1-GPU DLRM serving instances per service (15 largest + other) → AWS g5.xlarge (1 × A10G); serving, so only 20 % may run on spot",
+    sharing: 'shared',
+    teams: 16,
+  },
+  {
+    name: 'alibaba-openb-qos',
+    file: dataFile('research/alibaba-openb-qos/alibaba-openb-qos-hourly.csv'),
+    research: true,
+    instanceType: 'g4dn.xlarge',
+    region: 'us-east-1',
+    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    spotShare: 0.4,
+    checkpointIntervalMinutes: 10,
+    mapping:
+      "Alibaba openb's pods (mostly shares of one T4-class GPU) per QoS class → AWS g4dn.xlarge (1 × T4)",
+    sharing: 'shared',
+    teams: 4,
   },
 ];
 
@@ -81,6 +137,7 @@ export function resolveTrace(
     spotShare: 0.5,
     checkpointIntervalMinutes: 30,
     mapping: 'your trace → AWS p4d.24xlarge (8 × A100 40 GB) unless --instance-type says otherwise',
+    sharing: 'shared',
     ...stripUndefined(overrides),
   };
 }
