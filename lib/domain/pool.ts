@@ -45,6 +45,14 @@ export function poolId(provider: string, region: string, zone: string, instanceT
   return `${provider}:${region}:${zone}:${instanceType}`;
 }
 
+/**
+ * The key of a pool × purchase option: what a plan decides, a price is quoted for and a node is bought as.
+ * The one definition; maps keyed by pool and option use it.
+ */
+export function poolOptionKey(poolId: string, option: string): string {
+  return `${poolId}|${option}`;
+}
+
 export function interconnectAtLeast(have: Interconnect, need: Interconnect): boolean {
   return INTERCONNECTS.indexOf(have) >= INTERCONNECTS.indexOf(need);
 }

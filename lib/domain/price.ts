@@ -1,7 +1,8 @@
 // Price quotes: what one instance of a pool costs per hour under one purchase option, and where that came from.
 import { z } from 'zod';
 import { zId, zMicroUsd, zTimestamp } from './fields.ts';
-import { zPurchaseOption } from './pool.ts';
+import type { PriceQuery } from './ports.ts';
+import { poolOptionKey, zPurchaseOption } from './pool.ts';
 
 export const PRICE_SOURCES = [
   'aws-pricing-api',
@@ -29,7 +30,19 @@ export const zPriceQuote = z.object({
 export type PriceQuote = z.infer<typeof zPriceQuote>;
 export type PriceQuoteWire = z.input<typeof zPriceQuote>;
 
-/** Price key: the one quote a plan uses for a pool and option. */
-export function priceKey(poolId: string, option: string): string {
-  return `${poolId}|${option}`;
+/** Price key: the one quote a plan uses for a pool and option (the pool × option key). */
+export const priceKey = poolOptionKey;
+
+/** The key of one stored quote: pool × option × reserved term; a newer quote under it replaces the older. */
+export function quoteKey(quote: Pick<PriceQuote, 'poolId' | 'option' | 'termYears'>): string {
+  return `${quote.poolId}#${quote.option}#${quote.termYears ?? '-'}`;
+}
+
+/** The quotes a price query asks for (all when the query is empty). */
+export function filterQuotes(quotes: readonly PriceQuote[], query: PriceQuery = {}): PriceQuote[] {
+  return quotes.filter(
+    (q) =>
+      (!query.poolIds || query.poolIds.includes(q.poolId)) &&
+      (!query.options || query.options.includes(q.option)),
+  );
 }

@@ -1,7 +1,7 @@
 // An in-memory CapacityProvider: a fleet with per-pool capacity limits, the base of the simulated cloud.
 import type { FleetNode, NodeMark, ReleaseMethod } from '../domain/fleet.ts';
 import { isLive } from '../domain/fleet.ts';
-import type { Pool, PurchaseOption } from '../domain/pool.ts';
+import { poolOptionKey, type Pool, type PurchaseOption } from '../domain/pool.ts';
 import {
   NodeNotFoundError,
   type CapacityProvider,
@@ -12,11 +12,10 @@ import {
   type ReleaseOutcome,
   type ReleaseRequest,
 } from '../domain/ports.ts';
-import type { PriceQuote } from '../domain/price.ts';
+import { filterQuotes, type PriceQuote } from '../domain/price.ts';
 import { toRfc3339 } from '../domain/time.ts';
 import type { UtilizationBatch } from '../domain/usage.ts';
 import { systemClock } from './clock.ts';
-import { filterQuotes } from './price-source.ts';
 
 export interface MemoryCapacityOptions {
   name?: string;
@@ -49,7 +48,7 @@ const RELEASED_STATE: Record<ReleaseMethod, FleetNode['state']> = {
 };
 
 export function capacityKey(poolId: string, option: PurchaseOption): string {
-  return `${poolId}|${option}`;
+  return poolOptionKey(poolId, option);
 }
 
 export function createMemoryCapacityProvider(options: MemoryCapacityOptions): MemoryCapacityProvider {

@@ -1,17 +1,9 @@
 // An in-memory PriceSource over a fixed list of quotes.
 import type { PriceQuery, PriceSource } from '../domain/ports.ts';
-import type { PriceQuote } from '../domain/price.ts';
+import { filterQuotes, type PriceQuote } from '../domain/price.ts';
 
 export interface MemoryPriceSource extends PriceSource {
   set(quotes: readonly PriceQuote[]): void;
-}
-
-export function filterQuotes(quotes: readonly PriceQuote[], query: PriceQuery = {}): PriceQuote[] {
-  return quotes.filter(
-    (q) =>
-      (!query.poolIds || query.poolIds.includes(q.poolId)) &&
-      (!query.options || query.options.includes(q.option)),
-  );
 }
 
 export function createMemoryPriceSource(initial: readonly PriceQuote[] = []): MemoryPriceSource {

@@ -1,7 +1,7 @@
 // The AWS live PriceSource: Pricing API list prices and the latest spot prices, with catalog spot risk per GPU.
 import type { Clock, PriceQuery, PriceSource } from '../domain/ports.ts';
+import { filterQuotes } from '../domain/price.ts';
 import { HOUR_MS } from '../domain/time.ts';
-import { filterQuotes } from '../memory/price-source.ts';
 import { awsPriceQuotes, fetchAwsGpuPrices, type PricingApi } from './aws-pricing.ts';
 import { awsSpotQuotes, fetchLatestSpotPrices, type SpotHistoryApi } from './aws-spot.ts';
 import { fetchAwsGpuDetails, type InstanceTypesApi } from './aws-instance-types.ts';

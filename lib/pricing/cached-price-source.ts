@@ -1,10 +1,9 @@
 // Quotes kept in the store with their as-of time: refreshed by a scheduled run, read with a clear warning when stale.
 import { z } from 'zod';
 import type { Clock, PriceQuery, PriceSource, Store } from '../domain/ports.ts';
-import type { PriceQuote } from '../domain/price.ts';
+import { filterQuotes, type PriceQuote } from '../domain/price.ts';
 import { HOUR_MS, parseRfc3339, toRfc3339 } from '../domain/time.ts';
 import { parseOrThrow } from '../domain/validation.ts';
-import { filterQuotes } from '../memory/price-source.ts';
 
 export const zPriceCacheConfig = z.object({
   /** Quotes older than this are stale: spot prices move daily, list prices monthly. */

@@ -3,11 +3,10 @@ import { z } from 'zod';
 import { zId } from '../domain/fields.ts';
 import { parseUsdRounded, type MicroUsd } from '../domain/money.ts';
 import { poolId, zInterconnect, type Pool } from '../domain/pool.ts';
-import type { PriceQuote } from '../domain/price.ts';
+import { filterQuotes, type PriceQuote } from '../domain/price.ts';
 import type { Clock, PriceSource } from '../domain/ports.ts';
 import { toRfc3339 } from '../domain/time.ts';
 import { parseOrThrow } from '../domain/validation.ts';
-import { filterQuotes } from '../memory/price-source.ts';
 import { gpuModelByName } from './gpu-models.ts';
 
 const zOnPremPool = z.object({

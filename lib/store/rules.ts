@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { zFleetNode, type FleetNode } from '../domain/fleet.ts';
 import type { AttributionRow } from '../domain/attribution.ts';
-import type { PriceQuote } from '../domain/price.ts';
+import { quoteKey } from '../domain/price.ts';
 import { HOUR_MS, parseRfc3339 } from '../domain/time.ts';
 import { ValidationError } from '../domain/validation.ts';
 import { encodeEntity } from './codec.ts';
@@ -56,10 +56,8 @@ export function checkAttributionHour(hourStartMs: number, rows: readonly Attribu
   });
 }
 
-/** The identity of a stored quote: a newer quote for the same pool, option and term replaces the older. */
-export function storedPriceKey(quote: Pick<PriceQuote, 'poolId' | 'option' | 'termYears'>): string {
-  return `${quote.poolId}#${quote.option}#${quote.termYears ?? '-'}`;
-}
+/** The identity of a stored quote (the sort key): a newer quote for the same pool, option and term replaces the older. */
+export const storedPriceKey = quoteKey;
 
 /** The latest instant a sort key can hold: 13 digits of epoch ms reach the year 2286. */
 export const MAX_SORTABLE_MS = 9_999_999_999_999;
