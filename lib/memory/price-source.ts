@@ -1,5 +1,5 @@
 // An in-memory PriceSource over a fixed list of quotes.
-import type { PriceQuery, PriceSource } from '../domain/ports.ts';
+import type { PriceSource } from '../domain/ports.ts';
 import { filterQuotes, type PriceQuote } from '../domain/price.ts';
 
 export interface MemoryPriceSource extends PriceSource {
