@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { kubeFleetView, DEFAULT_KUBE_LABEL_KEYS } from '../../lib/connectors/kubernetes/map.ts';
 import { createKubernetesProvider } from '../../lib/connectors/kubernetes/provider.ts';
+import type { KubeNode, KubePod } from '../../lib/connectors/kubernetes/schemas.ts';
 import { describeCapacityProviderContract } from '../contracts/capacity-provider-contract.ts';
 import { startFakeKubeApiServer } from './fake-kube-apiserver.ts';
 
@@ -165,8 +167,9 @@ describe('Kubernetes connector', () => {
         },
         {
           team: 'research',
-          poolId: 'kubernetes:lab/us-east-1:us-east-1b:g4dn.xlarge',
-          gpusRunning: 2,
+          // Two of the 8 time-sliced replicas of one T4: a quarter of the physical GPU, in a pool of its own.
+          poolId: 'kubernetes:lab/us-east-1:us-east-1b:g4dn.xlarge+ts8',
+          gpusRunning: 0.25,
           gpusPending: 0,
         },
         { team: 'llm', gpusRunning: 0, gpusPending: 4 },
@@ -222,5 +225,118 @@ describe('Kubernetes connector', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+/**
+ * Shared GPUs as gpu-feature-discovery labels them (written for these tests after NVIDIA's GPU operator docs): the
+ * MIG "single" strategy advertises slices as nvidia.com/gpu with the slice's product and memory; a vGPU VM shows
+ * its profile; time-slicing advertises replicas.
+ */
+function sharedNode(name: string, labels: Record<string, string>, advertised: number): KubeNode {
+  return {
+    metadata: { name, labels: { 'node.kubernetes.io/instance-type': 'lab-gpu', ...labels }, annotations: {} },
+    spec: {},
+    status: {
+      capacity: { 'nvidia.com/gpu': String(advertised) },
+      allocatable: { 'nvidia.com/gpu': String(advertised) },
+      conditions: [{ type: 'Ready', status: 'True' }],
+    },
+  } as unknown as KubeNode;
+}
+
+function pod(name: string, node: string, gpus: number, team: string): KubePod {
+  return {
+    metadata: { name, namespace: team, labels: { team }, annotations: {} },
+    spec: {
+      nodeName: node,
+      containers: [{ resources: { limits: { 'nvidia.com/gpu': String(gpus) }, requests: {} } }],
+    },
+    status: { phase: 'Running' },
+  } as unknown as KubePod;
+}
+
+describe('shared GPUs on Kubernetes: the physical GPU counted once, with its fraction', () => {
+  const migSingle = sharedNode(
+    'mig-h100',
+    {
+      'nvidia.com/mig.strategy': 'single',
+      'nvidia.com/gpu.count': '7',
+      'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3-MIG-1g.10gb',
+      'nvidia.com/gpu.memory': '9984',
+      'nvidia.com/gpu.replicas': '1',
+    },
+    7,
+  );
+  const migA100 = sharedNode(
+    'mig-a100',
+    {
+      'nvidia.com/mig.strategy': 'single',
+      'nvidia.com/gpu.count': '2',
+      'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB-MIG-3g.20gb',
+      'nvidia.com/gpu.memory': '19968',
+    },
+    2,
+  );
+  const vgpu4 = sharedNode(
+    'vgpu-a',
+    {
+      'nvidia.com/gpu.product': 'GRID-A100-4C',
+      'nvidia.com/gpu.memory': '4096',
+      'nvidia.com/gpu.count': '1',
+    },
+    1,
+  );
+  const vgpu10 = sharedNode(
+    'vgpu-b',
+    {
+      'nvidia.com/gpu.product': 'GRID-A100-10C',
+      'nvidia.com/gpu.memory': '10240',
+      'nvidia.com/gpu.count': '1',
+    },
+    1,
+  );
+  const view = kubeFleetView(
+    [migSingle, migA100, vgpu4, vgpu10],
+    [pod('a', 'mig-h100', 1, 'alpha'), pod('b', 'mig-h100', 2, 'beta')],
+    'lab',
+    DEFAULT_KUBE_LABEL_KEYS,
+    Date.parse('2026-03-02T10:00:00Z'),
+  );
+  const node = (name: string) => view.nodes.find((n) => n.nodeId === `k8s:lab:${name}`)!;
+  const poolOf = (name: string) => view.pools.find((p) => p.id === node(name).poolId)!;
+
+  it('MIG single strategy: 7 slices of an H100 are one H100 80 GB, each slice 1/7 of its compute', () => {
+    expect(node('mig-h100')).toMatchObject({ gpuModel: 'H100', gpuCount: 1 });
+    expect(poolOf('mig-h100')).toMatchObject({
+      gpuModel: 'H100',
+      gpuMemoryGiB: 80,
+      gpusPerInstance: 1,
+      gpuPartition: { kind: 'mig', profile: '1g.10gb', devicesPerGpu: 7, compute: { num: 1, den: 7 } },
+    });
+    // Two 3g.20gb slices are one A100 40 GB, not two A100s.
+    expect(node('mig-a100')).toMatchObject({ gpuModel: 'A100', gpuCount: 1 });
+    expect(poolOf('mig-a100')).toMatchObject({ gpuMemoryGiB: 40, gpuPartition: { devicesPerGpu: 2 } });
+  });
+
+  it('vGPU profiles: an A100 40 GB each, and different profiles are different pools', () => {
+    expect(poolOf('vgpu-a')).toMatchObject({
+      gpuModel: 'A100',
+      gpuMemoryGiB: 40,
+      gpuPartition: { kind: 'vgpu', profile: 'A100-4C', memory: { num: 1, den: 10 } },
+    });
+    expect(poolOf('vgpu-b')).toMatchObject({
+      gpuModel: 'A100',
+      gpuPartition: { profile: 'A100-10C', memory: { num: 1, den: 4 } },
+    });
+    expect(node('vgpu-a').poolId).not.toBe(node('vgpu-b').poolId);
+  });
+
+  it('demand on slices is their share of the physical GPU', () => {
+    const pool = node('mig-h100').poolId;
+    expect(view.demand.filter((d) => d.poolId === pool)).toEqual([
+      { team: 'alpha', poolId: pool, gpusRunning: 1 / 7, gpusPending: 0 },
+      { team: 'beta', poolId: pool, gpusRunning: 2 / 7, gpusPending: 0 },
+    ]);
   });
 });

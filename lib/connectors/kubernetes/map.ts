@@ -3,7 +3,8 @@ import type { FleetNode, NodeMark, NodeState } from '../../domain/fleet.ts';
 import { poolId, type Pool, type PurchaseOption } from '../../domain/pool.ts';
 import type { QueueDemand } from '../../domain/ports.ts';
 import { toRfc3339 } from '../../domain/time.ts';
-import { canonicalGpuModel } from '../gpu-model.ts';
+import { physicalGpusFor, partitionKey, deviceShare } from '../../domain/gpu.ts';
+import { resolveGpuDevice, type ResolvedGpuDevice } from '../gpu-model.ts';
 import type { KubeNode, KubePod } from './schemas.ts';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
@@ -33,14 +34,37 @@ function quantity(text: string | undefined): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** Physical GPUs: GFD's gpu.count, else the advertised count divided by time-slicing replicas. */
-export function physicalGpus(node: KubeNode): number {
+/**
+ * The node's GPU identity from gpu-feature-discovery's labels: the physical model and, when the GPUs are shared,
+ * the partition (MIG "single" strategy: gpu.product ends in -MIG-<profile>; vGPU: GRID-A100-4C; time-slicing:
+ * gpu.replicas > 1). gpu.memory is the device's memory (a slice's, a vGPU's), never taken for the board's.
+ */
+export function kubeGpuDevice(node: KubeNode): ResolvedGpuDevice {
+  const labels = node.metadata.labels;
+  const product = labels['nvidia.com/gpu.product'] ?? 'unknown';
+  const memory = quantity(labels['nvidia.com/gpu.memory']);
+  // GFD writes gpu.memory in MiB, but time-sliced nodes on OpenShift have shown bytes: > 1 TiB in MiB is bytes.
+  const memoryMiB = memory > 1024 ** 2 ? memory / 1024 ** 2 : memory || undefined;
+  return resolveGpuDevice(product, {
+    ...(memoryMiB !== undefined ? { memoryMiB } : {}),
+    replicas: Math.max(1, quantity(labels['nvidia.com/gpu.replicas'])),
+  });
+}
+
+/**
+ * Physical GPUs. GFD's gpu.count counts devices under the MIG single strategy (7 slices of one GPU) and
+ * physical GPUs under time-slicing; without it, the advertised count divided by the devices one GPU holds.
+ */
+export function physicalGpus(node: KubeNode, device: ResolvedGpuDevice = kubeGpuDevice(node)): number {
   const labels = node.metadata.labels;
   const counted = quantity(labels['nvidia.com/gpu.count']);
-  if (counted > 0) return counted;
+  const partition = device.partition;
+  if (counted > 0)
+    return partition && partition.kind !== 'time-slice' ? physicalGpusFor(counted, partition) : counted;
   const advertised = quantity(node.status?.capacity[GPU_RESOURCE]);
-  const replicas = Math.max(1, quantity(labels['nvidia.com/gpu.replicas']));
-  return Math.floor(advertised / replicas);
+  return partition
+    ? Math.floor(advertised / partition.devicesPerGpu) || (advertised > 0 ? 1 : 0)
+    : advertised;
 }
 
 export function isGpuNode(node: KubeNode): boolean {
@@ -78,32 +102,39 @@ export function kubeNodeId(cluster: string, name: string): string {
   return `k8s:${cluster}:${name}`;
 }
 
-export function kubePoolOf(node: KubeNode, cluster: string): Pool {
+export function kubePoolOf(
+  node: KubeNode,
+  cluster: string,
+  device: ResolvedGpuDevice = kubeGpuDevice(node),
+): Pool {
   const l = node.metadata.labels;
-  const memoryMiB = quantity(l['nvidia.com/gpu.memory']);
   const product = l['nvidia.com/gpu.product'] ?? 'unknown';
-  // GFD writes gpu.memory in MiB, but time-sliced nodes on OpenShift have shown bytes: > 1 TiB in MiB is bytes.
-  const model = canonicalGpuModel(
-    product,
-    memoryMiB > 1024 ** 2 ? memoryMiB / 1024 ** 2 : memoryMiB || undefined,
-  );
-  const instanceType =
+  const instanceType = (
     l['node.kubernetes.io/instance-type'] ??
     l['beta.kubernetes.io/instance-type'] ??
     l['nvidia.com/gpu.machine'] ??
-    product;
+    product
+  ).replace(/:/g, '_');
   const zone = l['topology.kubernetes.io/zone'] ?? l['failure-domain.beta.kubernetes.io/zone'] ?? 'default';
   const region = l['topology.kubernetes.io/region'] ?? cluster;
+  // Nodes whose GPUs are cut differently are different pools, even of one instance type.
+  const shared = partitionKey(device.partition);
   return {
-    id: poolId('kubernetes', `${cluster}/${region}`, zone, instanceType.replace(/:/g, '_')),
+    id: poolId(
+      'kubernetes',
+      `${cluster}/${region}`,
+      zone,
+      shared ? `${instanceType}+${shared}` : instanceType,
+    ),
     provider: 'kubernetes',
     region: `${cluster}/${region}`,
     zone,
-    instanceType: instanceType.replace(/:/g, '_'),
-    gpuModel: model.name,
-    gpusPerInstance: Math.max(1, Math.min(64, physicalGpus(node))),
-    gpuMemoryGiB: model.memoryGiB,
+    instanceType,
+    gpuModel: device.physical.name,
+    gpusPerInstance: Math.max(1, Math.min(64, physicalGpus(node, device))),
+    gpuMemoryGiB: device.physical.memoryGiB,
     interconnect: 'pcie',
+    ...(device.partition ? { gpuPartition: device.partition } : {}),
     bootSeconds: 300,
   };
 }
@@ -139,11 +170,12 @@ export function kubeFleetView(
       podsByNode.set(pod.spec.nodeName, [...(podsByNode.get(pod.spec.nodeName) ?? []), pod]);
   }
   const pools = new Map<string, Pool>();
-  const poolOfNode = new Map<string, string>();
+  const poolOfNode = new Map<string, Pool>();
   const nodes = kubeNodes.filter(isGpuNode).map((n): FleetNode => {
-    const pool = kubePoolOf(n, cluster);
+    const device = kubeGpuDevice(n);
+    const pool = kubePoolOf(n, cluster, device);
     pools.set(pool.id, pool);
-    poolOfNode.set(n.metadata.name, pool.id);
+    poolOfNode.set(n.metadata.name, pool);
     const onNode = podsByNode.get(n.metadata.name) ?? [];
     const mark = markOf(n, keys);
     const created = n.metadata.creationTimestamp;
@@ -157,7 +189,8 @@ export function kubeFleetView(
       purchaseOption: purchaseOptionOf(n),
       state: nodeState(n, onNode.length),
       gpuModel: pool.gpuModel,
-      gpuCount: physicalGpus(n),
+      gpuCount: physicalGpus(n, device),
+      ...(device.partition ? { gpuPartition: device.partition } : {}),
       ...(created ? { launchedAt: toRfc3339(Date.parse(created)) } : {}),
       labels: {},
       managed: n.metadata.labels[keys.managed] === 'true',
@@ -174,15 +207,18 @@ export function kubeFleetView(
     const team = pod.metadata.labels[keys.team] ?? pod.metadata.namespace;
     const running = pod.status?.phase === 'Running';
     const pool = pod.spec.nodeName ? poolOfNode.get(pod.spec.nodeName) : undefined;
-    const key = `${team ?? ''}|${pool ?? ''}`;
+    const key = `${team ?? ''}|${pool?.id ?? ''}`;
     const entry = demand.get(key) ?? {
       ...(team ? { team } : {}),
-      ...(pool ? { poolId: pool } : {}),
+      ...(pool ? { poolId: pool.id } : {}),
       gpusRunning: 0,
       gpusPending: 0,
     };
-    if (running) entry.gpusRunning += podGpus(pod);
-    else entry.gpusPending += podGpus(pod);
+    // A pod on a shared GPU holds devices (slices, vGPUs, replicas): its demand is their share of physical GPUs.
+    const share = deviceShare(pool?.gpuPartition);
+    const gpus = (podGpus(pod) * share.num) / share.den;
+    if (running) entry.gpusRunning += gpus;
+    else entry.gpusPending += gpus;
     demand.set(key, entry);
   }
   return { pools: [...pools.values()], nodes, demand: [...demand.values()] };
