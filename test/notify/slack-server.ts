@@ -1,4 +1,4 @@
-// An HTTP server of the test on 127.0.0.1 standing in for a Slack incoming webhook: records posts, answers by script.
+// An HTTP server of the test on 127.0.0.1 standing in for a Slack incoming webhook or the Web API: records posts, answers by script.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -22,7 +22,12 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-export async function startFakeSlack(): Promise<FakeSlack> {
+/**
+ * `webApi`: answer as chat.postMessage does (`{ok: true, ts}`, a new ts per message) instead of a webhook's
+ * plain "ok"; `url` is then the API base.
+ */
+export async function startFakeSlack(options: { webApi?: boolean } = {}): Promise<FakeSlack> {
+  let messages = 0;
   const posts: ReceivedPost[] = [];
   const script: ScriptedAnswer[] = [];
   const server: Server = createServer((req, res) => {
@@ -37,7 +42,14 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         // kept as text: the test sees what was sent
       }
       posts.push({ path: req.url ?? '', headers: req.headers, body });
-      const answer = script.shift() ?? { status: 200, body: 'ok' };
+      const answer =
+        script.shift() ??
+        (options.webApi
+          ? {
+              status: 200,
+              body: JSON.stringify({ ok: true, ts: `1772445600.${String(++messages).padStart(6, '0')}` }),
+            }
+          : { status: 200, body: 'ok' });
       res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
       res.end(answer.body ?? (answer.status === 200 ? 'ok' : 'error'));
     });
@@ -45,7 +57,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/services/T000/B000/XXXX`,
+    url: options.webApi ? `http://127.0.0.1:${port}/api` : `http://127.0.0.1:${port}/services/T000/B000/XXXX`,
     posts,
     script,
     close: () =>
