@@ -58,6 +58,11 @@ export interface Actuator {
   launch(action: Action, labels?: Labels): Promise<{ action: Action; launched: FleetNode[] }>;
   /** A release action of one node (`nodeIds[0]`); its method is the action's, else the provider's default. */
   release(action: Action): Promise<Action>;
+  /**
+   * Judges a step before a run commits to it (before headroom or other counts are taken), recording a refusal.
+   * Nothing is counted against the caps: the step is judged again when carried out.
+   */
+  screen(request: Extract<GuardedRequest, { node: FleetNode }>): Promise<Refusal | undefined>;
   /** Refuses an action for a reason found outside the chain (a launch it waits for), and records it. */
   refuse(action: Action, reason: Refusal): Promise<Action>;
   mark(node: FleetNode, mark: NodeMark): Promise<StepOutcome>;
@@ -149,6 +154,12 @@ export function createActuator(options: ActuatorOptions): Actuator {
     ledgerFailures,
     judge: (request) => judge(request, context),
     refuse,
+    async screen(request) {
+      const verdict = judge(request, context);
+      if (verdict.verdict !== 'refuse') return undefined;
+      await record(request.node.nodeId, verdict.refusal);
+      return verdict.refusal;
+    },
 
     async launch(action, labels) {
       const option = action.option ?? 'on-demand';

@@ -78,10 +78,10 @@ export interface RebalanceActInput {
 }
 
 /**
- * Carries out a rebalance so that the GPUs serving the plan's pools never fall below min(plan, held): a
- * release goes only while what stays serving covers that floor. A launch's nodes serve once running (a
- * pending node waits for the next run to see it); a launch that falls short first falls back (another
- * pool, another option, on-demand) for what the releases it was to replace would not cover.
+ * Carries out a rebalance so that a release never takes the GPUs serving the plan's pools below the plan: a
+ * release goes only while what stays serving covers the plan, so capacity never drops below min(plan, held).
+ * A launch's nodes serve once running (a pending node waits for the next run to see it); a launch that falls
+ * short first falls back (another pool, another option, on-demand) for what the kept releases do not cover.
  */
 export async function carryOutRebalance(actuator: Actuator, input: RebalanceActInput): Promise<Action[]> {
   const poolsById = new Map(input.pools.map((p) => [p.id, p]));
@@ -95,7 +95,8 @@ export async function carryOutRebalance(actuator: Actuator, input: RebalanceActI
   const heldGpus = input.fleet
     .filter((n) => input.target.has(n.poolId) && n.state === 'running')
     .reduce((sum, n) => sum + n.gpuCount, 0);
-  const floor = Math.min(targetGpus, heldGpus);
+  // Releases keep the plan's GPUs serving; when nothing is released, the held capacity stays as it was.
+  const floor = targetGpus;
   let serving = heldGpus;
   let coming = 0;
   const done: Action[] = [];
@@ -182,7 +183,7 @@ export async function carryOutRebalance(actuator: Actuator, input: RebalanceActI
           decision,
           refusal(
             'waits-for-launch',
-            `releasing it would leave ${serving - gpus} GPUs serving, below ${floor} (the plan's ${targetGpus} or the ${heldGpus} held); it goes once what replaces it serves`,
+            `releasing it would leave ${serving - gpus} GPUs serving, below the plan's ${targetGpus} (${heldGpus} held before this run); it goes once what replaces it serves`,
           ),
         ),
       );

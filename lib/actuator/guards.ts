@@ -148,6 +148,7 @@ export const capsGuard: Guard = {
     if (r.kind !== 'release') return undefined;
     if (tally.releases >= caps.maxReleases)
       return refusal('run-cap', `at most ${caps.maxReleases} releases per run`);
+    if (caps.maxPoolReleasePct >= 100) return undefined;
     const poolId = r.node.poolId;
     const poolCap = Math.floor(((tally.livePerPool.get(poolId) ?? 0) * caps.maxPoolReleasePct) / 100);
     if ((tally.releasesByPool.get(poolId) ?? 0) >= poolCap)

@@ -127,11 +127,10 @@ export async function runReclaim(
     nowMs,
     await recommendedReleases(store, nodes, nowMs),
   );
-  const plan = capacityPlan ? keepPlannedHeadroom(lifecycle, nodes, capacityPlan) : lifecycle;
   const window = evidenceWindow(nowMs, lookbackMinutes);
   const actuator = createActuator({
     lever: 'reclaim',
-    mode: plan.mode,
+    mode: config.policy.mode,
     killSwitch: config.policy.killSwitch,
     connectors: toConnectorRegistry(ports.providers).index(),
     nowMs,
@@ -145,8 +144,30 @@ export async function runReclaim(
     ledger: store.ledger,
     releaseMethods: config.policy.releaseMethods,
   });
+  // The guard chain screens the lifecycle's steps first, so a node it refuses takes no headroom slot.
+  const refusedFirst: { nodeId: string; step: 'mark' | 'release'; refusal: Refusal }[] = [];
+  const screened = async <T extends { nodeId: string }>(steps: readonly T[], step: 'mark' | 'release') => {
+    const kept: T[] = [];
+    for (const s of steps) {
+      const node = nodes.find((n) => n.nodeId === s.nodeId)!;
+      const refusal = await actuator.screen({ kind: step, node });
+      if (refusal) refusedFirst.push({ nodeId: s.nodeId, step, refusal });
+      else kept.push(s);
+    }
+    return kept;
+  };
+  const guarded = {
+    ...lifecycle,
+    marks: await screened(lifecycle.marks, 'mark'),
+    releases: await screened(lifecycle.releases, 'release'),
+  };
+  const plan = capacityPlan ? keepPlannedHeadroom(guarded, nodes, capacityPlan) : guarded;
   const byId = new Map(nodes.map((n) => [n.nodeId, n]));
   const book = priceBook(await store.prices.all());
+  const refused = (nodeId: string, step: 'mark' | 'release' | 'unmark', refusal: Refusal) => {
+    result.refused.push({ nodeId, step, refusal });
+    result.held.push({ nodeId, reason: describeRefusal(refusal) });
+  };
   const result: ReclaimResult = {
     at: toRfc3339(nowMs),
     mode: plan.mode,
@@ -161,10 +182,7 @@ export async function runReclaim(
   };
   const events: DomainEvent[] = [];
 
-  const refused = (nodeId: string, step: 'mark' | 'release' | 'unmark', refusal: Refusal) => {
-    result.refused.push({ nodeId, step, refusal });
-    result.held.push({ nodeId, reason: describeRefusal(refusal) });
-  };
+  for (const r of refusedFirst) refused(r.nodeId, r.step, r.refusal);
 
   // Each node's step fails on its own: one broken connector never stops the rest of the run.
   for (const step of plan.marks) {

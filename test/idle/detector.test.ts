@@ -17,6 +17,19 @@ describe('idle detector', () => {
     expect(d.reason).toContain('every GPU under 5 %');
   });
 
+  it('never calls a node with 0 GPUs, or windows without a GPU reading, idle: nothing says it is', () => {
+    const none = node({ gpuCount: 0 });
+    const empty = decideIdle(none, windows(none, NOW, 6), defaults, NOW);
+    expect(empty.decision).toBe('unknown');
+    expect(empty.reason).toContain('0 GPUs');
+    const n = node();
+    const unsampled = windows(n, NOW, 6).map((w) => ({
+      ...w,
+      gpus: w.gpus.map((g) => ({ ...g, sampleCount: 0 })),
+    }));
+    expect(decideIdle(n, unsampled, defaults, NOW).decision).toBe('unknown');
+  });
+
   it('calls it busy when one GPU worked in one window', () => {
     const n = node();
     const rs = windows(n, NOW, 6);

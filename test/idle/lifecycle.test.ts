@@ -52,56 +52,25 @@ describe('reclaim lifecycle plan', () => {
     );
   });
 
-  it('never marks or releases a protected node, and leaves unmanaged nodes alone in enforce mode', () => {
-    const plan = planReclaim(
-      [assess('p', 'idle', { protected: true, ...markedAgo(60) }), assess('u', 'idle', { managed: false })],
-      enforce,
-      NOW,
-    );
-    expect(plan.marks).toEqual([]);
-    expect(plan.releases).toEqual([]);
-    expect(plan.held.map((h) => h.reason)).toEqual([
-      'protected',
-      'not managed: enforce mode leaves it alone',
-    ]);
-    const recommend = planReclaim([assess('u', 'idle', { managed: false })], zReclaimPolicy.parse({}), NOW);
-    expect(recommend.marks.map((m) => m.nodeId)).toEqual(['u']);
-  });
-
-  it('never releases a reserved instance: its commitment is paid whether it runs or not', () => {
+  it("plans every idle node: whether a step may be taken is the guard chain's, not the plan's", () => {
+    // Protected, unmanaged, reserved and kill switch are judged by lib/actuator (test/actuator/guards.test.ts).
     const plan = planReclaim(
       [
+        assess('p', 'idle', { protected: true, ...markedAgo(60) }),
+        assess('u', 'idle', { managed: false }),
         assess('r', 'idle', { purchaseOption: 'reserved', ...markedAgo(60) }),
-        assess('d', 'idle', markedAgo(60)),
       ],
-      enforce,
-      NOW,
-    );
-    expect(plan.releases.map((r) => r.nodeId)).toEqual(['d']);
-    expect(plan.marks.map((m) => m.nodeId)).not.toContain('r');
-    expect(plan.held).toContainEqual({
-      nodeId: 'r',
-      reason: 'reserved: its commitment is paid whether it runs or not',
-    });
-  });
-
-  it('stops everything when the kill switch is on', () => {
-    const plan = planReclaim(
-      [assess('a', 'idle'), assess('b', 'idle', markedAgo(60)), assess('c', 'busy', markedAgo(60))],
       { ...enforce, killSwitch: true },
       NOW,
     );
-    expect([...plan.marks, ...plan.releases, ...plan.unmarks]).toEqual([]);
-    expect(plan.held).toHaveLength(3);
+    expect(plan.releases.map((r) => r.nodeId)).toEqual(['p', 'r']);
+    expect(plan.marks.map((m) => m.nodeId)).toEqual(['u']);
   });
 
-  it('releases at most N per run and X % of a pool, longest-marked first', () => {
+  it('orders due releases longest-marked first, for the actuator to cap in that order', () => {
     const fleet = Array.from({ length: 8 }, (_, i) => assess(`n${i}`, 'idle', markedAgo(40 + i)));
-    const capped = planReclaim(fleet, { ...enforce, maxReleasesPerRun: 3 }, NOW);
-    expect(capped.releases.map((r) => r.nodeId)).toEqual(['n7', 'n6', 'n5']);
-    const byPool = planReclaim(fleet, { ...enforce, maxPoolReleasePct: 25 }, NOW);
-    expect(byPool.releases).toHaveLength(2);
-    expect(byPool.held.filter((h) => h.reason.includes('25 %'))).toHaveLength(6);
+    const plan = planReclaim(fleet, { ...enforce, maxReleasesPerRun: 3 }, NOW);
+    expect(plan.releases.map((r) => r.nodeId)).toEqual(['n7', 'n6', 'n5', 'n4', 'n3', 'n2', 'n1', 'n0']);
   });
 
   it('does not recommend the same release twice while the node stays marked', () => {
@@ -115,7 +84,7 @@ describe('reclaim lifecycle plan', () => {
     expect(plan.held).toEqual([{ nodeId: 'a', reason: 'release already recommended' }]);
   });
 
-  it('picks the release method per pool, then per provider, and terminates spot VMs that cannot stop', () => {
+  it('picks the release method per pool, then per provider, else the one table: stop on-demand, terminate spot, drain Slurm', () => {
     const policy = zReclaimPolicy.parse({
       releaseMethods: { byPool: { 'k8s-pool': 'drain' }, byProvider: { azure: 'hibernate' } },
     });
@@ -129,7 +98,10 @@ describe('reclaim lifecycle plan', () => {
       'terminate',
     );
     expect(releaseMethodFor(policy, { poolId: 'x', provider: 'slurm', purchaseOption: 'on-prem' })).toBe(
-      'power-down',
+      'drain',
+    );
+    expect(releaseMethodFor(policy, { poolId: 'x', provider: 'aws', purchaseOption: 'on-demand' })).toBe(
+      'stop',
     );
   });
 });

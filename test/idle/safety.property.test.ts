@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { evidenceFromRollups, evidenceWindow } from '../../lib/actuator/evidence.ts';
+import { judge, NO_CAPS, type GuardContext } from '../../lib/actuator/guards.ts';
 import { toRfc3339, WINDOW_MS } from '../../lib/domain/time.ts';
+import type { WindowRollup } from '../../lib/domain/usage.ts';
 import { decideIdle } from '../../lib/optimizer/idle/detector.ts';
 import { planReclaim } from '../../lib/optimizer/idle/lifecycle.ts';
 import { zReclaimPolicy } from '../../lib/optimizer/idle/policy.ts';
@@ -28,7 +31,8 @@ const arbQuiet = fc.record({
 
 const arbNode = fc.record({
   id: fc.integer({ min: 0, max: 1000 }),
-  gpuCount: fc.integer({ min: 1, max: 4 }),
+  gpuCount: fc.integer({ min: 0, max: 4 }),
+  reserved: fc.constantFrom(false, false, false, true),
   protected: fc.boolean(),
   managed: fc.boolean(),
   runningJobs: fc.oneof(fc.constant([]), fc.constant([]), fc.constant(['job-1'])),
@@ -44,7 +48,7 @@ const arbNode = fc.record({
 });
 
 describe('reclaim safety, whatever the inputs', () => {
-  it('never releases a protected, busy or unknown node, nor one running a job', () => {
+  it('never releases (through the plan and the guard chain) a protected, busy, unknown, reserved or 0-GPU node, nor one running a job', () => {
     let releasesSeen = 0;
     fc.assert(
       fc.property(
@@ -52,6 +56,7 @@ describe('reclaim safety, whatever the inputs', () => {
         fc.constantFrom('recommend', 'enforce'),
         fc.boolean(),
         (specs, mode, killSwitch) => {
+          const all: WindowRollup[] = [];
           const assessments = specs.map((s) => {
             const n = node({
               nodeId: `n${s.id}`,
@@ -61,6 +66,7 @@ describe('reclaim safety, whatever the inputs', () => {
               managed: s.managed,
               runningJobs: [...s.runningJobs],
               state: s.state,
+              ...(s.reserved ? { purchaseOption: 'reserved' } : {}),
               ...(s.markedMinutesAgo === null
                 ? {}
                 : { mark: { markedAt: toRfc3339(NOW - s.markedMinutesAgo * 60_000), reason: 'idle' } }),
@@ -72,6 +78,7 @@ describe('reclaim safety, whatever the inputs', () => {
             const mine = reports.flatMap((signal, i) =>
               signal ? [rollup(n, NOW - (reports.length - i) * WINDOW_MS, signal)] : [],
             );
+            all.push(...mine);
             return { node: n, thresholds: IDLE_DEFAULTS, decision: decideIdle(n, mine, IDLE_DEFAULTS, NOW) };
           });
           const policy = zReclaimPolicy.parse({
@@ -81,17 +88,34 @@ describe('reclaim safety, whatever the inputs', () => {
             maxPoolReleasePct: 100,
           });
           const plan = planReclaim(assessments, policy, NOW);
-          releasesSeen += plan.releases.length;
+          const evidence = evidenceFromRollups(all, evidenceWindow(NOW));
+          const context: GuardContext = {
+            mode,
+            killSwitch,
+            nowMs: NOW,
+            loginGraceMinutes: IDLE_DEFAULTS.loginGraceMinutes,
+            evidence: (id) => evidence.get(id),
+            caps: NO_CAPS,
+            tally: { actions: 0, releases: 0, releasesByPool: new Map(), livePerPool: new Map() },
+          };
           const byId = new Map(assessments.map((a) => [a.node.nodeId, a]));
-          for (const r of plan.releases) {
+          const passes = (kind: 'release' | 'mark', nodeId: string) =>
+            judge({ kind, node: byId.get(nodeId)!.node }, context).verdict !== 'refuse';
+          const releases = plan.releases.filter((r) => passes('release', r.nodeId));
+          const marks = plan.marks.filter((m) => passes('mark', m.nodeId));
+          releasesSeen += releases.length;
+
+          for (const r of releases) {
             const { node: n, decision } = byId.get(r.nodeId)!;
             expect(n.protected).toBe(false);
             expect(n.runningJobs).toEqual([]);
+            expect(n.gpuCount).toBeGreaterThan(0);
+            expect(n.purchaseOption).not.toBe('reserved');
             expect(decision.decision).toBe('idle');
             if (mode === 'enforce') expect(n.managed).toBe(true);
           }
-          for (const m of plan.marks) expect(byId.get(m.nodeId)!.node.protected).toBe(false);
-          if (killSwitch) expect(plan.releases.length + plan.marks.length + plan.unmarks.length).toBe(0);
+          for (const m of marks) expect(byId.get(m.nodeId)!.node.protected).toBe(false);
+          if (killSwitch) expect(releases.length + marks.length).toBe(0);
           // An idle verdict means every GPU under the threshold and nothing on it, as the user would check.
           for (const a of assessments.filter((x) => x.decision.decision === 'idle')) {
             const spec = specs.find((s) => `n${s.id}` === a.node.nodeId)!;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { judge, NO_CAPS } from '../../lib/actuator/guards.ts';
+import type { FleetNode } from '../../lib/domain/fleet.ts';
 import { parseUsd } from '../../lib/domain/money.ts';
-import { createMemoryCapacityProvider } from '../../lib/memory/capacity-provider.ts';
-import { carryOut, rebalance, type RebalanceInput } from '../../lib/optimizer/rebalance.ts';
+import { describeRefusal } from '../../lib/domain/refusal.ts';
+import { rebalance, type RebalanceInput } from '../../lib/optimizer/rebalance.ts';
 import { node, pool, quote } from './builders.ts';
 
 const p4d = pool('aws:p4d');
@@ -15,8 +17,26 @@ function input(fields: Partial<RebalanceInput>): RebalanceInput {
     pools: [p4d],
     prices,
     mode: 'recommend',
-    maxActions: 10,
     ...fields,
+  };
+}
+
+/** The actuator's guard chain as the optimize run passes it, every node with fresh GPU readings. */
+function guardChain(mode: 'recommend' | 'enforce') {
+  return (n: FleetNode) => {
+    const verdict = judge(
+      { kind: 'release', node: n },
+      {
+        mode,
+        killSwitch: false,
+        nowMs: 0,
+        loginGraceMinutes: 60,
+        evidence: () => ({ gpuReadings: 6, jobs: [] }),
+        caps: NO_CAPS,
+        tally: { actions: 0, releases: 0, releasesByPool: new Map(), livePerPool: new Map() },
+      },
+    );
+    return verdict.verdict === 'refuse' ? describeRefusal(verdict.refusal) : undefined;
   };
 }
 
@@ -30,7 +50,8 @@ describe('rebalance', () => {
       ['launch', 'spot', 2, 0],
       ['release', 'on-demand', 1, 1],
     ]);
-    expect(actions[1]!.releaseMethod).toBe('terminate');
+    // The one release-method table: an on-demand EC2 node is stopped (undoable), not terminated.
+    expect(actions[1]!.releaseMethod).toBe('stop');
     expect(actions[1]!.expectedSavingUsdPerHour).toBe(parseUsd('32.77'));
     expect(actions[0]!.expectedSavingUsdPerHour).toBe(-2n * parseUsd('9.83'));
   });
@@ -49,47 +70,26 @@ describe('rebalance', () => {
       ['i-half-used', 0.5],
       ['i-kept', 0.95],
     ]);
+    const releaseRefusal = guardChain('enforce');
     const two = rebalance(
-      input({ fleet, utilizationByNode, target: new Map([['aws:p4d', { 'on-demand': 4 }]]) }),
+      input({ fleet, utilizationByNode, releaseRefusal, target: new Map([['aws:p4d', { 'on-demand': 4 }]]) }),
     );
     expect(two.actions.map((a) => a.nodeIds[0])).toEqual(['i-half-used', 'i-well-used']);
     // Asked for four releases, only three nodes may go.
     const four = rebalance(
-      input({ fleet, utilizationByNode, target: new Map([['aws:p4d', { 'on-demand': 2 }]]) }),
+      input({ fleet, utilizationByNode, releaseRefusal, target: new Map([['aws:p4d', { 'on-demand': 2 }]]) }),
     );
     expect(four.actions.map((a) => a.nodeIds[0])).toEqual(['i-half-used', 'i-well-used', 'i-kept']);
     expect(four.held.map((h) => `${h.nodeId}: ${h.reason}`).sort()).toEqual([
-      'i-busy: running 1 job(s)',
-      'i-protected: protected',
-      'i-unmanaged: not managed by gpu-optimizer',
+      'i-busy: running-job: runs job-1',
+      'i-protected: protected: tagged protected: never released',
+      'i-unmanaged: not-managed: not tagged as managed by gpu-optimizer: enforce mode leaves it alone',
     ]);
   });
 
-  it('never takes more than the per-run cap, and says how many are left', () => {
+  it('returns every decision, uncapped: the actuator applies the per-run cap', () => {
     const fleet = [1, 2, 3, 4].map((i) => node(`i-${i}`, p4d, 'on-demand'));
-    const result = rebalance(
-      input({ fleet, maxActions: 2, target: new Map([['aws:p4d', { 'on-demand': 0 }]]) }),
-    );
-    expect(result.actions).toHaveLength(2);
-    expect(result.deferred).toBe(2);
-  });
-
-  it('only records in recommend mode and hands actions to the provider in enforce mode', async () => {
-    const provider = createMemoryCapacityProvider({
-      pools: [p4d],
-      prices,
-      nodes: [node('i-1', p4d, 'on-demand')],
-    });
-    const { actions } = rebalance(
-      input({ fleet: await provider.nodes(), target: new Map([['aws:p4d', { spot: 1, 'on-demand': 0 }]]) }),
-    );
-    const recommended = await carryOut(actions, () => provider, 'recommend');
-    expect(recommended.map((a) => a.status)).toEqual(['recommended', 'recommended']);
-    expect((await provider.nodes()).filter((n) => n.state === 'running')).toHaveLength(1);
-
-    const enforced = await carryOut(actions, () => provider, 'enforce');
-    expect(enforced.map((a) => a.status)).toEqual(['done', 'done']);
-    const live = (await provider.nodes()).filter((n) => n.state === 'running' || n.state === 'pending');
-    expect(live.map((n) => n.purchaseOption)).toEqual(['spot']);
+    const result = rebalance(input({ fleet, target: new Map([['aws:p4d', { 'on-demand': 0 }]]) }));
+    expect(result.actions).toHaveLength(4);
   });
 });

@@ -7,6 +7,8 @@ import { createMemoryEventSink } from '../../lib/memory/event-sink.ts';
 import { createMemoryPriceSource } from '../../lib/memory/price-source.ts';
 import { createMemoryStore } from '../../lib/memory/store.ts';
 import { runOptimize } from '../../lib/runs/optimize.ts';
+import type { Store } from '../../lib/domain/ports.ts';
+import { windows } from '../idle/build.ts';
 import { node, pool, quote, START_MS, workload } from '../optimizer/builders.ts';
 
 const p4d = pool('aws:p4d');
@@ -29,8 +31,18 @@ function forecast(classId: string, gpus: number): Forecast {
   };
 }
 
+/** Half an hour of quiet GPU readings for each node, as its agent would have sent them. */
+export async function idleReadings(
+  store: Store,
+  nodes: readonly { nodeId: string; poolId: string; gpuCount: number }[],
+  nowMs: number,
+) {
+  for (const n of nodes) await store.rollups.put(windows(n, nowMs, 6, { utilizationPct: 0 }));
+}
+
 async function setup(mode: 'recommend' | 'enforce') {
   const store = createMemoryStore();
+  await idleReadings(store, [node('i-od', p4d, 'on-demand')], START_MS + 5 * 60_000);
   await store.classes.put(workload('batch', { spotShare: 1 }));
   await store.forecasts.put(forecast('batch', 16));
   const provider = createMemoryCapacityProvider({
@@ -151,6 +163,32 @@ describe('runOptimize', () => {
       { mode: 'enforce', horizonHours: 24 },
     );
     expect(result.actions.filter((a) => a.kind === 'release')).toEqual([]);
+    expect((await provider.nodes()).find((n) => n.nodeId === 'i-od')!.state).toBe('running');
+  });
+
+  it('never releases a node whose agent reports a job now, though the stored node says none (a stale batch won)', async () => {
+    const store = createMemoryStore();
+    await store.classes.put(workload('batch', { spotShare: 1 }));
+    await store.forecasts.put(forecast('batch', 16));
+    const listed = node('i-od', p4d, 'on-demand');
+    // The stored node kept runningJobs [] from an idle batch stamped in the future; the honest batches say job-7.
+    await store.nodes.put({ ...listed, runningJobs: [], lastSeenAt: '2099-01-01T00:00:00Z' });
+    const nowMs = START_MS + 5 * 60_000;
+    await store.rollups.put(
+      windows(listed, nowMs, 6, { utilizationPct: 0 }, { jobs: [{ jobId: 'job-7', gpuSeconds: 0 }] }),
+    );
+    const provider = createMemoryCapacityProvider({ pools: [p4d], prices, nodes: [listed] });
+    const result = await runOptimize(
+      {
+        store,
+        prices: createMemoryPriceSource(prices),
+        providers: [provider],
+        events: createMemoryEventSink(),
+        clock: fixedClock(nowMs),
+      },
+      { mode: 'enforce', horizonHours: 24 },
+    );
+    expect(result.actions.filter((a) => a.kind === 'release' && a.status === 'done')).toEqual([]);
     expect((await provider.nodes()).find((n) => n.nodeId === 'i-od')!.state).toBe('running');
   });
 });

@@ -88,7 +88,17 @@ describe.each(stores)('reclaim run on the %s store', (_name, makeStore) => {
     const first = await after(30);
     expect(first.marked.sort()).toEqual(['quiet', 'wakes']);
     expect(first.decisions.find((d) => d.nodeId === 'silent')!.decision).toBe('unknown');
-    expect(first.held).toContainEqual({ nodeId: 'guarded', reason: 'protected' });
+    expect(first.held).toContainEqual({
+      nodeId: 'guarded',
+      reason: 'protected: tagged protected: never released',
+    });
+    expect(first.refused).toEqual([
+      {
+        nodeId: 'guarded',
+        step: 'mark',
+        refusal: { code: 'protected', detail: 'tagged protected: never released' },
+      },
+    ]);
     expect((await provider.nodes()).find((n) => n.nodeId === 'quiet')!.mark?.markedAt).toBe(first.at);
     expect((await store.nodes.get('quiet'))!.mark?.markedAt).toBe(first.at);
     const marked = events.events.filter((e) => e.detailType === 'Idle Node Marked');
@@ -124,8 +134,16 @@ describe.each(stores)('reclaim run on the %s store', (_name, makeStore) => {
     ]);
 
     const ledger = await store.ledger.between(T0, T0 + 24 * 60 * MIN);
-    expect(ledger).toEqual([
+    expect(ledger.filter((e) => e.status !== 'refused')).toEqual([
       expect.objectContaining({ lever: 'reclaim', target: 'quiet', status: 'done', mode: 'enforce' }),
+    ]);
+    // The protected node's refusal is in the ledger with its typed reason, once an hour, saving nothing.
+    const refusals = ledger.filter((e) => e.status === 'refused');
+    expect(
+      refusals.map((e) => [e.target, e.refusal?.code, e.counterfactualCostUsd - e.actualCostUsd]),
+    ).toEqual([
+      ['guarded', 'protected', 0n],
+      ['guarded', 'protected', 0n],
     ]);
     expect(weeklySavings(ledger).map((w) => [w.lever, formatUsd(w.doneUsd)])).toEqual([
       ['reclaim', '8.000000'],
@@ -186,7 +204,12 @@ describe.each(stores)('reclaim run on the %s store', (_name, makeStore) => {
     expect(released).toHaveLength(2);
     expect(released.every((e) => e.detail.mode === 'recommend')).toBe(true);
     const ledger = await store.ledger.between(T0, T0 + 24 * 60 * MIN);
-    expect(ledger.map((e) => [e.target, e.status]).sort()).toEqual([
+    expect(
+      ledger
+        .filter((e) => e.status !== 'refused')
+        .map((e) => [e.target, e.status])
+        .sort(),
+    ).toEqual([
       ['quiet', 'recommended'],
       ['wakes', 'recommended'],
     ]);
@@ -223,10 +246,13 @@ describe('reclaim run', () => {
   it('does nothing but report with the kill switch on, and one failing connector fails only its own nodes', async () => {
     const store = createMemoryStore();
     const { clock, events } = await setUp(store, 'enforce');
-    await store.nodes.put(node({ nodeId: 'gcp-1', provider: 'gcp' }));
+    const GCP_POOL = 'gcp:us-central1:us-central1-a:a2-highgpu-2g';
+    await store.nodes.put(node({ nodeId: 'gcp-1', provider: 'gcp', poolId: GCP_POOL }));
     for (let m = 5; m <= 30; m += 5) {
       await store.rollups.put(
-        ['quiet', 'wakes', 'gcp-1', 'guarded'].map((id) => rollup(node({ nodeId: id }), T0 + (m - 5) * MIN)),
+        ['quiet', 'wakes', 'gcp-1', 'guarded'].map((id) =>
+          rollup(node({ nodeId: id, ...(id === 'gcp-1' ? { poolId: GCP_POOL } : {}) }), T0 + (m - 5) * MIN),
+        ),
       );
     }
     clock.advance(30 * MIN);
@@ -234,9 +260,14 @@ describe('reclaim run', () => {
     const ports = { store, providers: { aws: provider }, events, clock, log: () => {} };
     const off = await runReclaim(ports, { policy: { mode: 'enforce', killSwitch: true } });
     expect(off.marked).toEqual([]);
-    expect(off.held.map((h) => h.reason)).toContain('kill switch is on');
+    expect(new Set(off.refused.map((r) => r.refusal.code))).toEqual(new Set(['kill-switch']));
+    expect(off.held.map((h) => h.reason)).toContain('kill-switch: the kill switch is on: nothing changes');
     const on = await runReclaim(ports, { policy: { mode: 'enforce' } });
     expect(on.marked.sort()).toEqual(['quiet', 'wakes']);
-    expect(on.failed).toEqual([{ nodeId: 'gcp-1', step: 'mark', error: 'no connector for provider gcp' }]);
+    expect(on.refused).toContainEqual({
+      nodeId: 'gcp-1',
+      step: 'mark',
+      refusal: { code: 'no-provider', detail: `no connector for provider gcp owns pool ${GCP_POOL}` },
+    });
   });
 });
