@@ -22,13 +22,13 @@ import type { WorkloadClass } from '../domain/workload.ts';
 const EVENTS_PER_PUT = 10;
 
 export const zForecastConfig = z.object({
-  /** Hours forecast ahead; the planner reads up to a week. */
+  /** Hours forecast ahead: a week, what the planner reads and what the weekly report shows as the coming week. */
   horizonHours: z
     .number()
     .int()
     .min(1)
     .max(24 * 14)
-    .default(48),
+    .default(168),
   /** Days of history read from the store; 4 weeks cover the weekly cycle four times. */
   historyDays: z.number().int().min(2).max(120).default(28),
   /** Backtest origins that score and select the models. */
