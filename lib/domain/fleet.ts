@@ -74,7 +74,7 @@ export const zFleetNode = z.object({
   lastBusyAt: zTimestamp.optional(),
   lastLoginAt: zTimestamp.optional(),
   runningJobs: z.array(zId).default([]),
-  /** When `runningJobs` was observed (the batch's last reading, the snapshot's takenAt); lastSeenAt when unset. */
+  /** When `runningJobs` was observed (the batch's last reading, the snapshot's takenAt); unset: never observed. */
   runningJobsAt: zTimestamp.optional(),
   mark: zNodeMark.optional(),
   /** Set when the provider warned of a spot interruption or rebalance. */

@@ -209,7 +209,8 @@ export function applyMessages(node: FleetNode, messages: readonly NodeMessage[])
     busyAt: node.lastBusyAt,
     loginAt: node.lastLoginAt,
     jobs: node.runningJobs,
-    jobsAt: node.runningJobsAt ?? node.lastSeenAt,
+    // Not lastSeenAt when unset: a snapshot moves that on without seeing any job.
+    jobsAt: node.runningJobsAt,
   };
   let noticeAt = node.interruptionNoticeAt;
   let state = { state: node.state, at: node.stateChangedAt };
@@ -277,9 +278,7 @@ export function applyMessages(node: FleetNode, messages: readonly NodeMessage[])
   set('lastBusyAt', agent.busyAt);
   set('lastLoginAt', agent.loginAt);
   set('runningJobs', agent.jobs);
-  if (agent.jobsAt !== (node.runningJobsAt ?? node.lastSeenAt) || 'runningJobs' in fields) {
-    set('runningJobsAt', agent.jobsAt);
-  }
+  set('runningJobsAt', agent.jobsAt);
   set('interruptionNoticeAt', noticeAt);
   for (const key of PROVIDER_FIELDS) set(key, provider[key]);
   set('providerSeenAt', provider.providerSeenAt);

@@ -55,3 +55,45 @@ export function snapshotEvent(detail: unknown, id: string): Record<string, unkno
     detail,
   };
 }
+
+/** An agent's batch of one window: one GPU read every 10 s, busy or idle, with the jobs on it. */
+export function agentBatch(
+  nodeId: string,
+  windowStart: string,
+  options: { bootId?: string; jobs?: string[]; busy?: boolean; readings?: number; gpuModel?: string } = {},
+): UtilizationBatch {
+  const startMs = Date.parse(windowStart);
+  const { jobs = [], busy = jobs.length > 0, readings = 30 } = options;
+  return {
+    schemaVersion: '1',
+    node: {
+      nodeId,
+      provider: 'aws',
+      region: 'us-east-1',
+      zone: 'us-east-1a',
+      instanceType: 'p4d.24xlarge',
+      poolId: 'aws:us-east-1:us-east-1a:p4d.24xlarge',
+      labels: {},
+    },
+    bootId: options.bootId ?? 'boot-1',
+    windowStart,
+    sampleIntervalSeconds: 10,
+    gpus: [
+      {
+        index: 0,
+        uuid: `GPU-${nodeId}`,
+        model: options.gpuModel ?? 'NVIDIA A100-SXM4-40GB',
+        memoryTotalMiB: 40_960,
+        readings: Array.from({ length: readings }, (_, i) => ({
+          at: new Date(startMs + i * 10_000).toISOString().replace('.000Z', 'Z'),
+          utilizationPct: busy ? 90 : 0,
+          memoryUsedMiB: busy ? 30_000 : 0,
+          powerW: busy ? 350 : 60,
+          temperatureC: 50,
+        })),
+        processes: jobs.map((jobId, i) => ({ pid: 100 + i, usedMemoryMiB: 1000, jobId, team: 'llm' })),
+      },
+    ],
+    lastLoginAt: null,
+  };
+}
