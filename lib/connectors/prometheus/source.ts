@@ -3,13 +3,16 @@ import { poolId } from '../../domain/pool.ts';
 import type { NodeIdentity, UtilizationBatch } from '../../domain/usage.ts';
 import { describeZodError } from '../../domain/validation.ts';
 import { WINDOW_MS } from '../../domain/time.ts';
-import { canonicalGpuModel } from '../gpu-model.ts';
+import { partitionKey } from '../../domain/gpu.ts';
+import { resolveGpuDevice } from '../gpu-model.ts';
 import { createJsonHttp } from '../http.ts';
 import type { UtilizationSource } from '../utilization-source.ts';
 import {
   DCGM_FIELDS,
   DcgmSamples,
   dcgmGpuKey,
+  dcgmMetricNames,
+  dcgmSliceKey,
   dcgmValue,
   type DcgmField,
   type DcgmLabelOptions,
@@ -48,7 +51,10 @@ export async function standaloneIdentities(
 ): Promise<Map<string, NodeIdentity>> {
   const out = new Map<string, NodeIdentity>();
   for (const host of hosts) {
-    const model = canonicalGpuModel(models.get(host) ?? 'unknown').name;
+    // A vGPU host ("GRID A100-10C") is its profile's pool, not the whole board's.
+    const device = resolveGpuDevice(models.get(host) ?? 'unknown');
+    const shared = partitionKey(device.partition);
+    const model = shared ? `${device.physical.name}+${shared}` : device.physical.name;
     out.set(host, {
       nodeId: host,
       provider: 'onprem',
@@ -99,16 +105,27 @@ export function createPrometheusDcgmSource(options: PrometheusDcgmOptions): Util
       const lastReadingS = Math.ceil(toMs / 1000) - stepS;
       const evalOffsetS = stepS - 0.001;
       for (const field of Object.keys(DCGM_FIELDS) as DcgmField[]) {
-        const query = `last_over_time(${field}{${options.selector ?? ''}}[${stepS * 1000 - 1}ms])`;
+        // Every dcgm-exporter version's name for the field (1.x wrote dcgm_gpu_utilization, …).
+        const names = dcgmMetricNames(field);
+        const selector = options.selector ? `,${options.selector}` : '';
+        const matcher =
+          names.length === 1
+            ? `${field}{${options.selector ?? ''}}`
+            : `{__name__=~"${names.join('|')}"${selector}}`;
+        const query = `last_over_time(${matcher}[${stepS * 1000 - 1}ms])`;
         for (let chunkS = firstReadingS; chunkS <= lastReadingS; chunkS += MAX_POINTS_PER_QUERY * stepS) {
           const endS = Math.min(lastReadingS, chunkS + (MAX_POINTS_PER_QUERY - 1) * stepS);
           for (const series of await queryRange(query, chunkS + evalOffsetS, endS + evalOffsetS)) {
             const key = dcgmGpuKey(series.metric, options);
-            if (!key) continue;
-            models.set(key.host, key.model);
+            const slice = key ? undefined : dcgmSliceKey(series.metric, options);
+            if (!key && !slice) continue;
+            const gpu = key ?? slice!.gpu;
+            models.set(gpu.host, gpu.model);
             for (const [t, text] of series.values) {
               const atMs = Math.round((t - evalOffsetS) * 1000);
-              if (atMs >= fromMs && atMs < toMs) samples.add(key, field, atMs, dcgmValue(field, text));
+              if (atMs < fromMs || atMs >= toMs) continue;
+              if (key) samples.add(key, field, atMs, dcgmValue(field, text));
+              else samples.addSlice(slice!, field, atMs, dcgmValue(field, text));
             }
           }
         }
