@@ -26,6 +26,11 @@ export interface EngineOptions {
   bandOrigins?: number;
   /** Also refit and band every candidate, not only the chosen one (benches compare them). */
   allCandidates?: boolean;
+  /**
+   * The residual quantile the p90 band is drawn at: 0.9 by default; an adaptive conformal level (see
+   * conformal.ts) moves it so that the band covers 90 % of what happens.
+   */
+  p90Level?: number;
 }
 
 export const DEFAULT_ORIGINS = 4;
@@ -57,6 +62,12 @@ export interface SeriesForecast extends Bands {
   originIndices: number[];
   /** Every candidate's forecast, when asked for with `allCandidates`. */
   candidates?: ({ model: string; point: number[] } & Bands)[];
+  /**
+   * The chosen model's out-of-sample residuals (actual − forecast), one row per backtest origin, and those
+   * origins: what reconciling several series needs to weigh them.
+   */
+  residuals: number[][];
+  residualOrigins: number[];
 }
 
 export class InsufficientHistoryError extends Error {
@@ -71,6 +82,7 @@ export function residualQuantiles(
   residuals: readonly (readonly number[])[],
   horizon: number,
   poolSteps: number,
+  p90Level = 0.9,
 ) {
   const q50: number[] = [];
   const q90: number[] = [];
@@ -82,7 +94,7 @@ export function residualQuantiles(
         pool.push(row[j]!);
     pool.sort((a, b) => a - b);
     q50.push(pool.length === 0 ? 0 : conformalQuantileSorted(pool, 0.5));
-    q90.push(pool.length === 0 ? 0 : conformalQuantileSorted(pool, 0.9));
+    q90.push(pool.length === 0 ? 0 : conformalQuantileSorted(pool, p90Level));
     q99.push(pool.length === 0 ? 0 : conformalQuantileSorted(pool, 0.99));
   }
   return { q50, q90, q99 };
@@ -231,6 +243,7 @@ export function forecastSeries(input: FitInput, options: EngineOptions): SeriesF
       ? weightedSum(weights.map((w) => ({ values: fitPoint(w.model), weight: w.weight })))
       : fitPoint(models.find((m) => m.name === name) ?? models[0]!);
   // The chosen candidate's backtest again at earlier origins too, for bands from more residuals.
+  let bandOrigins = origins;
   const widenBacktest = (b: Backtest): Backtest => {
     const all = originIndices(
       values.length,
@@ -241,6 +254,7 @@ export function forecastSeries(input: FitInput, options: EngineOptions): SeriesF
     );
     const extra = all.filter((o) => o < origins[0]!);
     if (extra.length === 0) return b;
+    bandOrigins = [...extra, ...origins];
     const parts =
       b.model === COMBINATION
         ? weights.map((w) => ({ values: backtestAt(w.model, extra), weight: w.weight }))
@@ -266,16 +280,23 @@ export function forecastSeries(input: FitInput, options: EngineOptions): SeriesF
       ],
     };
   };
+  const p90Level = options.p90Level ?? 0.9;
   const bandsOf = (point: readonly number[], backtest: Backtest | undefined) =>
     // Without a backtest there are no out-of-sample residuals; the in-sample 1-day naive errors stand in.
     backtest
-      ? bandsFrom(point, residualQuantiles(residualsOf(backtest), horizon, poolSteps))
+      ? bandsFrom(point, residualQuantiles(residualsOf(backtest), horizon, poolSteps, p90Level))
       : bandsFrom(
           point,
-          residualQuantiles([values.slice(day).map((v, i) => v - values[i]!)], horizon, values.length),
+          residualQuantiles(
+            [values.slice(day).map((v, i) => v - values[i]!)],
+            horizon,
+            values.length,
+            p90Level,
+          ),
         );
   const point = pointOf(chosenName);
-  const bands = bandsOf(point, best ? widenBacktest(best.backtest) : undefined);
+  const widened = best ? widenBacktest(best.backtest) : undefined;
+  const bands = bandsOf(point, widened);
   const scores = [...scored.map((s) => s.score)].sort((a, b) =>
     a.model === chosenName ? -1 : b.model === chosenName ? 1 : (a.mase ?? Infinity) - (b.mase ?? Infinity),
   );
@@ -292,6 +313,8 @@ export function forecastSeries(input: FitInput, options: EngineOptions): SeriesF
     scores,
     originIndices: origins,
     ...(candidates ? { candidates } : {}),
+    residuals: widened ? residualsOf(widened) : [],
+    residualOrigins: widened ? bandOrigins : [],
   };
 }
 

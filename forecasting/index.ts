@@ -5,3 +5,5 @@ export * from './engine.ts';
 export * from './metrics.ts';
 export * from './models/index.ts';
 export * from './series.ts';
+export * from './conformal.ts';
+export * from './hierarchy.ts';
