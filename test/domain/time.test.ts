@@ -20,6 +20,19 @@ describe('time at the edges', () => {
     }
   });
 
+  it('refuses days the month does not have, and keeps leap days of leap years only', () => {
+    for (const bad of [
+      '2026-02-31T00:00:00Z',
+      '2026-02-29T00:00:00Z',
+      '2026-04-31T10:00:00Z',
+      '1900-02-29T00:00:00Z',
+    ]) {
+      expect(() => parseRfc3339(bad), bad).toThrow(TimeFormatError);
+    }
+    expect(toRfc3339(parseRfc3339('2028-02-29T00:00:00Z'))).toBe('2028-02-29T00:00:00Z');
+    expect(toRfc3339(parseRfc3339('2000-02-29T12:00:00Z'))).toBe('2000-02-29T12:00:00Z');
+  });
+
   it('aligns windows to 5 minutes and weeks to Monday, in UTC', () => {
     expect(toRfc3339(windowStart(Date.UTC(2026, 0, 31, 12, 7, 59)))).toBe('2026-01-31T12:05:00Z');
     expect(toRfc3339(weekStart(Date.UTC(2026, 1, 1, 23)))).toBe('2026-01-26T00:00:00Z'); // a Sunday
