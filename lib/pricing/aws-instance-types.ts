@@ -1,4 +1,4 @@
-// AWS GPU details per instance type from DescribeInstanceTypes (GpuInfo, NeuronInfo), with normalised GPU model names.
+// AWS GPU details per instance type from DescribeInstanceTypes (GpuInfo, NeuronInfo, InferenceAcceleratorInfo), with normalised GPU model names.
 import {
   DescribeInstanceTypesCommand,
   type DescribeInstanceTypesCommandOutput,
@@ -32,9 +32,21 @@ export function gpuDetailsOf(info: InstanceTypeInfo): AwsGpuDetails | undefined 
   if (!type) return undefined;
   const gpu = info.GpuInfo?.Gpus?.[0];
   const neuron = info.NeuronInfo?.NeuronDevices?.[0];
-  const name = gpu?.Name ?? neuron?.Name;
-  const count = gpu ? info.GpuInfo?.Gpus?.reduce((n, g) => n + (g.Count ?? 0), 0) : neuron?.Count;
-  const memoryMiB = gpu?.MemoryInfo?.SizeInMiB ?? neuron?.MemoryInfo?.SizeInMiB;
+  // Older answers (inf1 before NeuronInfo existed) name the accelerator only here.
+  const inference = info.InferenceAcceleratorInfo?.Accelerators?.[0];
+  const name = gpu?.Name ?? neuron?.Name ?? inference?.Name;
+  const count = gpu
+    ? info.GpuInfo?.Gpus?.reduce((n, g) => n + (g.Count ?? 0), 0)
+    : neuron
+      ? neuron.Count
+      : info.InferenceAcceleratorInfo?.Accelerators?.reduce((n, a) => n + (a.Count ?? 0), 0);
+  const memoryMiB =
+    gpu?.MemoryInfo?.SizeInMiB ??
+    neuron?.MemoryInfo?.SizeInMiB ??
+    inference?.MemoryInfo?.SizeInMiB ??
+    (inference && count && info.InferenceAcceleratorInfo?.TotalInferenceMemoryInMiB
+      ? info.InferenceAcceleratorInfo.TotalInferenceMemoryInMiB / count
+      : undefined);
   if (!name || !count) return undefined;
   const memoryGiB = memoryMiB === undefined ? 0 : memoryMiB / 1024;
   const model = resolveGpuModel(name, memoryGiB ? [memoryGiB] : []);
@@ -42,7 +54,7 @@ export function gpuDetailsOf(info: InstanceTypeInfo): AwsGpuDetails | undefined 
     instanceType: type,
     gpuModel: model?.name ?? name,
     gpuModelKnown: model !== undefined,
-    manufacturer: gpu?.Manufacturer ?? 'AWS',
+    manufacturer: gpu?.Manufacturer ?? inference?.Manufacturer ?? 'AWS',
     gpuCount: count,
     gpuMemoryGiB: memoryGiB || (model?.memoryGiB ?? 0),
     interconnect: inferInterconnect('aws', type, count),
