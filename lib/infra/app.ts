@@ -1,6 +1,6 @@
 // Adds the stacks of one deployment to an app: the central stack, then a forwarding stack per extra region or account.
 import { Aws, Tags, type App } from 'aws-cdk-lib';
-import type { DeployConfig } from './config.ts';
+import { configDocument, parseDeployConfig, type DeployConfig } from './config.ts';
 import { ForwardingStack } from './forwarding-stack.ts';
 import { GpuOptimizerStack } from './stack.ts';
 
@@ -9,9 +9,12 @@ export interface DeploymentStacks {
   forwarding: ForwardingStack[];
 }
 
-export function addStacks(app: App, config: DeployConfig): DeploymentStacks {
+/** The stacks of one config document (as written: the table keeps it and the runs read it back). */
+export function addStacks(app: App, input: unknown, parsed?: DeployConfig): DeploymentStacks {
+  const config = parsed ?? parseDeployConfig(input);
   const central = new GpuOptimizerStack(app, config.stackName, {
     config,
+    document: configDocument(input),
     description: 'gpu-optimizer: GPU fleet cost optimizer (bus, ingest, runs, reports)',
     env: { region: config.region, ...(config.account ? { account: config.account } : {}) },
   });

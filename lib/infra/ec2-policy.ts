@@ -19,17 +19,28 @@ export const LAUNCH_RESOURCE_TYPES = [
   'spot-instances-request',
 ];
 
+/** Where launches may go in one region: the template, and when configured, only these subnets and security groups. */
+export interface Ec2LaunchRegion {
+  region: string;
+  launchTemplateId: string;
+  subnetIds: readonly string[];
+  securityGroupIds: readonly string[];
+}
+
 export interface Ec2PolicyOptions {
   access: Ec2Access;
-  launchTemplateId: string;
-  instanceRoleArn?: string;
+  /** Every region with pools; the stack's own first. */
+  regions: readonly Ec2LaunchRegion[];
+  /** The role the launch template's instance profile carries: CreateFleet passes it (iam:PassRole). */
+  instanceRoleArn: string;
 }
 
 export function ec2Statements(stack: Stack, options: Ec2PolicyOptions): iam.PolicyStatement[] {
   if (options.access === 'none') return [];
-  const arn = (resource: string, account = stack.account) =>
-    `arn:${stack.partition}:ec2:${stack.region}:${account}:${resource}`;
-  const instances = arn('instance/*');
+  const arnIn = (region: string, resource: string, account = stack.account) =>
+    `arn:${stack.partition}:ec2:${region}:${account}:${resource}`;
+  const everyRegion = (resource: string) => options.regions.map((r) => arnIn(r.region, resource));
+  const instances = everyRegion('instance/*');
   const managed = { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE } };
   const statements = [
     new iam.PolicyStatement({
@@ -41,39 +52,53 @@ export function ec2Statements(stack: Stack, options: Ec2PolicyOptions): iam.Poli
     new iam.PolicyStatement({
       sid: 'ReleaseManagedInstances',
       actions: ['ec2:StopInstances', 'ec2:TerminateInstances'],
-      resources: [instances],
+      resources: instances,
       conditions: managed,
     }),
     new iam.PolicyStatement({
       sid: 'MarkManagedInstances',
       actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
-      resources: [instances],
-      conditions: { ...managed, 'ForAllValues:StringEquals': { 'aws:TagKeys': MARK_TAG_KEYS } },
+      resources: instances,
+      conditions: {
+        ...managed,
+        'ForAllValues:StringEquals': { 'aws:TagKeys': MARK_TAG_KEYS },
+        // ForAllValues passes on an empty set: DeleteTags with no keys (every tag) must not match.
+        Null: { 'aws:TagKeys': 'false' },
+      },
     }),
   ];
   if (options.access !== 'launch-and-release') return statements;
-  const template = arn(`launch-template/${options.launchTemplateId}`);
-  const fromTemplate = { ArnLike: { 'ec2:LaunchTemplate': template } };
+  const templates = options.regions.map((r) => arnIn(r.region, `launch-template/${r.launchTemplateId}`));
+  const fromTemplate = { ArnLike: { 'ec2:LaunchTemplate': templates } };
+  // Subnets and security groups: the configured ones when there are, else any the template names.
+  const launchResources = LAUNCH_RESOURCE_TYPES.flatMap((type) =>
+    options.regions.flatMap((r) => {
+      const ids = type === 'subnet' ? r.subnetIds : type === 'security-group' ? r.securityGroupIds : [];
+      return ids.length > 0
+        ? ids.map((id) => arnIn(r.region, `${type}/${id}`))
+        : [arnIn(r.region, `${type}/*`)];
+    }),
+  );
   statements.push(
     new iam.PolicyStatement({
       sid: 'LaunchFleet',
       actions: ['ec2:CreateFleet'],
-      resources: [arn('fleet/*'), template],
+      resources: [...everyRegion('fleet/*'), ...templates],
     }),
     new iam.PolicyStatement({
       sid: 'LaunchFromTemplate',
       actions: ['ec2:CreateFleet', 'ec2:RunInstances'],
       resources: [
-        template,
-        `arn:${stack.partition}:ec2:${stack.region}::image/*`,
-        ...LAUNCH_RESOURCE_TYPES.map((type) => arn(`${type}/*`)),
+        ...templates,
+        ...options.regions.map((r) => `arn:${stack.partition}:ec2:${r.region}::image/*`),
+        ...launchResources,
       ],
       conditions: fromTemplate,
     }),
     new iam.PolicyStatement({
       sid: 'LaunchManagedInstances',
       actions: ['ec2:CreateFleet', 'ec2:RunInstances'],
-      resources: [instances],
+      resources: instances,
       conditions: {
         ...fromTemplate,
         StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: MANAGED_TAG_VALUE },
@@ -82,7 +107,12 @@ export function ec2Statements(stack: Stack, options: Ec2PolicyOptions): iam.Poli
     new iam.PolicyStatement({
       sid: 'TagOnLaunch',
       actions: ['ec2:CreateTags'],
-      resources: [instances, arn('volume/*'), arn('fleet/*'), arn('spot-instances-request/*')],
+      resources: [
+        ...instances,
+        ...everyRegion('volume/*'),
+        ...everyRegion('fleet/*'),
+        ...everyRegion('spot-instances-request/*'),
+      ],
       conditions: { StringEquals: { 'ec2:CreateAction': ['CreateFleet', 'RunInstances'] } },
     }),
     new iam.PolicyStatement({
@@ -90,15 +120,13 @@ export function ec2Statements(stack: Stack, options: Ec2PolicyOptions): iam.Poli
       actions: ['ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeLaunchTemplates'],
       resources: ['*'],
     }),
+    // CreateFleet passes the template's instance profile role to EC2: without this every launch is refused.
+    new iam.PolicyStatement({
+      sid: 'PassInstanceRole',
+      actions: ['iam:PassRole'],
+      resources: [options.instanceRoleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    }),
   );
-  if (options.instanceRoleArn)
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'PassInstanceRole',
-        actions: ['iam:PassRole'],
-        resources: [options.instanceRoleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
-      }),
-    );
   return statements;
 }

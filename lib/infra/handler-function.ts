@@ -49,6 +49,19 @@ export interface HandlerFunctionProps {
   logRetention: logs.RetentionDays;
   /** Wasm assets this handler's bundle loads (the planner's HiGHS). */
   wasm?: readonly (keyof typeof WASM_ASSETS)[];
+  /** At most this many at once (1 for the runs that change capacity); none: the account's pool. */
+  reservedConcurrency?: number;
+}
+
+/** Lambda refuses a function whose environment (keys and values) passes 4 KB. */
+export const MAX_ENVIRONMENT_BYTES = 4096;
+
+/** The bytes Lambda counts for an environment: every key and value. */
+export function environmentBytes(environment: Readonly<Record<string, string>>): number {
+  return Object.entries(environment).reduce(
+    (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v),
+    0,
+  );
 }
 
 export class HandlerFunction extends Construct {
@@ -75,6 +88,17 @@ export class HandlerFunction extends Construct {
       }),
     );
     const wasm = (props.wasm ?? []).map((asset) => WASM_ASSETS[asset]);
+    const environment = {
+      POWERTOOLS_SERVICE_NAME: `gpu-optimizer-${props.name}`,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ...props.environment,
+    };
+    // Tokens (the table's name) resolve at deploy; their placeholders are longer than the names they stand for.
+    if (environmentBytes(environment) > MAX_ENVIRONMENT_BYTES)
+      throw new Error(
+        `the ${props.name} function's environment passes Lambda's 4 KB: settings belong in the stored config`,
+      );
     this.function = new NodejsFunction(this, 'Function', {
       entry: `${PROJECT_ROOT}functions/${props.entry ?? props.name}.ts`,
       handler: 'handler',
@@ -87,12 +111,10 @@ export class HandlerFunction extends Construct {
       memorySize: props.memorySize,
       role: this.role,
       logGroup: this.logGroup,
-      environment: {
-        POWERTOOLS_SERVICE_NAME: `gpu-optimizer-${props.name}`,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-        ...props.environment,
-      },
+      environment,
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,

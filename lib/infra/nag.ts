@@ -13,6 +13,9 @@ export interface NagParts {
   billExports?: { bucket: string; prefix: string };
 }
 
+/** The construct id aws-cdk-lib gives the singleton function behind every AwsCustomResource. */
+const STORED_CONFIG_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+
 /** The ec2 ARNs whose resource part is a wildcard, as cdk-nag writes them. */
 const ec2Wildcard = (type: string) => ({
   regex: `/^Resource::arn:<AWS::Partition>:ec2:[a-z0-9-]+:(<AWS::AccountId>|\\d{12}):${type}\\/\\*$/`,
@@ -77,6 +80,28 @@ export function suppressStackFindings(stack: Stack, parts: NagParts): void {
           appliesTo: [
             `Resource::arn:<AWS::Partition>:s3:::${parts.billExports.bucket}/${parts.billExports.prefix}*`,
           ],
+        },
+      ],
+      true,
+    );
+  // The provider of the StoredConfig custom resource (one singleton function of aws-cdk-lib).
+  const configWriter = stack.node.tryFindChild(STORED_CONFIG_PROVIDER_ID);
+  if (configWriter)
+    NagSuppressions.addResourceSuppressions(
+      configWriter,
+      [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason:
+            "AwsCustomResource's provider logs through AWSLambdaBasicExecutionRole; its own policy is one dynamodb:PutItem on the config partition of the table.",
+          appliesTo: [
+            'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+          ],
+        },
+        {
+          id: 'AwsSolutions-L1',
+          reason:
+            'The runtime of aws-cdk-lib’s AwsCustomResource provider is chosen by aws-cdk-lib; it runs once per deploy.',
         },
       ],
       true,

@@ -1,5 +1,5 @@
 // GpuOptimizerStack: the bus and its rules, the ingest queue, schedules, the table, one function per run, alarms, dashboard.
-import { Aws, Duration, RemovalPolicy, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -15,9 +15,19 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { EVENT_TYPES, SOURCES } from '../domain/events.ts';
-import { EC2_DETAIL_TYPES, EC2_SOURCE } from '../ingest/ec2-events.ts';
+import { SOURCES } from '../domain/events.ts';
+import { EC2_SOURCE } from '../ingest/ec2-events.ts';
+import {
+  environmentKeys,
+  RUNS,
+  type EnvironmentKey,
+  type RuleSpec,
+  type RunEntry,
+} from '../system/catalogue.ts';
+import { CONFIG_PARTITION, configItem } from '../system/config-store.ts';
+import { connectorSecretNames } from '../system/secrets.ts';
 import {
   PARTITION_KEY,
   SORT_KEY,
@@ -26,8 +36,8 @@ import {
   TIME_INDEX_SORT_KEY,
   TTL_ATTRIBUTE,
 } from '../store/table.ts';
-import { FUNCTION_ACCESS, TABLE_ACTIONS, type FunctionName } from './access.ts';
-import type { DeployConfig } from './config.ts';
+import { TABLE_ACTIONS, type FunctionName } from './access.ts';
+import type { ConfigDocument, DeployConfig } from './config.ts';
 import { addDashboard } from './dashboard.ts';
 import { ec2Statements } from './ec2-policy.ts';
 import { HandlerFunction, logRetention } from './handler-function.ts';
@@ -35,77 +45,20 @@ import { suppressStackFindings } from './nag.ts';
 
 export interface GpuOptimizerStackProps extends StackProps {
   config: DeployConfig;
+  /** The config as written and its version: stored in the table, read by every run. */
+  document: ConfigDocument;
 }
 
-/** How each run is triggered, sized and timed. */
-const RUNS: Record<
-  FunctionName,
-  {
-    description: string;
-    timeout: Duration;
-    memorySize: number;
-    wasm?: readonly 'highs'[];
-    /** File under functions/ when it is not the run's name. */
-    entry?: string;
-  }
-> = {
-  ingest: {
-    description: 'Agent, connector and EC2 state events → rollups and fleet state',
-    timeout: Duration.seconds(60),
-    memorySize: 512,
-  },
-  forecast: {
-    description: 'Hourly demand forecast per workload class',
-    timeout: Duration.minutes(5),
-    memorySize: 1024,
-  },
-  optimize: {
-    description: 'Capacity plan (LP) and its actions, every 15 minutes',
-    timeout: Duration.minutes(5),
-    memorySize: 2048,
-    wasm: ['highs'],
-  },
-  interruption: {
-    description: 'Spot interruption and rebalance notices: replan the pool now',
-    timeout: Duration.seconds(90),
-    memorySize: 1024,
-    wasm: ['highs'],
-  },
-  reclaim: {
-    description: 'Idle GPU nodes: mark, grace, release, every 5 minutes',
-    timeout: Duration.minutes(2),
-    memorySize: 1024,
-    wasm: ['highs'],
-  },
-  attribute: {
-    description: 'Hourly cost attribution (FOCUS rows)',
-    timeout: Duration.minutes(5),
-    memorySize: 1024,
-  },
-  connectors: {
-    description: 'Polls Slurm, Kubernetes and Prometheus onto the bus',
-    timeout: Duration.minutes(2),
-    memorySize: 512,
-  },
-  notify: { description: 'Decision events → Slack', timeout: Duration.seconds(30), memorySize: 256 },
-  report: { description: 'Weekly savings report e-mail', timeout: Duration.minutes(2), memorySize: 1024 },
-  // A month's export is read whole before it is stored: time and memory for a large account's file.
-  importBill: {
-    description: 'A new bill export in S3: import, reconcile with attribution, alert on variance',
-    timeout: Duration.minutes(15),
-    memorySize: 2048,
-    entry: 'import-bill',
-  },
-};
+/** The stack's outputs the install docs name (the agent's role and profile, the bus). */
+export const STACK_OUTPUTS = {
+  agentRoleArn: 'AgentRoleArn',
+  agentInstanceProfile: 'AgentInstanceProfile',
+  eventBusName: 'EventBusName',
+} as const;
 
-/** S3's own EventBridge events of a new object (the bucket must have EventBridge delivery on). */
-const S3_SOURCE = 'aws.s3';
-const S3_OBJECT_CREATED = 'Object Created';
-/** An export is imported within this long of landing, or its event goes to the delivery DLQ. */
-const BILL_EVENT_MAX_AGE = Duration.hours(6);
+/** EKS Pod Identity's service principal: an association names the cluster, namespace and service account. */
+const EKS_POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
 
-/** SQS redrives a message this many times before the DLQ takes it. */
-const INGEST_MAX_RECEIVES = 5;
 /** SQS advises a visibility timeout of six times the consumer's timeout. */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** An ingest message older than this means the consumer is stuck or far behind. */
@@ -182,70 +135,50 @@ export class GpuOptimizerStack extends Stack {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    const ingestTrigger = RUNS.ingest.trigger();
     const ingestQueue = new sqs.Queue(this, 'IngestQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(RUNS.ingest.timeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
-      deadLetterQueue: { queue: ingestDlq, maxReceiveCount: INGEST_MAX_RECEIVES },
+      visibilityTimeout: Duration.seconds(RUNS.ingest.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
+      deadLetterQueue: { queue: ingestDlq, maxReceiveCount: ingestTrigger.maxReceives },
     });
 
-    const common = { TABLE_NAME: this.table.tableName, EVENT_BUS_NAME: this.bus.eventBusName };
-    const capacity = {
-      ...common,
-      POOLS_JSON: JSON.stringify(config.pools),
-      LAUNCH_TEMPLATE_ID: config.launchTemplateId,
-      MODE: config.mode,
-      KILL_SWITCH: config.killSwitch ? 'on' : 'off',
-      MAX_ACTIONS_PER_RUN: String(config.thresholds.maxActionsPerRun),
-      HORIZON_HOURS: String(config.thresholds.planHorizonHours),
+    // The config lives in the table, where its size is no issue; the functions get only its version.
+    const { document } = props;
+    const storeConfig = new cr.AwsCustomResource(this, 'StoredConfig', {
+      onUpdate: {
+        service: 'DynamoDB',
+        action: 'putItem',
+        parameters: {
+          TableName: this.table.tableName,
+          Item: Object.fromEntries(Object.entries(configItem(document)).map(([k, v]) => [k, { S: v }])),
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`config-${document.version}`),
+        // The document holds no secret, but it is the user's: kept out of the provider's logs all the same.
+        logging: cr.Logging.withDataHidden(),
+      },
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['dynamodb:PutItem'],
+          resources: [this.table.tableArn],
+          conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CONFIG_PARTITION] } },
+        }),
+      ]),
+      installLatestAwsSdk: false,
+    });
+    const environmentValues: Record<EnvironmentKey, string> = {
+      TABLE_NAME: this.table.tableName,
+      EVENT_BUS_NAME: this.bus.eventBusName,
+      CONFIG_VERSION: document.version,
     };
-    const attribution: Record<string, string> = config.attribution
-      ? { ATTRIBUTION_OPTIONS_JSON: JSON.stringify(config.attribution) }
-      : {};
-    const environments: Partial<Record<FunctionName, Record<string, string>>> = {
-      ingest: { TABLE_NAME: this.table.tableName },
-      forecast: {
-        ...common,
-        FORECAST_HORIZON_HOURS: String(config.thresholds.forecastHorizonHours),
-        FORECAST_HISTORY_DAYS: String(config.thresholds.forecastHistoryDays),
-      },
-      optimize: capacity,
-      interruption: capacity,
-      reclaim: {
-        ...capacity,
-        RECLAIM_MAX_RELEASES_PER_RUN: String(config.thresholds.maxReleasesPerRun),
-        RECLAIM_MAX_POOL_RELEASE_PCT: String(config.thresholds.maxPoolReleasePct),
-        ...(config.thresholds.idle
-          ? { RECLAIM_THRESHOLDS_JSON: JSON.stringify(config.thresholds.idle) }
-          : {}),
-        ...attribution,
-      },
-      attribute: { TABLE_NAME: this.table.tableName, ...attribution },
-      report: {
-        TABLE_NAME: this.table.tableName,
-        REPORT_FROM: config.report.from,
-        REPORT_RECIPIENTS: config.report.recipients.join(','),
-        REPORT_TIME_ZONE: config.report.timeZone,
-      },
-    };
-    if (config.connectors)
-      environments.connectors = {
-        EVENT_BUS_NAME: this.bus.eventBusName,
-        CONNECTORS_CONFIG: JSON.stringify(config.connectors),
-      };
+
     const slackSecret = config.slack
       ? secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhookSecret', config.slack.webhookSecretName)
       : undefined;
-    if (config.slack) environments.notify = { SLACK_WEBHOOK_SECRET_ID: config.slack.webhookSecretName };
+    const connectorSecrets = connectorSecretNames(config.connectors).map((name, i) =>
+      secretsmanager.Secret.fromSecretNameV2(this, `ConnectorSecret${i}`, name),
+    );
     const bills = config.bills;
-    if (bills)
-      environments.importBill = {
-        ...common,
-        BILL_BUCKET: bills.bucket,
-        BILL_PREFIX: bills.prefix,
-        BILL_VARIANCE_THRESHOLD_PCT: String(bills.varianceThresholdPct),
-        ...(bills.format ? { BILL_FORMAT: bills.format } : {}),
-      };
     // The exports under the prefix, and nothing else of the bucket.
     const billExportsArn = bills ? `arn:${Aws.PARTITION}:s3:::${bills.bucket}/${bills.prefix}*` : undefined;
 
@@ -255,23 +188,79 @@ export class GpuOptimizerStack extends Stack {
         : ses.Identity.email(config.report.from),
     });
 
+    // The agent may put its own events on the bus and nothing else.
+    const agentPolicy = new iam.ManagedPolicy(this, 'AgentPutEventsPolicy', {
+      description: 'gpu-optimizer agent: PutEvents of agent events onto the bus, nothing else',
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: { StringEquals: { 'events:source': [SOURCES.agent] } },
+        }),
+      ],
+    });
+    const agentRole = new iam.Role(this, 'AgentRole', {
+      description: 'gpu-optimizer agent on GPU nodes (EC2, EKS Pod Identity, IRSA, IAM Roles Anywhere)',
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [agentPolicy],
+    });
+    this.addAgentTrust(agentRole, config);
+    const agentProfile = new iam.InstanceProfile(this, 'AgentInstanceProfile', { role: agentRole });
+    // Outputs keep the names the install docs use (their construct ids would clash with the resources').
+    const output = (name: string, props: { value: string; description: string }) =>
+      new CfnOutput(this, `${name}Output`, props).overrideLogicalId(name);
+    output(STACK_OUTPUTS.agentRoleArn, {
+      value: agentRole.roleArn,
+      description:
+        'The role the agent runs as (IRSA annotation, Pod Identity association, Roles Anywhere profile)',
+    });
+    output(STACK_OUTPUTS.agentInstanceProfile, {
+      value: agentProfile.instanceProfileName,
+      description:
+        'The instance profile of GPU instances: put it in the launch template (the optimizer passes its role)',
+    });
+    output(STACK_OUTPUTS.eventBusName, {
+      value: this.bus.eventBusName,
+      description: 'The bus the agent puts to (agent --bus)',
+    });
+
+    const launchRegions = [
+      {
+        region: config.region,
+        launchTemplateId: config.launchTemplateId,
+        subnetIds: Object.values(config.subnets),
+        securityGroupIds: config.securityGroupIds,
+      },
+      ...Object.entries(config.regions).map(([region, r]) => ({
+        region,
+        launchTemplateId: r.launchTemplateId,
+        subnetIds: Object.values(r.subnets),
+        securityGroupIds: r.securityGroupIds,
+      })),
+    ];
+
     const tableArns = [this.table.tableArn, `${this.table.tableArn}/index/${TIME_INDEX}`];
-    for (const [name, environment] of Object.entries(environments) as [
-      FunctionName,
-      Record<string, string>,
-    ][]) {
-      const run = RUNS[name];
+    for (const [name, entry] of Object.entries(RUNS) as [FunctionName, RunEntry][]) {
+      if (!entry.enabled(config)) continue;
+      const environment = Object.fromEntries(
+        environmentKeys(entry).map((key) => [key, environmentValues[key]]),
+      );
       const handler = new HandlerFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}`, {
         name,
-        description: run.description,
-        timeout: run.timeout,
-        memorySize: run.memorySize,
+        description: entry.description,
+        timeout: Duration.seconds(entry.timeoutSeconds),
+        memorySize: entry.memoryMb,
         environment,
         logRetention: logRetention(config.logRetentionDays),
-        ...(run.wasm ? { wasm: run.wasm } : {}),
-        ...(run.entry ? { entry: run.entry } : {}),
+        entry: entry.functionFile,
+        ...(entry.wasm ? { wasm: entry.wasm } : {}),
+        ...(entry.reservedConcurrency !== undefined
+          ? { reservedConcurrency: entry.reservedConcurrency }
+          : {}),
       });
-      const access = FUNCTION_ACCESS[name];
+      // A function starts on a config version only once the table holds it.
+      handler.function.node.addDependency(storeConfig);
+      const access = entry.access;
       const role = handler.role;
       if (access.table.length > 0)
         role.addToPolicy(
@@ -284,6 +273,15 @@ export class GpuOptimizerStack extends Stack {
               : [this.table.tableArn],
           }),
         );
+      if (access.readConfig)
+        role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'ReadConfig',
+            actions: ['dynamodb:GetItem'],
+            resources: [this.table.tableArn],
+            conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CONFIG_PARTITION] } },
+          }),
+        );
       if (access.putEvents)
         role.addToPolicy(
           new iam.PolicyStatement({
@@ -294,8 +292,8 @@ export class GpuOptimizerStack extends Stack {
         );
       for (const statement of ec2Statements(this, {
         access: access.ec2,
-        launchTemplateId: config.launchTemplateId,
-        ...(config.instanceRoleArn ? { instanceRoleArn: config.instanceRoleArn } : {}),
+        regions: launchRegions,
+        instanceRoleArn: config.instanceRoleArn ?? agentRole.roleArn,
       }))
         role.addToPolicy(statement);
       if (access.sendEmail)
@@ -307,6 +305,7 @@ export class GpuOptimizerStack extends Stack {
           }),
         );
       if (access.readSlackSecret && slackSecret) slackSecret.grantRead(role);
+      if (access.readConnectorSecrets) for (const secret of connectorSecrets) secret.grantRead(role);
       if (access.readBillExports && billExportsArn)
         role.addToPolicy(
           new iam.PolicyStatement({
@@ -330,93 +329,20 @@ export class GpuOptimizerStack extends Stack {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }).addAlarmAction(alarmAction);
     }
-    const fn = (name: FunctionName) => this.functions.get(name)!.function;
 
-    fn('ingest').addEventSource(
-      new SqsEventSource(ingestQueue, {
-        batchSize: 100,
-        maxBatchingWindow: Duration.seconds(5),
-        reportBatchItemFailures: true,
-      }),
-    );
-
-    // Agent and connector events: their detail-types, from the one registry of events.
-    const ingestedTypes = Object.entries(EVENT_TYPES)
-      .filter(([, t]) => t.source === SOURCES.agent || t.source === SOURCES.connector)
-      .map(([detailType]) => detailType);
-    const toIngestQueue = new targets.SqsQueue(ingestQueue, { deadLetterQueue: deliveryDlq });
-    new events.Rule(this, 'AgentAndConnectorEventsRule', {
-      eventBus: this.bus,
-      description: 'Agent GPU samples and connector snapshots → ingest queue',
-      eventPattern: { source: [SOURCES.agent, SOURCES.connector], detailType: ingestedTypes },
-      targets: [toIngestQueue],
-    });
-    // The 2-minute notice must not wait in a batching window: its own rule, straight to the function.
-    const toInterruption = new targets.LambdaFunction(fn('interruption'), {
-      deadLetterQueue: deliveryDlq,
-      maxEventAge: Duration.minutes(2),
-      retryAttempts: 2,
-    });
-    const stateChanges = { source: [EC2_SOURCE], detailType: [EC2_DETAIL_TYPES.stateChange] };
-    const notices = {
-      source: [EC2_SOURCE],
-      detailType: [EC2_DETAIL_TYPES.spotInterruption, EC2_DETAIL_TYPES.rebalance],
-    };
+    // Each run's trigger, as its catalogue entry declares it.
     const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
-    for (const [bus, origin] of [
-      [defaultBus, 'this region'],
-      [this.bus, 'forwarded from other regions and accounts'],
-    ] as const) {
-      const prefix = bus === defaultBus ? 'Ec2' : 'ForwardedEc2';
-      new events.Rule(this, `${prefix}StateChangeRule`, {
-        eventBus: bus,
-        description: `EC2 instance state changes (${origin}) → ingest queue`,
-        eventPattern: stateChanges,
-        targets: [toIngestQueue],
-      });
-      new events.Rule(this, `${prefix}SpotNoticeRule`, {
-        eventBus: bus,
-        description: `EC2 spot interruption and rebalance notices (${origin}) → interruption function`,
-        eventPattern: notices,
-        targets: [toInterruption],
-      });
-    }
-    if (this.functions.has('notify')) {
-      const decisionTypes = Object.entries(EVENT_TYPES)
-        .filter(([, t]) => t.source === SOURCES.decisions)
-        .map(([detailType]) => detailType);
-      new events.Rule(this, 'DecisionsToSlackRule', {
-        eventBus: this.bus,
-        description: 'Decision events → Slack',
-        eventPattern: { source: [SOURCES.decisions], detailType: decisionTypes },
-        targets: [
-          new targets.LambdaFunction(fn('notify'), { deadLetterQueue: deliveryDlq, retryAttempts: 2 }),
-        ],
-      });
-    }
-
-    if (bills && this.functions.has('importBill'))
-      new events.Rule(this, 'BillExportCreatedRule', {
-        eventBus: defaultBus,
-        description: `New bill exports under s3://${bills.bucket}/${bills.prefix} → import-bill function`,
+    const rule = (spec: RuleSpec, target: events.IRuleTarget) =>
+      new events.Rule(this, spec.id, {
+        eventBus: spec.bus === 'default' ? defaultBus : this.bus,
+        description: spec.description,
         eventPattern: {
-          source: [S3_SOURCE],
-          detailType: [S3_OBJECT_CREATED],
-          detail: {
-            bucket: { name: [bills.bucket] },
-            // prefix and suffix at once: one wildcard per suffix (the config refuses * and \ in both).
-            object: { key: bills.suffixes.map((suffix) => ({ wildcard: `${bills.prefix}*${suffix}` })) },
-          },
+          source: spec.pattern.source,
+          detailType: spec.pattern.detailType,
+          ...(spec.pattern.detail ? { detail: spec.pattern.detail } : {}),
         },
-        targets: [
-          new targets.LambdaFunction(fn('importBill'), {
-            deadLetterQueue: deliveryDlq,
-            maxEventAge: BILL_EVENT_MAX_AGE,
-            retryAttempts: 2,
-          }),
-        ],
+        targets: [target],
       });
-
     // Scheduler sends what it is given, not a ScheduledEvent: the runs read the scheduled time as `time`.
     const scheduledInput = scheduler.ScheduleTargetInput.fromObject({
       source: 'aws.scheduler',
@@ -427,56 +353,62 @@ export class GpuOptimizerStack extends Stack {
       detail: {},
     });
     const group = new scheduler.ScheduleGroup(this, 'Schedules', {});
-    const schedules: [FunctionName, scheduler.ScheduleExpression, string][] = [
-      ['forecast', scheduler.ScheduleExpression.rate(Duration.hours(1)), 'hourly demand forecast'],
-      ['optimize', scheduler.ScheduleExpression.rate(Duration.minutes(15)), 'capacity plan every 15 minutes'],
-      ['reclaim', scheduler.ScheduleExpression.rate(Duration.minutes(5)), 'idle reclaim every 5 minutes'],
-      [
-        'attribute',
-        scheduler.ScheduleExpression.expression('cron(5 * * * ? *)'),
-        'hourly attribution, 5 minutes past',
-      ],
-      [
-        'report',
-        scheduler.ScheduleExpression.expression(config.report.schedule, TimeZone.of(config.report.timeZone)),
-        'weekly savings report',
-      ],
-    ];
-    if (this.functions.has('connectors'))
-      schedules.push([
-        'connectors',
-        scheduler.ScheduleExpression.rate(Duration.minutes(config.connectorsPollMinutes)),
-        'connectors poll',
-      ]);
-    for (const [name, schedule, description] of schedules)
-      new scheduler.Schedule(this, `${name[0]!.toUpperCase()}${name.slice(1)}Schedule`, {
-        schedule,
-        scheduleGroup: group,
-        description: `gpu-optimizer ${description}`,
-        target: new schedulerTargets.LambdaInvoke(fn(name), {
-          input: scheduledInput,
-          retryAttempts: 2,
-          deadLetterQueue: deliveryDlq,
-        }),
-      });
-
-    // The agent may put its own events on the bus and nothing else.
-    const agentPolicy = new iam.ManagedPolicy(this, 'AgentPutEventsPolicy', {
-      description: 'gpu-optimizer agent: PutEvents of agent events onto the bus, nothing else',
-      statements: [
-        new iam.PolicyStatement({
-          actions: ['events:PutEvents'],
-          resources: [this.bus.eventBusArn],
-          conditions: { StringEquals: { 'events:source': [SOURCES.agent] } },
-        }),
-      ],
-    });
-    const agentRole = new iam.Role(this, 'AgentRole', {
-      description: 'gpu-optimizer agent on GPU nodes (EC2 instance profile)',
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      managedPolicies: [agentPolicy],
-    });
-    new iam.InstanceProfile(this, 'AgentInstanceProfile', { role: agentRole });
+    for (const [name, handler] of this.functions) {
+      const trigger = (RUNS[name] as RunEntry).trigger(config);
+      const fn = handler.function;
+      switch (trigger.kind) {
+        case 'queue': {
+          fn.addEventSource(
+            new SqsEventSource(ingestQueue, {
+              batchSize: trigger.batchSize,
+              maxBatchingWindow: Duration.seconds(trigger.maxBatchingWindowSeconds),
+              reportBatchItemFailures: true,
+            }),
+          );
+          const toQueue = new targets.SqsQueue(ingestQueue, { deadLetterQueue: deliveryDlq });
+          for (const spec of trigger.rules) rule(spec, toQueue);
+          break;
+        }
+        case 'event': {
+          const toFunction = new targets.LambdaFunction(fn, {
+            deadLetterQueue: deliveryDlq,
+            retryAttempts: trigger.retryAttempts,
+            ...(trigger.maxEventAgeSeconds
+              ? { maxEventAge: Duration.seconds(trigger.maxEventAgeSeconds) }
+              : {}),
+          });
+          for (const spec of trigger.rules) rule(spec, toFunction);
+          break;
+        }
+        case 's3-object':
+          rule(
+            trigger.rule,
+            new targets.LambdaFunction(fn, {
+              deadLetterQueue: deliveryDlq,
+              maxEventAge: Duration.seconds(trigger.maxEventAgeSeconds),
+              retryAttempts: trigger.retryAttempts,
+            }),
+          );
+          break;
+        case 'schedule':
+          new scheduler.Schedule(this, `${name[0]!.toUpperCase()}${name.slice(1)}Schedule`, {
+            schedule: scheduler.ScheduleExpression.expression(
+              trigger.expression,
+              trigger.timeZone ? TimeZone.of(trigger.timeZone) : undefined,
+            ),
+            scheduleGroup: group,
+            description: `gpu-optimizer ${trigger.description}`,
+            target: new schedulerTargets.LambdaInvoke(fn, {
+              input: scheduledInput,
+              retryAttempts: 2,
+              deadLetterQueue: deliveryDlq,
+            }),
+          });
+          break;
+        case 'deploy':
+          break;
+      }
+    }
 
     for (const [queue, what] of [
       [ingestDlq, 'ingest messages that failed 5 times'],
@@ -505,5 +437,47 @@ export class GpuOptimizerStack extends Stack {
       deliveryDlq,
       ...(bills ? { billExports: { bucket: bills.bucket, prefix: bills.prefix } } : {}),
     });
+  }
+
+  /** Besides EC2: EKS Pod Identity always, IRSA and IAM Roles Anywhere when the config names their provider. */
+  private addAgentTrust(role: iam.Role, config: DeployConfig): void {
+    const trust = role.assumeRolePolicy!;
+    trust.addStatements(
+      new iam.PolicyStatement({
+        sid: 'EksPodIdentity',
+        principals: [new iam.ServicePrincipal(EKS_POD_IDENTITY_PRINCIPAL)],
+        actions: ['sts:AssumeRole', 'sts:TagSession'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+    const { oidcProviderArn, serviceAccount, rolesAnywhereTrustAnchorArn } = config.agent;
+    if (oidcProviderArn) {
+      // The condition keys are the issuer: the provider ARN after "oidc-provider/".
+      const issuer = oidcProviderArn.slice(
+        oidcProviderArn.indexOf('oidc-provider/') + 'oidc-provider/'.length,
+      );
+      trust.addStatements(
+        new iam.PolicyStatement({
+          sid: 'Irsa',
+          principals: [new iam.FederatedPrincipal(oidcProviderArn)],
+          actions: ['sts:AssumeRoleWithWebIdentity'],
+          conditions: {
+            StringEquals: {
+              [`${issuer}:sub`]: `system:serviceaccount:${serviceAccount}`,
+              [`${issuer}:aud`]: 'sts.amazonaws.com',
+            },
+          },
+        }),
+      );
+    }
+    if (rolesAnywhereTrustAnchorArn)
+      trust.addStatements(
+        new iam.PolicyStatement({
+          sid: 'RolesAnywhere',
+          principals: [new iam.ServicePrincipal('rolesanywhere.amazonaws.com')],
+          actions: ['sts:AssumeRole', 'sts:TagSession', 'sts:SetSourceIdentity'],
+          conditions: { ArnEquals: { 'aws:SourceArn': rolesAnywhereTrustAnchorArn } },
+        }),
+      );
   }
 }

@@ -10,7 +10,30 @@ import { FUNCTION_NAMES } from '../../lib/infra/access.ts';
 const run = promisify(execFile);
 
 describe('cdk synth of the app', () => {
-  it('succeeds from the example config and writes one ESM bundle per function, HiGHS wasm beside the planners', async () => {
+  it('refuses to synthesize without a config, saying what to set, in one line and no stack trace', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'cdk-out-'));
+    const cwd = await mkdtemp(join(tmpdir(), 'cdk-cwd-'));
+    try {
+      const app = `npx tsx ${join(process.cwd(), 'bin/app.ts')}`;
+      const failure = await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--app', app, '-o', out], {
+        cwd: process.cwd(),
+        env: { ...process.env, CI: 'true' },
+      }).then(
+        () => undefined,
+        (error: { stderr: string }) => error,
+      );
+      expect(failure).toBeDefined();
+      expect(failure!.stderr).toContain('gpu-optimizer: invalid deploy: no config');
+      expect(failure!.stderr).toContain('gpu-optimizer.config.json');
+      expect(failure!.stderr).toContain('--context example=true');
+      expect(failure!.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('succeeds from the example config and writes one ESM bundle per function, HiGHS wasm beside the optimizer only', async () => {
     const out = await mkdtemp(join(tmpdir(), 'cdk-out-'));
     try {
       // No credentials and no network: synth must not need either.
@@ -21,7 +44,7 @@ describe('cdk synth of the app', () => {
         AWS_PROFILE: 'none',
         CI: 'true',
       };
-      await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', out], {
+      await run('npx', ['cdk', 'synth', '--quiet', '--no-notices', '--context', 'example=true', '-o', out], {
         env,
         maxBuffer: 32 * 1024 * 1024,
       });
@@ -39,7 +62,8 @@ describe('cdk synth of the app', () => {
         expect(size).toBeGreaterThan(1000);
         if (files.includes('highs.wasm')) wasmBundles++;
       }
-      expect(wasmBundles).toBe(3);
+      // Only optimize solves the LP; interruption and reclaim never load the wasm, so they do not ship it.
+      expect(wasmBundles).toBe(1);
     } finally {
       await rm(out, { recursive: true, force: true });
     }
