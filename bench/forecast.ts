@@ -2,98 +2,138 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { existsSync } from 'node:fs';
+import { alignColumns } from '../lib/cli/columns.ts';
 import { HOUR_MS, toRfc3339 } from '../lib/domain/time.ts';
+import { TRACE_PROFILES } from '../lib/sim/traces.ts';
 import { aggregateUsage, demandOf, openTraceFile, usageRowsOf } from '../lib/sim/trace/index.ts';
 import {
+  adaptiveLevel,
   cleanSeries,
   coverage,
+  forecastHierarchy,
   forecastSeries,
   mase,
+  missShare,
   naiveScale,
   resample,
-  smape,
   stepsPerDay,
-  type Series,
+  TOTAL,
 } from '../forecasting/index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const TRACES = [
-  { name: 'philly', file: 'data/philly/philly-5min.csv' },
-  { name: 'alibaba-dlrm', file: 'data/research/alibaba-dlrm/alibaba-dlrm-5min.csv' },
-  { name: 'helios-venus', file: 'data/research/helios-venus/venus-10min.csv' },
-];
 const HORIZON = 24;
 const BASELINE = 'seasonal-naive-daily';
 
-async function hourlyDemand(file: string): Promise<Series> {
-  const trace = await openTraceFile(join(ROOT, file));
-  const [series] = await aggregateUsage(usageRowsOf(trace), {
+/** Hourly demand per team of a trace, aligned on one clock (a team absent from the file at an hour is 0). */
+async function hourlyTeams(
+  file: string,
+): Promise<{ startMs: number; teams: { name: string; values: number[] }[] }> {
+  const trace = await openTraceFile(file);
+  const series = await aggregateUsage(usageRowsOf(trace), {
     stepMs: HOUR_MS,
-    keyOf: () => ({ team: '*', pool: '*' }),
+    keyOf: (row) => ({ team: row.team ?? '*', pool: '*' }),
   });
-  return resample(demandOf(series!), HOUR_MS);
+  const resampled = series.map((s) => ({ name: s.key.team, series: resample(demandOf(s), HOUR_MS) }));
+  const startMs = Math.min(...resampled.map((r) => r.series.startMs));
+  const endMs = Math.max(...resampled.map((r) => r.series.startMs + r.series.values.length * HOUR_MS));
+  const length = (endMs - startMs) / HOUR_MS;
+  return {
+    startMs,
+    teams: resampled.map(({ name, series: s }) => {
+      const offset = (s.startMs - startMs) / HOUR_MS;
+      return {
+        name,
+        values: Array.from({ length }, (_, t) =>
+          t < offset || t >= offset + s.values.length ? 0 : s.values[t - offset]!,
+        ),
+      };
+    }),
+  };
 }
 
 interface Tally {
-  mase: number[];
-  smape: number[];
+  naiveMase: number[];
+  selectedMase: number[];
   coverageP90: number[];
+  fixedLevelCoverageP90: number[];
 }
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+const tally = (): Tally => ({ naiveMase: [], selectedMase: [], coverageP90: [], fixedLevelCoverageP90: [] });
 
 async function accuracy(name: string, file: string) {
-  const series = await hourlyDemand(file);
-  // Actuals are the raw hourly values (gap hours are left out of the scores); training is cleaned per origin,
-  // from the values before the origin only, so no future value leaks into the fit.
-  const values = series.values;
+  const { startMs, teams } = await hourlyTeams(file);
+  const length = teams[0]!.values.length;
   const day = stepsPerDay(HOUR_MS);
-  const weeks = values.length / (7 * day);
-  const originDays = weeks < 8 ? 7 : 28;
-  const tallies = new Map<string, Tally>();
-  const chosen: string[] = [];
-  const add = (model: string, actual: number[], point: number[], p90: number[], scale: number) => {
-    const t = tallies.get(model) ?? { mase: [], smape: [], coverageP90: [] };
-    t.mase.push(mase(actual, point, scale));
-    t.smape.push(smape(actual, point));
-    t.coverageP90.push(coverage(actual, p90));
-    tallies.set(model, t);
-  };
+  const originDays = length / (7 * day) < 8 ? 7 : 28;
+  const names = [TOTAL, ...teams.map((t) => t.name)];
+  const tallies = new Map(names.map((n) => [n, tally()]));
+  const levels = new Map(names.map((n) => [n, adaptiveLevel()]));
+  const methods: string[] = [];
   for (let j = originDays - 1; j >= 0; j--) {
-    const origin = values.length - HORIZON - j * day;
-    const training = cleanSeries({ ...series, values: values.slice(0, origin) }).values;
-    const known = values.slice(origin, origin + HORIZON).flatMap((v, k) => (Number.isFinite(v) ? [k] : []));
-    const actual = known.map((k) => values[origin + k]!);
-    const pick = (xs: number[]) => known.map((k) => xs[k]!);
-    const scale = naiveScale(training, day);
-    const result = forecastSeries(
-      { startMs: series.startMs, stepMs: HOUR_MS, values: training },
-      { horizon: HORIZON, allCandidates: true },
-    );
-    chosen.push(result.model);
-    for (const c of result.candidates ?? []) add(c.model, actual, pick(c.point), pick(c.p90), scale);
-    add('selected', actual, pick(result.point), pick(result.p90), scale);
+    const origin = length - HORIZON - j * day;
+    // Training is cleaned per origin from the values before it only, so no future value leaks into the fit.
+    const training = teams.map((t) => ({
+      name: t.name,
+      values: cleanSeries({ startMs, stepMs: HOUR_MS, values: t.values.slice(0, origin) }).values,
+    }));
+    const p90Levels = Object.fromEntries(names.map((n) => [n, levels.get(n)!.level]));
+    const input = { startMs, stepMs: HOUR_MS, teams: training };
+    const adaptive = forecastHierarchy(input, { horizon: HORIZON, p90Levels });
+    const fixed = forecastHierarchy(input, { horizon: HORIZON });
+    methods.push(adaptive.method);
+    for (const n of names) {
+      const trainingValues =
+        n === TOTAL
+          ? Array.from({ length: origin }, (_, t) => training.reduce((s, team) => s + team.values[t]!, 0))
+          : training.find((t) => t.name === n)!.values;
+      const actualValues =
+        n === TOTAL
+          ? Array.from({ length: HORIZON }, (_, k) => teams.reduce((s, t) => s + t.values[origin + k]!, 0))
+          : teams.find((t) => t.name === n)!.values.slice(origin, origin + HORIZON);
+      const pick = (r: typeof adaptive) => (n === TOTAL ? r.total : r.teams.find((t) => t.name === n)!);
+      const scale = naiveScale(trainingValues, day);
+      const naive = trainingValues.slice(trainingValues.length - day);
+      const t = tallies.get(n)!;
+      if (scale > 0) {
+        t.naiveMase.push(mase(actualValues, naive, scale));
+        t.selectedMase.push(mase(actualValues, pick(adaptive).point, scale));
+      }
+      t.coverageP90.push(coverage(actualValues, pick(adaptive).p90));
+      t.fixedLevelCoverageP90.push(coverage(actualValues, pick(fixed).p90));
+      levels.get(n)!.observe(missShare(actualValues, pick(adaptive).p90));
+    }
   }
-  const rows = [...tallies.entries()].map(([model, t]) => ({
-    model,
-    mase: mean(t.mase),
-    smape: mean(t.smape),
-    coverageP90: mean(t.coverageP90),
-  }));
-  const baseline = rows.find((r) => r.model === BASELINE)!;
-  const selected = rows.find((r) => r.model === 'selected')!;
+  const row = (n: string) => {
+    const t = tallies.get(n)!;
+    const seasonalNaiveMase = mean(t.naiveMase);
+    const selectedMase = mean(t.selectedMase);
+    return {
+      name: n,
+      seasonalNaiveMase,
+      selectedMase,
+      ratio: selectedMase / seasonalNaiveMase,
+      p90Coverage: mean(t.coverageP90),
+      fixedLevelP90Coverage: mean(t.fixedLevelCoverageP90),
+    };
+  };
+  const total = row(TOTAL);
   return {
-    trace: name,
-    hours: values.length,
-    from: toRfc3339(series.startMs),
+    name,
+    hours: length,
+    from: toRfc3339(startMs),
     origins: originDays,
-    gapsFilled: cleanSeries(series).filled.length,
-    chosenCounts: Object.fromEntries(
-      [...new Set(chosen)].map((m) => [m, chosen.filter((c) => c === m).length]),
+    seasonalNaiveMase: total.seasonalNaiveMase,
+    selectedMase: total.selectedMase,
+    ratio: total.ratio,
+    p90Coverage: total.p90Coverage,
+    fixedLevelP90Coverage: total.fixedLevelP90Coverage,
+    reconciliation: Object.fromEntries(
+      [...new Set(methods)].map((m) => [m, methods.filter((x) => x === m).length]),
     ),
-    rows,
-    selectedMaseRatio: selected.mase / baseline.mase,
-    meetsMase: selected.mase <= 0.85 * baseline.mase,
-    meetsCoverage: selected.coverageP90 >= 0.85 && selected.coverageP90 <= 0.95,
+    teams: teams.length > 1 ? teams.map((t) => row(t.name)) : [],
+    meetsMase: total.ratio <= 0.85,
+    meetsCoverage: total.p90Coverage >= 0.85 && total.p90Coverage <= 0.95,
   };
 }
 
@@ -121,28 +161,52 @@ function timing(seriesCount: number, length: number) {
   return (performance.now() - t0) / 1000;
 }
 
+const only = process.argv[2];
 const results = [];
-for (const t of TRACES) results.push(await accuracy(t.name, t.file));
+for (const profile of TRACE_PROFILES.filter((p) => existsSync(p.file) && (!only || p.name === only))) {
+  process.stderr.write(`forecasting ${profile.name}…\n`);
+  results.push(await accuracy(profile.name, profile.file));
+}
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'n/a');
 console.log(
-  `24-h-ahead forecasts, daily rolling origins, refit at each origin (MASE scaled by in-sample 1-day seasonal naive)\n`,
+  '24-h-ahead forecasts from daily rolling origins, refitted at each origin; teams reconciled to their total; p90 bands at adaptive conformal levels (MASE scaled by the in-sample 1-day seasonal naive)\n',
 );
-for (const r of results) {
+console.log(
+  alignColumns(
+    [
+      'trace / team',
+      'seasonal naive MASE',
+      'selected MASE',
+      'ratio (≤ 0.85)',
+      'p90 coverage (85–95 %)',
+      'at a fixed p90',
+    ],
+    results.flatMap((r) => [
+      [
+        `${r.name} (${r.teams.length || 1} team${r.teams.length > 1 ? 's' : ''}, total)`,
+        fmt(r.seasonalNaiveMase),
+        fmt(r.selectedMase),
+        fmt(r.ratio),
+        pct(r.p90Coverage),
+        pct(r.fixedLevelP90Coverage),
+      ],
+      ...r.teams.map((t) => [
+        `  ${t.name}`,
+        fmt(t.seasonalNaiveMase),
+        fmt(t.selectedMase),
+        fmt(t.ratio),
+        pct(t.p90Coverage),
+        pct(t.fixedLevelP90Coverage),
+      ]),
+    ]),
+  ).join('\n'),
+);
+for (const r of results)
   console.log(
-    `${r.trace}: ${r.hours} hourly points from ${r.from}, ${r.origins} origins, ${r.gapsFilled} gap hours filled; chosen: ${JSON.stringify(r.chosenCounts)}`,
+    `${r.name}: ${r.hours} hours from ${r.from}, ${r.origins} origins, reconciliation ${JSON.stringify(r.reconciliation)}`,
   );
-  console.log(
-    `  ${'model'.padEnd(24)} ${'MASE'.padStart(7)} ${'sMAPE %'.padStart(8)} ${'p90 cov'.padStart(8)}`,
-  );
-  for (const row of r.rows)
-    console.log(
-      `  ${row.model.padEnd(24)} ${fmt(row.mase).padStart(7)} ${fmt(row.smape, 2).padStart(8)} ${fmt(row.coverageP90 * 100, 1).padStart(7)}%`,
-    );
-  console.log(
-    `  selected / seasonal naive MASE = ${fmt(r.selectedMaseRatio)} (target ≤ 0.85: ${r.meetsMase ? 'met' : 'NOT met'}); p90 coverage in 85–95 %: ${r.meetsCoverage ? 'met' : 'NOT met'}\n`,
-  );
-}
 
 const seriesCount = Number(process.env.BENCH_FORECAST_SERIES ?? 1000);
 const seconds = timing(seriesCount, 4000);
