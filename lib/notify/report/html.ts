@@ -1,12 +1,15 @@
-// The weekly report as HTML that mail clients render: tables, inline styles, bars drawn as table cells (no script, no image).
+// The weekly report as HTML that mail clients render: tables, inline styles, bars drawn as table cells (no script, no image),
+// fluid from a 320 px phone to the 640 px column.
 import { reconciliationLines } from '../../attribution/reconcile.ts';
 import type { CostTotal } from '../../attribution/summary.ts';
 import { formatUsdForDisplay, usdToNumber, type MicroUsd } from '../../domain/money.ts';
-import { escapeHtml } from '../../sim/output/svg.ts';
-import type { WeeklyReport } from './model.ts';
+import { escapeHtml } from '../../format/html.ts';
+import { forecastCoverage, type WeeklyReport } from './model.ts';
 
 /** The width mail clients lay out reliably; the page is fluid below it. */
 export const REPORT_MAX_WIDTH_PX = 640;
+/** A third of the column less its padding: three tiles in a row at 640 px, one per row on a phone. */
+const KPI_TILE_PX = 202;
 const BAR_COLORS = {
   spend: '#2563eb',
   idle: '#dc2626',
@@ -15,6 +18,12 @@ const BAR_COLORS = {
   forecast: '#7c3aed',
 };
 const FONT = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
+/**
+ * The three columns of a bar row. The value column is wide enough for "$1,234,567.89" at 13 px in a 375 px
+ * phone's column and may wrap between words, never inside a figure; a long label breaks anywhere.
+ */
+const LABEL_CELL = 'padding:4px 8px 4px 0;width:30%;overflow-wrap:anywhere;word-break:break-word';
+const VALUE_CELL = 'padding:4px 0 4px 8px;width:34%;text-align:right;overflow-wrap:anywhere';
 
 const usd = (v: MicroUsd) => formatUsdForDisplay(v);
 const day = (rfc3339: string) => rfc3339.slice(0, 10);
@@ -33,7 +42,7 @@ function barRows(rows: { label: string; value: string; share: number; color: str
   return rows
     .map(
       (r) =>
-        `<tr><td style="padding:4px 8px 4px 0;width:34%;word-break:break-word">${escapeHtml(r.label)}</td><td style="padding:4px 0">${htmlBar(r.share, r.color)}</td><td style="padding:4px 0 4px 8px;width:24%;text-align:right;white-space:nowrap">${escapeHtml(r.value)}</td></tr>`,
+        `<tr><td style="${LABEL_CELL}">${escapeHtml(r.label)}</td><td style="padding:4px 0">${htmlBar(r.share, r.color)}</td><td style="${VALUE_CELL}">${escapeHtml(r.value)}</td></tr>`,
     )
     .join('');
 }
@@ -65,10 +74,21 @@ function ownerChart(
   );
 }
 
+/**
+ * The three headline figures as tiles that sit side by side where there is room and stack on a phone: each
+ * is an inline block of at most a third of the column ("fluid hybrid"), so no client needs a media query.
+ */
 function headline(report: WeeklyReport): string {
-  const cell = (label: string, value: string, color: string) =>
-    `<td class="kpi" style="padding:8px;border:1px solid #e5e7eb;vertical-align:top;width:33%"><div style="font-size:12px;color:#6b7280">${escapeHtml(label)}</div><div style="font-size:20px;font-weight:600;color:${color}">${escapeHtml(value)}</div></td>`;
-  return `<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="table-layout:fixed;border-collapse:collapse;margin:0 0 8px"><tr>${cell('GPU spend', usd(report.totalSpendUsd), '#111827')}${cell('Saved (done)', usd(report.savingsDoneUsd), BAR_COLORS.done)}${cell('Idle waste', usd(report.idleWasteUsd), BAR_COLORS.idle)}</tr></table><p style="font-size:13px;color:#374151;margin:4px 0 12px">A further <strong>${escapeHtml(usd(report.savingsRecommendedUsd))}</strong> was recommended but not carried out.</p>`;
+  const tile = (label: string, value: string, color: string) =>
+    `<div class="kpi" style="display:inline-block;vertical-align:top;box-sizing:border-box;width:100%;max-width:${KPI_TILE_PX}px;margin:0 0 8px;padding:8px;border:1px solid #e5e7eb"><div style="font-size:12px;color:#6b7280">${escapeHtml(label)}</div><div style="font-size:20px;font-weight:600;color:${color};overflow-wrap:anywhere">${escapeHtml(value)}</div></div>`;
+  // No whitespace between the tiles: inline blocks would add a gap that can push the third to a new line.
+  return `<div id="headline" style="font-size:0;margin:0 0 4px">${[
+    tile('GPU spend', usd(report.totalSpendUsd), '#111827'),
+    tile('Saved (done)', usd(report.savingsDoneUsd), BAR_COLORS.done),
+    tile('Idle waste', usd(report.idleWasteUsd), BAR_COLORS.idle),
+  ].join(
+    '',
+  )}</div><p style="font-size:13px;color:#374151;margin:4px 0 12px">A further <strong>${escapeHtml(usd(report.savingsRecommendedUsd))}</strong> was recommended but not carried out.</p>`;
 }
 
 function savingsCharts(report: WeeklyReport): string {
@@ -82,7 +102,7 @@ function savingsCharts(report: WeeklyReport): string {
         done + rec <= 0
           ? htmlBar(0, BAR_COLORS.done)
           : `<table role="presentation" class="bar" width="100%" cellpadding="0" cellspacing="0" style="table-layout:fixed"><tr>${done > 0 ? `<td class="bar-fill" width="${done.toFixed(1)}%" style="background:${BAR_COLORS.done};height:12px;font-size:0">&nbsp;</td>` : ''}${rec > 0 ? `<td class="bar-fill" width="${rec.toFixed(1)}%" style="background:${BAR_COLORS.recommended};height:12px;font-size:0">&nbsp;</td>` : ''}${done + rec < 100 ? '<td style="font-size:0">&nbsp;</td>' : ''}</tr></table>`;
-      return `<tr><td style="padding:4px 8px 4px 0;width:34%">${escapeHtml(l.lever)} <span style="color:#6b7280">(${l.actions})</span></td><td style="padding:4px 0">${bar}</td><td style="padding:4px 0 4px 8px;width:24%;text-align:right;white-space:nowrap">${escapeHtml(usd(l.doneUsd))}<br><span style="color:#6b7280;font-size:11px">+${escapeHtml(usd(l.recommendedUsd))} rec.</span></td></tr>`;
+      return `<tr><td style="${LABEL_CELL}">${escapeHtml(l.lever)} <span style="color:#6b7280">(${l.actions})</span></td><td style="padding:4px 0">${bar}</td><td style="${VALUE_CELL}">${escapeHtml(usd(l.doneUsd))}<br><span style="color:#6b7280;font-size:11px">+${escapeHtml(usd(l.recommendedUsd))} rec.</span></td></tr>`;
     })
     .join('');
   const maxWeek = Math.max(0, ...report.savingsTrend.map((w) => usdToNumber(w.doneUsd)));
@@ -100,17 +120,31 @@ function savingsCharts(report: WeeklyReport): string {
   );
 }
 
+const gpus = (v: number | null) => (v === null ? 'not forecast' : `${v.toFixed(1)} GPUs`);
+
+/** A day of the coming week, named as a reader would: "Mon 9". */
+const weekday = (startMs: number, day: number) =>
+  new Date(startMs + day * 86_400_000).toLocaleDateString('en-GB', {
+    weekday: 'short',
+    day: 'numeric',
+    timeZone: 'UTC',
+  });
+
 function forecastChart(report: WeeklyReport): string {
+  const span = `${day(report.forecastWeek.start)} to ${day(report.forecastWeek.end)}`;
   if (report.forecast.length === 0)
-    return chart('forecast', "Next week's demand forecast", '<tr><td>No forecast yet.</td></tr>');
-  const max = Math.max(0, ...report.forecast.map((f) => f.peakP90Gpus));
+    return chart('forecast', `Demand forecast for the week of ${span}`, '<tr><td>No forecast yet.</td></tr>');
+  const max = Math.max(0, ...report.forecast.map((f) => f.peakP90Gpus ?? 0));
+  const startMs = Date.parse(report.forecastWeek.start);
   const rows = report.forecast
     .map((f) => {
-      const days = f.dailyP50Gpus.map((v) => (v === null ? '–' : v.toFixed(1))).join(' · ');
-      return `<tr><td style="padding:4px 8px 4px 0;width:34%;word-break:break-word">${escapeHtml(f.classId)}</td><td style="padding:4px 0">${htmlBar(pct(f.meanP50Gpus, max), BAR_COLORS.forecast)}<div style="font-size:11px;color:#6b7280;word-break:break-word">by day (p50): ${escapeHtml(days)}</div></td><td style="padding:4px 0 4px 8px;width:24%;text-align:right;white-space:nowrap">${f.meanP50Gpus.toFixed(1)} GPUs<br><span style="color:#6b7280;font-size:11px">peak p90 ${f.peakP90Gpus.toFixed(1)}</span></td></tr>`;
+      const days = f.dailyP50Gpus
+        .map((v, i) => `${weekday(startMs, i)} ${v === null ? '–' : v.toFixed(1)}`)
+        .join(' · ');
+      return `<tr><td style="${LABEL_CELL}">${escapeHtml(f.classId)}</td><td style="padding:4px 0">${htmlBar(pct(f.meanP50Gpus ?? 0, max), BAR_COLORS.forecast)}<div style="font-size:11px;color:#6b7280;overflow-wrap:anywhere">p50 by day: ${escapeHtml(days)}</div><div class="coverage" style="font-size:11px;color:#6b7280;overflow-wrap:anywhere">${escapeHtml(forecastCoverage(f))}</div></td><td style="${VALUE_CELL}">${escapeHtml(gpus(f.meanP50Gpus))}<br><span style="color:#6b7280;font-size:11px">${f.peakP90Gpus === null ? '' : `peak p90 ${f.peakP90Gpus.toFixed(1)}`}</span></td></tr>`;
     })
     .join('');
-  return chart('forecast', "Next week's demand forecast (mean p50 GPUs)", rows);
+  return chart('forecast', `Demand forecast for the week of ${span} (mean p50 GPUs)`, rows);
 }
 
 function recommendationsList(report: WeeklyReport): string {

@@ -27,11 +27,22 @@ export interface LeverSaving {
 /** Next week is the one that starts as the report's week ends: the week the report is read in. */
 export interface ClassForecast {
   classId: string;
-  /** Mean p50 GPUs over next week, and the highest p90 hour. */
-  meanP50Gpus: number;
-  peakP90Gpus: number;
+  issuedAt: string;
+  /** Hours of next week the forecast reaches (of 168): the report says so rather than fill the rest in. */
+  coveredHours: number;
+  /** Mean p50 GPUs over the hours covered, and the highest p90 hour; null when none of the week is covered. */
+  meanP50Gpus: number | null;
+  peakP90Gpus: number | null;
   /** Mean p50 per day of next week; null for a day beyond the forecast's horizon. */
   dailyP50Gpus: (number | null)[];
+}
+
+/** What span a class's forecast covers, said plainly: the full week, part of it, or none. */
+export function forecastCoverage(f: ClassForecast): string {
+  const issued = `issued ${f.issuedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  if (f.coveredHours >= WEEK_MS / HOUR_MS) return `covers the whole week (${issued})`;
+  if (f.coveredHours === 0) return `reaches none of this week (${issued})`;
+  return `covers ${f.coveredHours} of the week's 168 hours (${issued}); later days are not forecast`;
 }
 
 export interface Recommendation {
@@ -56,6 +67,8 @@ export interface WeeklyReport {
   savingsRecommendedUsd: MicroUsd;
   /** Savings done per week, oldest first, the report's week last. */
   savingsTrend: { weekStart: string; doneUsd: MicroUsd; recommendedUsd: MicroUsd }[];
+  /** The coming week the forecast is read for: the week after the report's. */
+  forecastWeek: { start: string; end: string };
   forecast: ClassForecast[];
   recommendations: Recommendation[];
   /** The week's attribution against the imported bill, per day and account; absent when no bill covers the week. */
@@ -91,10 +104,13 @@ function forecastNextWeek(forecast: Forecast, fromMs: number): ClassForecast {
     const inDay = steps.filter((s) => Math.floor((Date.parse(s.at) - fromMs) / DAY_MS) === day);
     return inDay.length === 0 ? null : inDay.reduce((a, s) => a + s.p50, 0) / inDay.length;
   });
+  const stepHours = forecast.stepSeconds / 3600;
   return {
     classId: forecast.classId,
-    meanP50Gpus: steps.length === 0 ? 0 : steps.reduce((a, s) => a + s.p50, 0) / steps.length,
-    peakP90Gpus: Math.max(0, ...steps.map((s) => s.p90)),
+    issuedAt: forecast.issuedAt,
+    coveredHours: Math.min(WEEK_MS / HOUR_MS, Math.round(steps.length * stepHours)),
+    meanP50Gpus: steps.length === 0 ? null : steps.reduce((a, s) => a + s.p50, 0) / steps.length,
+    peakP90Gpus: steps.length === 0 ? null : Math.max(...steps.map((s) => s.p90)),
     dailyP50Gpus: daily,
   };
 }
@@ -174,9 +190,10 @@ export function buildWeeklyReport(inputs: ReportInputs): WeeklyReport {
     savingsDoneUsd: sumUsd(savingsByLever.map((s) => s.doneUsd)),
     savingsRecommendedUsd: sumUsd(savingsByLever.map((s) => s.recommendedUsd)),
     savingsTrend,
+    forecastWeek: { start: toRfc3339(weekEndMs), end: toRfc3339(weekEndMs + WEEK_MS) },
     forecast: inputs.forecasts
       .map((f) => forecastNextWeek(f, weekEndMs))
-      .sort((a, b) => b.meanP50Gpus - a.meanP50Gpus || a.classId.localeCompare(b.classId)),
+      .sort((a, b) => (b.meanP50Gpus ?? -1) - (a.meanP50Gpus ?? -1) || a.classId.localeCompare(b.classId)),
     recommendations: recommendations(inputs, weekStartMs, weekEndMs),
     ...(inputs.bill && inputs.bill.rows.length > 0
       ? { reconciliation: reconcileBilledDays(weekRows, inputs.bill, weekStartMs, weekEndMs) }

@@ -2,7 +2,7 @@
 import { reconciliationLines } from '../../attribution/reconcile.ts';
 import type { CostTotal } from '../../attribution/summary.ts';
 import { formatUsdForDisplay } from '../../domain/money.ts';
-import type { WeeklyReport } from './model.ts';
+import { forecastCoverage, type WeeklyReport } from './model.ts';
 
 const usd = formatUsdForDisplay;
 const TEXT_WIDTH = 72;
@@ -40,14 +40,19 @@ export function renderReportText(report: WeeklyReport): string {
     'Idle waste by team',
     ...(report.idleByTeam.length ? owners(report.idleByTeam) : ['  none']),
     '',
-    "Next week's demand forecast (mean p50 GPUs, peak p90)",
+    `Demand forecast for the week of ${report.forecastWeek.start.slice(0, 10)} to ${report.forecastWeek.end.slice(0, 10)} (mean p50 GPUs, peak p90)`,
     ...(report.forecast.length
-      ? table(
-          report.forecast.map((f) => [
-            f.classId,
-            `${f.meanP50Gpus.toFixed(1)} (peak ${f.peakP90Gpus.toFixed(1)})`,
+      ? report.forecast.flatMap((f) => [
+          ...table([
+            [
+              f.classId,
+              f.meanP50Gpus === null
+                ? 'not forecast'
+                : `${f.meanP50Gpus.toFixed(1)} (peak ${(f.peakP90Gpus ?? 0).toFixed(1)})`,
+            ],
           ]),
-        )
+          `    ${forecastCoverage(f)}`,
+        ])
       : ['  no forecast yet']),
     '',
     'Top recommendations',
