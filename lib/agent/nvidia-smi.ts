@@ -1,5 +1,6 @@
 // Parses what nvidia-smi prints into GPU rows and compute processes, and names every output it cannot read.
 import { toRfc3339 } from '../domain/time.ts';
+import { CsvError, parseCsv } from '../format/csv.ts';
 
 /** The query the agent runs; the parser also reads any header CSV that carries these columns. */
 export const GPU_QUERY_FIELDS = [
@@ -173,25 +174,32 @@ const HEADER_CELL = /^[a-z_][a-z0-9_.]*(?: \[[^\]]+\])?$/i;
  * ("$ nvidia-smi --query-gpu=… --format=csv,noheader"), or else from the query the agent runs.
  */
 function readCsv(text: string, defaultColumns: readonly string[]): CsvTable {
-  const lines = text.split(/\r?\n/);
+  let parsed;
+  try {
+    parsed = parseCsv(text);
+  } catch (error) {
+    if (error instanceof CsvError) throw new NvidiaSmiFormatError('csv', error.message);
+    throw error;
+  }
   let columns: string[] | undefined;
   const rows: CsvTable['rows'] = [];
   let commands = 0;
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '') return;
+  for (const row of parsed) {
+    // An echoed command line is split on its commas too: the line is its cells joined again.
+    const line = row.cells.join(',').trim();
+    if (line === '') continue;
     const query = /--query-(?:gpu|compute-apps)=(\S+)/.exec(line);
     if (query || /(^|\s)nvidia-smi(\.exe)?\s/.test(line) || line.includes('--format=')) {
       commands++;
       if (commands > 1)
         throw new NvidiaSmiFormatError(
           'csv',
-          `line ${i + 1}: several nvidia-smi commands in one input; feed one`,
+          `line ${row.line}: several nvidia-smi commands in one input; feed one`,
         );
       if (query) columns = query[1]!.split(',');
-      return;
+      continue;
     }
-    const cells = line.split(',').map((c) => c.trim());
+    const cells = row.cells.map((c) => c.trim());
     if (
       rows.length === 0 &&
       columns === undefined &&
@@ -199,15 +207,15 @@ function readCsv(text: string, defaultColumns: readonly string[]): CsvTable {
       !/^\d/.test(cells[0]!)
     ) {
       columns = cells.map(columnName);
-      return;
+      continue;
     }
     if (rows.length === 0 && columns !== undefined && cells.every((c) => HEADER_CELL.test(c))) {
       // An echoed command followed by its header: the header wins.
       columns = cells.map(columnName);
-      return;
+      continue;
     }
-    rows.push({ cells, line: i + 1 });
-  });
+    rows.push({ cells, line: row.line });
+  }
   return { columns: columns ?? [...defaultColumns], rows };
 }
 
@@ -222,7 +230,8 @@ function columnIndex(columns: string[], ...names: string[]): number | undefined 
 /**
  * Parses `nvidia-smi --query-gpu=… --format=csv[,noheader][,nounits]` into GPU rows. Rows without a
  * timestamp column get `sampledAt`; rows without an index get their position (nvidia-smi lists GPUs in
- * index order). A GPU needs a UUID and a name; everything else may be missing or [N/A] (null).
+ * index order). A GPU needs a name and a UUID or an index (which tells GPUs apart on one node: such a GPU is
+ * keyed "index:<n>"); everything else may be missing or [N/A] (null).
  */
 export function parseGpuQuery(text: string, sampledAt: string): GpuRow[] {
   rejectUnlessCsv(text);
@@ -238,7 +247,10 @@ export function parseGpuQuery(text: string, sampledAt: string): GpuRow[] {
     power: columnIndex(columns, 'power.draw', 'power.draw.instant', 'power.draw.average'),
     temp: columnIndex(columns, 'temperature.gpu'),
   };
-  const missing = (['uuid', 'name'] as const).filter((k) => col[k] === undefined);
+  const missing = [
+    ...(col.name === undefined ? ['name'] : []),
+    ...(col.uuid === undefined && col.index === undefined ? ['uuid or index'] : []),
+  ];
   if (missing.length > 0) {
     throw new NvidiaSmiFormatError(
       'csv',
@@ -253,10 +265,12 @@ export function parseGpuQuery(text: string, sampledAt: string): GpuRow[] {
       );
     }
     const cell = (i: number | undefined) => (i === undefined ? undefined : cells[i]);
-    const uuid = cell(col.uuid)!;
     const model = cell(col.name)!;
-    if (isNotAvailable(uuid) || isNotAvailable(model))
-      throw new NvidiaSmiFormatError('csv', `line ${line}: a GPU without a UUID or name`);
+    const uuidCell = cell(col.uuid);
+    const indexCell = cell(col.index);
+    const byIndex = uuidCell === undefined && indexCell !== undefined && !isNotAvailable(indexCell);
+    if ((!byIndex && (uuidCell === undefined || isNotAvailable(uuidCell))) || isNotAvailable(model))
+      throw new NvidiaSmiFormatError('csv', `line ${line}: a GPU without a UUID (or index) or name`);
     const stamp = cell(col.timestamp);
     let at = sampledAt;
     if (stamp !== undefined) {
@@ -268,13 +282,13 @@ export function parseGpuQuery(text: string, sampledAt: string): GpuRow[] {
         );
       at = parsed;
     }
-    const index = numberCell(cell(col.index), 'index', line) ?? position;
+    const index = numberCell(indexCell, 'index', line) ?? position;
     if (!Number.isInteger(index) || index < 0 || index > 255)
       throw new NvidiaSmiFormatError('csv', `line ${line}: index ${index} is not a GPU index`);
     return {
       at,
       index,
-      uuid,
+      uuid: byIndex ? `index:${index}` : uuidCell!,
       model,
       utilizationPct: numberCell(cell(col.util), 'utilization.gpu', line),
       memoryUsedMiB: numberCell(cell(col.memUsed), 'memory.used', line),

@@ -163,3 +163,35 @@ describe('parseAppsQuery', () => {
     expect(parseAppsQuery('No running processes found\n')).toEqual([]);
   });
 });
+
+describe('nvidia-smi --query-gpu CSV without a uuid column', () => {
+  // Written for this test after what users run: index,name,utilization,memory, with N/A and [N/A] cells.
+  const one = [
+    'index, name, utilization.gpu [%], memory.used [MiB], memory.total [MiB]',
+    '0, NVIDIA GeForce RTX 3090, [N/A], 1024 MiB, 24576 MiB',
+  ].join('\n');
+  const eight = [
+    'index,name,utilization.gpu,memory.used,memory.total',
+    ...[0, 1, 2, 3, 4, 5, 6, 7].map(
+      (i) => `${i},NVIDIA A100-SXM4-40GB,${i === 3 ? 'N/A' : i * 10},${i * 100},40960`,
+    ),
+  ].join('\r\n');
+
+  it('keys GPUs by index on the node (refused before: "missing uuid")', () => {
+    const gpus = parseGpuQuery(one, AT);
+    expect(gpus).toEqual([
+      expect.objectContaining({ index: 0, uuid: 'index:0', utilizationPct: null, memoryUsedMiB: 1024 }),
+    ]);
+    const many = parseGpuQuery(eight, AT);
+    expect(many.map((g) => g.uuid)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `index:${i}`));
+    expect(many[3]!.utilizationPct).toBeNull();
+    expect(many[7]!.utilizationPct).toBe(70);
+  });
+
+  it('still refuses a CSV with neither uuid nor index, and an unclosed quote with its line', () => {
+    expect(() => parseGpuQuery('name,utilization.gpu\nA100,5\n', AT)).toThrow(/missing uuid or index/);
+    expect(() => parseGpuQuery('index,name\n0,"A100\n', AT)).toThrow(
+      /line 2, column 3: a quoted cell is not closed/,
+    );
+  });
+});
