@@ -226,3 +226,56 @@ describe('concurrent writers of one node', () => {
     });
   });
 });
+
+describe('a store that refuses what no schema foresaw', () => {
+  it('fails only the record it refuses, for rollups and for node facts alike', async () => {
+    const store = createMemoryStore();
+    const refused = 'i-0fffffffffffffff9';
+    const picky: Store = {
+      ...store,
+      rollups: {
+        ...store.rollups,
+        put: async (items) => {
+          if (items.some((r) => r.node.nodeId === refused)) throw new RangeError('item too large');
+          return store.rollups.put(items);
+        },
+      },
+      nodes: {
+        ...store.nodes,
+        // Refuses any write that makes a node reserved; everything else about the node is kept.
+        create: async (node) => {
+          if (node.purchaseOption === 'reserved') throw new RangeError('reserved nodes are read-only');
+          return store.nodes.create(node);
+        },
+        patch: async (id, fields, expected) => {
+          if (fields.purchaseOption === 'reserved') throw new RangeError('reserved nodes are read-only');
+          return store.nodes.patch(id, fields, expected);
+        },
+      },
+    };
+    const good = Array.from({ length: 6 }, (_, k) =>
+      record(batchEvent(agentBatch(`i-0${String(k).padStart(16, '0')}`, window(0), { jobs: ['job-7'] }))),
+    );
+    const badRollup = record(batchEvent(agentBatch(refused, window(0))));
+    const reserved = spotSnapshot(at('10:03:00'));
+    const badNode = record({
+      ...reserved,
+      detail: {
+        ...(reserved.detail as object),
+        nodes: [{ ...(reserved.detail as { nodes: FleetNode[] }).nodes[0]!, purchaseOption: 'reserved' }],
+      },
+    });
+    const sameNode = record(batchEvent(agentBatch(NODE, window(0), { jobs: ['job-7'] })));
+    const result = await run(picky, [...good.slice(0, 3), badRollup, badNode, sameNode, ...good.slice(3)]);
+    expect(result.failed.sort()).toEqual([badRollup.messageId, badNode.messageId].sort());
+    expect(Object.fromEntries(result.failures.map((f) => [f.messageId, f.reason]))).toEqual({
+      [badRollup.messageId]: 'storing its rollup failed: item too large',
+      [badNode.messageId]: `updating node ${NODE} failed: reserved nodes are read-only`,
+    });
+    expect(await store.rollups.between(0, HOUR + HOUR_MS)).toHaveLength(7);
+    expect(await store.nodes.get(NODE)).toMatchObject({
+      purchaseOption: 'on-demand',
+      runningJobs: ['job-7'],
+    });
+  });
+});
