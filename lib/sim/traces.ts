@@ -27,14 +27,16 @@ export interface TraceProfile {
 
 const dataFile = (path: string) => fileURLToPath(new URL(`../../data/${path}`, import.meta.url));
 
+/** Where traces are replayed unless flags say otherwise: three zones of one region, so spot pools can be spread. */
+const US_EAST_1 = { region: 'us-east-1', zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] } as const;
+
 export const TRACE_PROFILES: readonly TraceProfile[] = [
   {
     name: 'philly',
     file: dataFile('philly/philly-5min.csv'),
     research: false,
     instanceType: 'p3.16xlarge',
-    region: 'us-east-1',
-    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    ...US_EAST_1,
     spotShare: 0.6,
     checkpointIntervalMinutes: 30,
     mapping:
@@ -47,8 +49,7 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     file: dataFile('research/philly-vc/philly-vc-hourly.csv'),
     research: true,
     instanceType: 'p3.16xlarge',
-    region: 'us-east-1',
-    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    ...US_EAST_1,
     spotShare: 0.6,
     checkpointIntervalMinutes: 30,
     mapping:
@@ -61,8 +62,7 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     file: dataFile('research/helios-venus/venus-10min.csv'),
     research: true,
     instanceType: 'p3.16xlarge',
-    region: 'us-east-1',
-    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    ...US_EAST_1,
     spotShare: 0.6,
     checkpointIntervalMinutes: 30,
     mapping: "Venus's 8 × V100 nodes → AWS p3.16xlarge (8 × V100 16 GB)",
@@ -74,8 +74,7 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     file: dataFile('research/alibaba-dlrm/alibaba-dlrm-5min.csv'),
     research: true,
     instanceType: 'g5.xlarge',
-    region: 'us-east-1',
-    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    ...US_EAST_1,
     spotShare: 0.2,
     checkpointIntervalMinutes: 10,
     mapping:
@@ -88,8 +87,7 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     file: dataFile('research/alibaba-dlrm-apps/alibaba-dlrm-apps-hourly.csv'),
     research: true,
     instanceType: 'g5.xlarge',
-    region: 'us-east-1',
-    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    ...US_EAST_1,
     spotShare: 0.2,
     checkpointIntervalMinutes: 10,
     mapping:
@@ -102,8 +100,7 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     file: dataFile('research/alibaba-openb-qos/alibaba-openb-qos-hourly.csv'),
     research: true,
     instanceType: 'g4dn.xlarge',
-    region: 'us-east-1',
-    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    ...US_EAST_1,
     spotShare: 0.4,
     checkpointIntervalMinutes: 10,
     mapping:
@@ -132,8 +129,7 @@ export function resolveTrace(
     file: nameOrPath,
     research: false,
     instanceType: 'p4d.24xlarge',
-    region: 'us-east-1',
-    zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    ...US_EAST_1,
     spotShare: 0.5,
     checkpointIntervalMinutes: 30,
     mapping: 'your trace → AWS p4d.24xlarge (8 × A100 40 GB) unless --instance-type says otherwise',

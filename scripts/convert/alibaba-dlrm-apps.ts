@@ -1,10 +1,9 @@
 // Converts alibaba-gpu-dlrm-2025 into an hourly usage trace per service (team): the 15 largest, the rest as "other".
-import { join } from 'node:path';
 import { HOUR_MS } from '../../lib/domain/time.ts';
 import { jobsToUsage } from '../../lib/sim/trace/aggregate.ts';
 import type { UsageRow } from '../../lib/sim/trace/format.ts';
 import { DLRM_ANCHOR_MS, DLRM_POOL, dlrmJobs } from './alibaba-dlrm.ts';
-import { convertArgs, writeUsageTrace } from './raw.ts';
+import { runTeamConverter } from './raw.ts';
 
 /** Services kept by name; 156 series per hour would be a 5 MB file for little more than the long tail's noise. */
 export const DLRM_NAMED_APPS = 15;
@@ -36,16 +35,8 @@ export async function convertDlrmApps(rawDir: string): Promise<UsageRow[]> {
     row.gpusPending = (row.gpusPending ?? 0) + (r.gpusPending ?? 0);
     merged.set(key, row);
   }
-  return [...merged.values()].sort((a, b) => a.atMs - b.atMs || a.team!.localeCompare(b.team!));
+  return [...merged.values()];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { rawDir, outDir } = convertArgs('alibaba-dlrm-apps.ts');
-  const path = join(outDir, 'alibaba-dlrm-apps-hourly.csv');
-  const n = await writeUsageTrace(
-    path,
-    ['timestamp', 'pool', 'team', 'gpus_busy', 'gpus_pending'],
-    await convertDlrmApps(rawDir),
-  );
-  console.log(`wrote ${n} rows to ${path}`);
-}
+if (import.meta.url === `file://${process.argv[1]}`)
+  await runTeamConverter('alibaba-dlrm-apps.ts', 'alibaba-dlrm-apps-hourly.csv', convertDlrmApps);

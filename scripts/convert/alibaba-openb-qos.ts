@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HOUR_MS } from '../../lib/domain/time.ts';
 import { jobsToUsage } from '../../lib/sim/trace/aggregate.ts';
 import type { JobRow, UsageRow } from '../../lib/sim/trace/format.ts';
-import { convertArgs, rawNumber, readRawCsv, writeUsageTrace } from './raw.ts';
+import { rawNumber, readRawCsv, runTeamConverter } from './raw.ts';
 
 /** Times count seconds from an unstated start; we anchor second 0 at a Monday 00:00 UTC of the paper's year. */
 export const OPENB_ANCHOR_MS = Date.parse('2023-01-02T00:00:00Z');
@@ -48,18 +48,8 @@ export async function convertOpenbQos(rawDir: string): Promise<UsageRow[]> {
   const startMs = Math.ceil((OPENB_ANCHOR_MS + firstDeletion * 1000) / HOUR_MS) * HOUR_MS;
   const endMs = Math.floor((OPENB_ANCHOR_MS + lastDeletion * 1000) / HOUR_MS) * HOUR_MS;
   const rows = await jobsToUsage(jobs, { stepMs: HOUR_MS, endMs, startMs });
-  return rows
-    .map((r) => ({ ...r, pool: OPENB_POOL }))
-    .sort((a, b) => a.atMs - b.atMs || a.team!.localeCompare(b.team!));
+  return rows.map((r) => ({ ...r, pool: OPENB_POOL }));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { rawDir, outDir } = convertArgs('alibaba-openb-qos.ts');
-  const path = join(outDir, 'alibaba-openb-qos-hourly.csv');
-  const n = await writeUsageTrace(
-    path,
-    ['timestamp', 'pool', 'team', 'gpus_busy', 'gpus_pending'],
-    await convertOpenbQos(rawDir),
-  );
-  console.log(`wrote ${n} rows to ${path}`);
-}
+if (import.meta.url === `file://${process.argv[1]}`)
+  await runTeamConverter('alibaba-openb-qos.ts', 'alibaba-openb-qos-hourly.csv', convertOpenbQos);

@@ -6,7 +6,7 @@ import { describeZodError } from '../../lib/domain/validation.ts';
 import { jobsToUsage } from '../../lib/sim/trace/aggregate.ts';
 import type { JobRow, UsageRow } from '../../lib/sim/trace/format.ts';
 import { PHILLY_UTC_OFFSET_HOURS } from './philly.ts';
-import { convertArgs, parseWallClock, readRawJson, writeUsageTrace } from './raw.ts';
+import { parseWallClock, readRawJson, runTeamConverter } from './raw.ts';
 
 export const PHILLY_VC_POOL = 'onprem:philly:vc:node';
 /** The first day any sampled job runs (2017-10-03 03:36, Philly clock): the trace starts at that midnight. */
@@ -47,18 +47,8 @@ export async function convertPhillyVc(rawDir: string): Promise<UsageRow[]> {
   const lastEnd = Math.max(...jobs.map((j) => j.endMs!));
   const endMs = Math.ceil(lastEnd / HOUR_MS) * HOUR_MS;
   const rows = await jobsToUsage(jobs, { stepMs: HOUR_MS, endMs, startMs: PHILLY_VC_START_MS });
-  return rows
-    .map((r) => ({ ...r, pool: PHILLY_VC_POOL }))
-    .sort((a, b) => a.atMs - b.atMs || a.team!.localeCompare(b.team!));
+  return rows.map((r) => ({ ...r, pool: PHILLY_VC_POOL }));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const { rawDir, outDir } = convertArgs('philly-vc.ts');
-  const path = join(outDir, 'philly-vc-hourly.csv');
-  const n = await writeUsageTrace(
-    path,
-    ['timestamp', 'pool', 'team', 'gpus_busy', 'gpus_pending'],
-    await convertPhillyVc(rawDir),
-  );
-  console.log(`wrote ${n} rows to ${path}`);
-}
+if (import.meta.url === `file://${process.argv[1]}`)
+  await runTeamConverter('philly-vc.ts', 'philly-vc-hourly.csv', convertPhillyVc);

@@ -1,7 +1,7 @@
 // The one reader of the raw datasets: streams their CSV/JSON files and writes converted trace files.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { toRfc3339 } from '../../lib/domain/time.ts';
@@ -85,4 +85,22 @@ export function convertArgs(script: string): { rawDir: string; outDir: string } 
     process.exit(2);
   }
   return { rawDir, outDir };
+}
+
+/** Row order of a per-team trace: by time, then team. */
+export function byTimeThenTeam(a: UsageRow, b: UsageRow): number {
+  return a.atMs - b.atMs || (a.team ?? '').localeCompare(b.team ?? '');
+}
+
+/** The command line of a per-team converter: `<raw-dir> <out-dir>` in, `<out-dir>/<file>` with team columns out. */
+export async function runTeamConverter(
+  script: string,
+  file: string,
+  convert: (rawDir: string) => Promise<UsageRow[]>,
+): Promise<void> {
+  const { rawDir, outDir } = convertArgs(script);
+  const path = join(outDir, file);
+  const rows = (await convert(rawDir)).sort(byTimeThenTeam);
+  const n = await writeUsageTrace(path, ['timestamp', 'pool', 'team', 'gpus_busy', 'gpus_pending'], rows);
+  console.log(`wrote ${n} rows to ${path}`);
 }

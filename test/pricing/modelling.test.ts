@@ -8,25 +8,21 @@ import {
   AWS_P4D_SPOT_MONTHLY_MEAN_USD,
   measureRatios,
 } from '../../lib/pricing/modelling.ts';
-import { derivedFigures, type Offering } from '../../lib/pricing/offering.ts';
+import type { Offering } from '../../lib/pricing/offering.ts';
 
+const catalog = loadCatalog({ strict: true });
+
+/** A catalog row made into the offering a test needs, with no spot or committed rate of its own. */
 function offering(
-  fields: Partial<Offering> & Pick<Offering, 'provider' | 'gpuModel' | 'onDemandUsdPerHour'>,
+  fields: Pick<Offering, 'provider' | 'gpuModel' | 'onDemandUsdPerHour'> & Partial<Offering>,
 ): Offering {
-  const base = {
-    region: 'us-east-1',
-    instanceType: 't',
-    gpuCount: 1,
-    gpuMemoryGiB: 16,
-    interconnect: 'pcie' as const,
-    interconnectInferred: true,
-    spotModelled: false,
-    reserved1yModelled: false,
-    reserved3yModelled: false,
-    asOf: '2026-05-20T00:00:00Z',
-    ...fields,
-  };
-  return { ...base, ...derivedFigures(base) };
+  const {
+    spotUsdPerHour: _s,
+    reserved1yUsdPerHour: _r1,
+    reserved3yUsdPerHour: _r3,
+    ...base
+  } = catalog.offerings[0]!;
+  return { ...base, spotModelled: false, reserved1yModelled: false, reserved3yModelled: false, ...fields };
 }
 
 describe('the AWS spot model', () => {
@@ -84,7 +80,6 @@ describe('the AWS spot model', () => {
 });
 
 describe('the bundled catalog prices AWS spot on AWS figures', () => {
-  const catalog = loadCatalog({ strict: true });
   const aws = (type: string) =>
     catalog.find({ provider: 'aws', region: 'us-east-1' }).find((o) => o.instanceType === type)!;
   const ratio = (o: Offering) => usdToNumber(o.spotUsdPerHour!) / usdToNumber(o.onDemandUsdPerHour);
