@@ -24,7 +24,7 @@ export interface ChartOptions {
 /** Room on the right for end labels ("reactive-on-demand +123.4 %" at 11 px). */
 const END_LABEL_MARGIN = 190;
 /** End labels closer than this (px) are pushed apart. */
-const END_LABEL_GAP = 13;
+const END_LABEL_GAP = 15;
 const LEFT = 60;
 const TOP = 20;
 
