@@ -2,24 +2,48 @@
 import { costForSeconds } from '../domain/money.ts';
 import type { PurchaseOption } from '../domain/pool.ts';
 import { lateFillPool, serveHour, type HourService } from './serve.ts';
+import type { WorkloadClass } from '../domain/workload.ts';
 import {
   holdingKey,
+  latePenaltyMultiplier,
+  latePenaltyPerGpuHour,
   ownedHoldings,
   parseHoldingKey,
+  priceAt,
+  pricedAt,
   spotAvailableAt,
   SIM_STEP_MS,
   type Holdings,
+  type PricedPool,
   type Scenario,
+  type Sharing,
   type SimPool,
 } from './scenario.ts';
 
-/** What a policy may know at the start of an hour: the past, the fleet it holds, what it can launch now. */
+/** The scenario as a policy may see it in one hour: pools at today's prices, classes without their demand. */
+export interface ScenarioView {
+  name: string;
+  startMs: number;
+  warmupHours: number;
+  defaultBootSeconds: number;
+  latePenaltyMultiplier: number;
+  sharing: Sharing;
+  pools: readonly PricedPool[];
+  classes: readonly { workload: WorkloadClass }[];
+}
+
+/**
+ * What a policy may know at the start of an hour: the past, the fleet it holds, what it can launch now.
+ * It holds no demand of this hour or later, and no spot price or availability of a later hour.
+ */
 export interface PolicyView {
-  scenario: Scenario;
+  scenario: ScenarioView;
   hour: number;
   atMs: number;
   /** Demand of hours [0, hour): the policy never sees the hour it is deciding for. */
   demandHistory(classId: string): readonly number[];
+  /** The pool's spot price in hours [0, hour] (this hour's price is posted before launching). */
+  spotPriceHistory(poolId: string): readonly bigint[];
   holdings: ReadonlyMap<string, number>;
   /** Spot instances a launch in this pool would get right now (a launch request is answered at once). */
   spotLaunchable(poolId: string): number;
@@ -44,7 +68,7 @@ export interface BillLine {
   hour: number;
   poolId: string;
   option: PurchaseOption;
-  /** held: instances held for the hour; boot: paid boot time of launches; late-fill: demand served late. */
+  /** held: instances held for the hour; boot: paid boot time of launches; late-fill: demand served late (its boot time included). */
   kind: 'held' | 'boot' | 'late-fill';
   instances: number;
   costUsd: bigint;
@@ -56,6 +80,7 @@ export interface HourRecord {
   hour: number;
   atMs: number;
   costUsd: bigint;
+  latePenaltyUsd: bigint;
   demandGpus: number;
   heldGpus: number;
   idleGpus: number;
@@ -68,7 +93,16 @@ export interface HourRecord {
 export interface PolicyRun {
   name: string;
   description: string;
+  /** The bill. */
   costUsd: bigint;
+  /** P × late GPU-hours, with P = `latePenaltyMultiplier` on-demand GPU-hours of the class's cheapest pool. */
+  latePenaltyUsd: bigint;
+  /** The headline: bill + late penalty. */
+  penalizedCostUsd: bigint;
+  latePenaltyMultiplier: number;
+  /** GPU-hours demanded (work re-run after interruptions included). */
+  demandGpuHours: number;
+  /** GPU-hours served on time by the held fleet (demand − late). */
   servedGpuHours: number;
   lateGpuHours: number;
   idleGpuHours: number;
@@ -84,17 +118,59 @@ export interface PolicyRun {
 
 export interface SimulateOptions {
   onHour?: (hour: number, of: number) => void;
+  /** Builds each hour's view (tests replace it to prove a leak is caught); default `policyView`. */
+  view?: typeof policyView;
 }
 
-function priceOf(pool: SimPool, option: PurchaseOption): bigint {
-  const price = pool.usdPerHour[option];
+function priceOf(pool: SimPool, option: PurchaseOption, hour: number): bigint {
+  const price = priceAt(pool, option, hour);
   if (price === undefined) throw new Error(`pool ${pool.pool.id} has no ${option} price`);
   return price;
 }
 
-function historyView(scenario: Scenario, hour: number) {
-  const byClass = new Map(scenario.classes.map((c) => [c.workload.id, c.demandGpus]));
-  return (classId: string) => (byClass.get(classId) ?? []).slice(0, hour);
+/** The view of hour `hour`: built from the past only, copied so a policy cannot reach the engine's state. */
+export function policyView(
+  scenario: Scenario,
+  hour: number,
+  state: {
+    holdings: ReadonlyMap<string, number>;
+    reserved: ReadonlyMap<string, number>;
+    committed: ReadonlyMap<string, number>;
+    interruptedNow: ReadonlyMap<string, number>;
+  },
+): PolicyView {
+  const pools = new Map(scenario.pools.map((p) => [p.pool.id, p]));
+  const demand = new Map(scenario.classes.map((c) => [c.workload.id, c.demandGpus]));
+  const holdings = new Map(state.holdings);
+  return {
+    scenario: {
+      name: scenario.name,
+      startMs: scenario.startMs,
+      warmupHours: scenario.warmupHours,
+      defaultBootSeconds: scenario.defaultBootSeconds,
+      latePenaltyMultiplier: latePenaltyMultiplier(scenario),
+      sharing: scenario.sharing ?? 'shared',
+      pools: scenario.pools.map((p) => pricedAt(p, hour)),
+      classes: scenario.classes.map((c) => ({ workload: c.workload })),
+    },
+    hour,
+    atMs: scenario.startMs + hour * SIM_STEP_MS,
+    demandHistory: (classId) => (demand.get(classId) ?? []).slice(0, hour),
+    spotPriceHistory: (poolId) => {
+      const sp = pools.get(poolId);
+      if (!sp || sp.usdPerHour.spot === undefined) return [];
+      return Array.from({ length: hour + 1 }, (_, h) => priceAt(sp, 'spot', h)!);
+    },
+    holdings,
+    spotLaunchable: (poolId) => {
+      const sp = pools.get(poolId);
+      if (!sp || sp.usdPerHour.spot === undefined) return 0;
+      return Math.max(0, spotAvailableAt(sp, hour) - (holdings.get(holdingKey(poolId, 'spot')) ?? 0));
+    },
+    reserved: new Map(state.reserved),
+    committed: new Map(state.committed),
+    interruptedNow: new Map(state.interruptedNow),
+  };
 }
 
 export async function simulatePolicy(
@@ -108,6 +184,10 @@ export async function simulatePolicy(
     name: policy.name,
     description: policy.description,
     costUsd: 0n,
+    latePenaltyUsd: 0n,
+    penalizedCostUsd: 0n,
+    latePenaltyMultiplier: latePenaltyMultiplier(scenario),
+    demandGpuHours: 0,
     servedGpuHours: 0,
     lateGpuHours: 0,
     idleGpuHours: 0,
@@ -123,21 +203,16 @@ export async function simulatePolicy(
   const carried = new Map<string, number>(); // work lost to interruptions, re-run in the next hour
   let lastSpotShareByClass = new Map<string, number>();
 
-  const makeView = (hour: number, interruptedNow: Map<string, number>): PolicyView => ({
-    scenario,
-    hour,
-    atMs: scenario.startMs + hour * SIM_STEP_MS,
-    demandHistory: historyView(scenario, hour),
-    holdings,
-    spotLaunchable: (poolId) => {
-      const sp = pools.get(poolId);
-      if (!sp || sp.usdPerHour.spot === undefined) return 0;
-      return Math.max(0, spotAvailableAt(sp, hour) - (holdings.get(holdingKey(poolId, 'spot')) ?? 0));
-    },
-    reserved: run.reserved,
-    committed,
-    interruptedNow,
-  });
+  const makeView = (hour: number, interruptedNow: Map<string, number>): PolicyView =>
+    (options.view ?? policyView)(scenario, hour, {
+      holdings,
+      reserved: run.reserved,
+      committed,
+      interruptedNow,
+    });
+  const penaltyPerGpuHour = new Map(
+    scenario.classes.map((c) => [c.workload.id, latePenaltyPerGpuHour(scenario, c)]),
+  );
 
   const committed = ownedHoldings(scenario);
   for (const [key, n] of committed) holdings.set(key, n);
@@ -145,7 +220,7 @@ export async function simulatePolicy(
   if (policy.commitments) {
     for (const [poolId, n] of await policy.commitments(makeView(first, new Map()))) {
       if (n <= 0) continue;
-      priceOf(pools.get(poolId)!, 'reserved');
+      priceOf(pools.get(poolId)!, 'reserved', first);
       run.reserved.set(poolId, Math.floor(n));
       committed.set(holdingKey(poolId, 'reserved'), Math.floor(n));
       holdings.set(holdingKey(poolId, 'reserved'), Math.floor(n));
@@ -214,7 +289,7 @@ export async function simulatePolicy(
             kind: 'boot',
             instances: launch,
             // Per instance, as each instance's bill (and its attribution) rounds on its own.
-            costUsd: costForSeconds(priceOf(sp, option), boot) * BigInt(launch),
+            costUsd: costForSeconds(priceOf(sp, option, hour), boot) * BigInt(launch),
           });
         }
         holdings.set(key, current + launch);
@@ -231,7 +306,7 @@ export async function simulatePolicy(
       demand.set(id, (c.demandGpus[hour] ?? 0) + (carried.get(id) ?? 0));
     }
     carried.clear();
-    const service = serveHour(scenario.pools, scenario.classes, demand, holdings);
+    const service = serveHour(scenario.pools, scenario.classes, demand, holdings, scenario.sharing);
     lastSpotShareByClass = new Map(service.classes.map((s) => [s.classId, s.spotGpus]));
 
     // 4. The bill for the hour: everything held, boot time of launches, late fills.
@@ -240,7 +315,7 @@ export async function simulatePolicy(
       if (instances <= 0) continue;
       const { poolId, option } = parseHoldingKey(key);
       const sp = pools.get(poolId)!;
-      const costUsd = priceOf(sp, option) * BigInt(instances);
+      const costUsd = priceOf(sp, option, hour) * BigInt(instances);
       run.bill.push({ hour, poolId, option, kind: 'held', instances, costUsd });
       hourCost += costUsd;
     }
@@ -249,13 +324,18 @@ export async function simulatePolicy(
       hourCost += line.costUsd;
     }
     let lateGpus = 0;
+    let penaltyUsd = 0n;
     for (const s of service.classes) {
       if (s.shortfallGpus <= 1e-9) continue;
       const c = scenario.classes.find((x) => x.workload.id === s.classId)!;
       const fill = lateFillPool(scenario.pools, c);
       if (!fill) throw new Error(`no on-demand pool can serve class ${s.classId}; add one to the scenario`);
       const instances = Math.ceil(s.shortfallGpus / fill.pool.gpusPerInstance - 1e-9);
-      const costUsd = priceOf(fill, 'on-demand') * BigInt(instances);
+      // A late fill is a launch like any other: it pays its boot time before it serves.
+      const price = priceOf(fill, 'on-demand', hour);
+      const boot = fill.pool.bootSeconds ?? scenario.defaultBootSeconds;
+      const costUsd = (price + costForSeconds(price, boot)) * BigInt(instances);
+      penaltyUsd += BigInt(Math.round(s.shortfallGpus * penaltyPerGpuHour.get(s.classId)!));
       run.bill.push({
         hour,
         poolId: fill.pool.id,
@@ -270,14 +350,18 @@ export async function simulatePolicy(
     }
 
     run.costUsd += hourCost;
+    run.latePenaltyUsd += penaltyUsd;
+    run.penalizedCostUsd += hourCost + penaltyUsd;
     run.lateGpuHours += lateGpus;
     run.idleGpuHours += service.idleGpus;
     const demandGpus = [...demand.values()].reduce((a, b) => a + b, 0);
-    run.servedGpuHours += demandGpus;
+    run.demandGpuHours += demandGpus;
+    run.servedGpuHours += service.classes.reduce((a, x) => a + x.servedGpus, 0);
     run.hours.push({
       hour,
       atMs: scenario.startMs + hour * SIM_STEP_MS,
       costUsd: hourCost,
+      latePenaltyUsd: penaltyUsd,
       demandGpus,
       heldGpus: service.heldGpus,
       idleGpus: service.idleGpus,

@@ -7,22 +7,41 @@ export const SIM_STEP_MS = 3_600_000;
 /** Cloud options a simulated pool can be bought under; on-prem pools are owned and sized. */
 export type SimOption = Exclude<PurchaseOption, 'on-prem'> | 'on-prem';
 
-export interface SimPool {
+/** A pool as a policy may see it in one hour: its prices now, never its future. */
+export interface PricedPool {
   pool: Pool;
   /** Per instance-hour, micro-dollars; an option without a price is not offered in this pool. */
   usdPerHour: Partial<Record<PurchaseOption, bigint>>;
   /** Which price figures are modelled rather than read from a price list (shown in the output). */
   modelled?: Partial<Record<PurchaseOption, boolean>>;
-  /** Spot instances the pool can hold in each hour of the run (index = hour); undefined = unlimited. */
-  spotAvailable?: readonly number[];
   /** Expected spot interruptions per instance-hour, as the planner sees the risk. */
   spotInterruptionRatePerHour?: number;
+}
+
+export interface SimPool extends PricedPool {
+  /** Spot instances the pool can hold in each hour of the run (index = hour); undefined = unlimited. */
+  spotAvailable?: readonly number[];
+  /** The spot price in each hour of the run (index = hour); undefined = `usdPerHour.spot` every hour. */
+  spotUsdPerHourSeries?: readonly bigint[];
 }
 
 export interface SimClass {
   workload: WorkloadClass;
   /** GPUs demanded in each hour of the run (busy + pending), index = hour. */
   demandGpus: readonly number[];
+}
+
+/**
+ * How teams hold capacity: `shared` — the teams' work is packed onto a pool's instances, as on a Kubernetes or
+ * Slurm node pool; `dedicated` — each team holds whole instances of its own (virtual clusters with quotas).
+ */
+export type Sharing = 'shared' | 'dedicated';
+
+/** What the hour's service rule needs: the pools and who may use them (no demand). */
+export interface Fleetscape {
+  pools: readonly PricedPool[];
+  classes: readonly { workload: WorkloadClass }[];
+  sharing?: Sharing;
 }
 
 export interface Scenario {
@@ -38,6 +57,54 @@ export interface Scenario {
   defaultBootSeconds: number;
   /** What the run assumed, printed with its results: spot share, GPU model and pool mapping, checkpoints. */
   assumptions: string[];
+  /**
+   * A late GPU-hour costs this many on-demand GPU-hours of the class's cheapest on-demand pool on top of the
+   * bill (default 1): the headline is the penalized cost, bill + penalty × late GPU-hours.
+   */
+  latePenaltyMultiplier?: number;
+  /** Whether teams share a pool's instances (default) or hold dedicated ones; every policy applies it. */
+  sharing?: Sharing;
+}
+
+export const DEFAULT_LATE_PENALTY_MULTIPLIER = 1;
+
+export function latePenaltyMultiplier(scenario: { latePenaltyMultiplier?: number }): number {
+  return scenario.latePenaltyMultiplier ?? DEFAULT_LATE_PENALTY_MULTIPLIER;
+}
+
+/** The penalty of one late GPU-hour of a class, micro-dollars (a float: it multiplies fractional GPU-hours). */
+export function latePenaltyPerGpuHour(
+  scenario: { pools: readonly PricedPool[]; latePenaltyMultiplier?: number },
+  c: { workload: WorkloadClass },
+): number {
+  const fill = cheapestPoolFor(scenario.pools, c, 'on-demand');
+  if (!fill) return 0;
+  return (
+    (latePenaltyMultiplier(scenario) * Number(fill.usdPerHour['on-demand']!)) / fill.pool.gpusPerInstance
+  );
+}
+
+/** The price of an option in a pool in one hour: spot follows the pool's series where it has one. */
+export function priceAt(pool: SimPool, option: PurchaseOption, hour: number): bigint | undefined {
+  if (option === 'spot' && pool.spotUsdPerHourSeries && pool.spotUsdPerHourSeries.length > 0) {
+    if (pool.usdPerHour.spot === undefined) return undefined;
+    const series = pool.spotUsdPerHourSeries;
+    return series[Math.min(Math.max(0, hour), series.length - 1)]!;
+  }
+  return pool.usdPerHour[option];
+}
+
+/** The pool as a policy sees it in `hour`: prices in effect now, no availability or prices to come. */
+export function pricedAt(pool: SimPool, hour: number): PricedPool {
+  const spot = priceAt(pool, 'spot', hour);
+  return {
+    pool: pool.pool,
+    usdPerHour: { ...pool.usdPerHour, ...(spot !== undefined ? { spot } : {}) },
+    ...(pool.modelled ? { modelled: pool.modelled } : {}),
+    ...(pool.spotInterruptionRatePerHour !== undefined
+      ? { spotInterruptionRatePerHour: pool.spotInterruptionRatePerHour }
+      : {}),
+  };
 }
 
 export function holdingKey(poolId: string, option: PurchaseOption): string {
@@ -70,12 +137,12 @@ export function ownedHoldings(scenario: Scenario): Holdings {
 }
 
 /** The pool that sells `option` cheapest per GPU among those that may serve a class (first listed on a tie). */
-export function cheapestPoolFor(
-  pools: readonly SimPool[],
-  c: SimClass,
+export function cheapestPoolFor<P extends PricedPool>(
+  pools: readonly P[],
+  c: { workload: WorkloadClass },
   option: PurchaseOption,
-): SimPool | undefined {
-  let best: SimPool | undefined;
+): P | undefined {
+  let best: P | undefined;
   let bestPerGpu = Number.POSITIVE_INFINITY;
   for (const p of pools) {
     const price = p.usdPerHour[option];

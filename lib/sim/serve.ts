@@ -1,7 +1,16 @@
 // One hour of service: which held GPUs serve which class's demand, what is left idle, and what must be filled late.
 import { poolServesClass } from '../domain/workload.ts';
 import type { PurchaseOption } from '../domain/pool.ts';
-import { cheapestPoolFor, parseHoldingKey, type Holdings, type SimClass, type SimPool } from './scenario.ts';
+import {
+  cheapestPoolFor,
+  parseHoldingKey,
+  type Holdings,
+  type PricedPool,
+  type Sharing,
+} from './scenario.ts';
+import type { WorkloadClass } from '../domain/workload.ts';
+
+type ClassRef = { workload: WorkloadClass };
 
 // Capacity is used in the order it is paid for: owned and committed first, then the cheapest per GPU.
 const OPTION_ORDER: Record<PurchaseOption, number> = { 'on-prem': 0, reserved: 1, spot: 2, 'on-demand': 3 };
@@ -44,10 +53,11 @@ interface Slot {
  * does not take what only a strict class could use.
  */
 export function serveHour(
-  pools: readonly SimPool[],
-  classes: readonly SimClass[],
+  pools: readonly PricedPool[],
+  classes: readonly ClassRef[],
   demandByClass: ReadonlyMap<string, number>,
   holdings: Holdings,
+  sharing: Sharing = 'shared',
 ): HourService {
   const poolById = new Map(pools.map((p) => [p.pool.id, p]));
   const slots: Slot[] = [];
@@ -64,7 +74,7 @@ export function serveHour(
   }
   slots.sort((a, b) => OPTION_ORDER[a.option] - OPTION_ORDER[b.option] || a.usdPerGpuHour - b.usdPerGpuHour);
 
-  const eligibleCount = (c: SimClass) => pools.filter((p) => poolServesClass(p.pool, c.workload)).length;
+  const eligibleCount = (c: ClassRef) => pools.filter((p) => poolServesClass(p.pool, c.workload)).length;
   const order = [...classes].sort((a, b) => eligibleCount(a) - eligibleCount(b));
   const usedGpusByOption: Record<PurchaseOption, number> = {
     'on-prem': 0,
@@ -87,7 +97,9 @@ export function serveHour(
       let take = Math.min(need, slot.gpus);
       if (slot.option === 'spot') take = Math.min(take, spotRoom);
       if (take <= 0) continue;
-      slot.gpus -= take;
+      // Dedicated: a team holds whole instances; the rest of an instance it uses is idle, not lent out.
+      const g = sp.pool.gpusPerInstance;
+      slot.gpus -= sharing === 'dedicated' ? Math.min(slot.gpus, Math.ceil(take / g - 1e-9) * g) : take;
       need -= take;
       allocations.push({ classId: c.workload.id, key: slot.key, gpus: take });
       usedGpusByOption[slot.option] += take;
@@ -104,11 +116,12 @@ export function serveHour(
       shortfallGpus: Math.max(0, need),
     });
   }
-  const idleGpus = slots.reduce((a, s) => a + s.gpus, 0);
+  // Held minus used: under dedicated instances the unused part of a team's instance is idle too.
+  const idleGpus = Math.max(0, heldGpus - allocations.reduce((a, x) => a + x.gpus, 0));
   return { classes: service, allocations, idleGpus, heldGpus, usedGpusByOption };
 }
 
 /** The cheapest on-demand pool per GPU that may serve a class: where late demand is filled. */
-export function lateFillPool(pools: readonly SimPool[], c: SimClass): SimPool | undefined {
+export function lateFillPool<P extends PricedPool>(pools: readonly P[], c: ClassRef): P | undefined {
   return cheapestPoolFor(pools, c, 'on-demand');
 }

@@ -6,12 +6,14 @@ import { buildScenario, type BuildOptions } from './build-scenario.ts';
 import { simulatedLedger } from './ledger.ts';
 import { simulatePolicy, type Policy, type PolicyRun } from './engine.ts';
 import {
-  commitmentPolicy,
+  DEFAULT_PEER_PARAMS,
   onDemandPeakPolicy,
   reactiveOnDemandPolicy,
   spotFirstPolicy,
+  spotReservedPolicy,
+  type PeerParams,
 } from './policies/baselines.ts';
-import { oraclePolicy } from './policies/oracle.ts';
+import { oraclePolicy, type OracleOptions, type OracleSolution } from './policies/oracle.ts';
 import { optimizerPolicy, type OptimizerPolicyOptions } from './policies/optimizer.ts';
 import type { Scenario } from './scenario.ts';
 import { replaySystem, type SystemReplayOptions, type SystemReplayResult } from './system/replay.ts';
@@ -22,9 +24,11 @@ export const POLICY_NAMES = [
   'on-demand-peak',
   'reactive-on-demand',
   'spot-first',
-  'commitment',
+  'spot-reserved',
   'oracle',
 ] as const;
+/** The competent peers (every policy but the optimizer and the oracle). */
+export const PEER_NAMES = ['on-demand-peak', 'reactive-on-demand', 'spot-first', 'spot-reserved'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface PlanSnapshot {
@@ -47,11 +51,18 @@ export interface SimulationResult {
   optimizerForecast: { hour: number; gpus: number }[];
   /** The last hours again, through the real runs on the embedded DynamoDB (when asked for). */
   system?: SystemReplayResult;
+  /** The exact floor of the run (when the oracle was run): ratios to the oracle are to this. */
+  oracle?: OracleSolution;
+  /** Solver fallbacks and other notes of the run, for its log. */
+  log: string[];
 }
 
 export interface SimulationOptions extends BuildOptions {
   policies?: readonly PolicyName[];
   optimizer?: OptimizerPolicyOptions;
+  /** The peers' tuned parameters, per peer (default `DEFAULT_PEER_PARAMS`). */
+  peers?: Partial<Record<PolicyName, PeerParams>>;
+  oracle?: OracleOptions;
   /** Compare all cloud, all on-prem and hybrid at these costs of owning a GPU (needs the optimizer). */
   architectures?: OwnershipCosts;
   onProgress?: (policy: string, done: number, of: number) => void;
@@ -59,20 +70,26 @@ export interface SimulationOptions extends BuildOptions {
   systemHours?: number;
 }
 
-function makePolicy(name: PolicyName, scenario: Scenario, optimizer: OptimizerPolicyOptions): Policy {
+function makePolicy(
+  name: PolicyName,
+  scenario: Scenario,
+  options: SimulationOptions,
+  optimizer: OptimizerPolicyOptions,
+): Policy {
+  const peer = options.peers?.[name] ?? DEFAULT_PEER_PARAMS;
   switch (name) {
     case 'optimizer':
       return optimizerPolicy(optimizer);
     case 'on-demand-peak':
       return onDemandPeakPolicy();
     case 'reactive-on-demand':
-      return reactiveOnDemandPolicy();
+      return reactiveOnDemandPolicy(peer);
     case 'spot-first':
-      return spotFirstPolicy();
-    case 'commitment':
-      return commitmentPolicy();
+      return spotFirstPolicy(peer);
+    case 'spot-reserved':
+      return spotReservedPolicy(peer);
     case 'oracle':
-      return oraclePolicy(scenario);
+      return oraclePolicy(scenario, options.oracle);
   }
 }
 
@@ -110,18 +127,25 @@ export async function simulateScenario(
 ): Promise<SimulationResult> {
   const names = options.policies ?? POLICY_NAMES;
   const optimizerForecast: SimulationResult['optimizerForecast'] = [];
+  const log: string[] = [];
   const optimizerOptions: OptimizerPolicyOptions = {
     ...options.optimizer,
     onDemandForecast: (hour, gpus) => optimizerForecast.push({ hour, gpus }),
+    onLog: (line) => log.push(line),
   };
   const runs: PolicyRun[] = [];
+  let oracle: OracleSolution | undefined;
   for (const name of names) {
-    const policy = makePolicy(name, scenario, optimizerOptions);
+    const policy = makePolicy(name, scenario, options, optimizerOptions);
     runs.push(
       await simulatePolicy(scenario, policy, {
         onHour: (done, of) => options.onProgress?.(name, done, of),
       }),
     );
+    if ('solution' in policy) {
+      oracle = await (policy as ReturnType<typeof oraclePolicy>).solution();
+      log.push(...oracle.notes.map((n) => `oracle: ${n}`));
+    }
   }
   const optimizer = runs.find((r) => r.name === 'optimizer');
   const baseline = runs.find((r) => r.name === 'on-demand-peak');
@@ -145,6 +169,8 @@ export async function simulateScenario(
     scenario,
     runs,
     optimizerForecast,
+    log,
+    ...(oracle ? { oracle } : {}),
     ...(optimizer ? { attribution: attributeRun(scenario, optimizer) } : {}),
     ...(optimizer && baseline ? { ledger: simulatedLedger(scenario, optimizer, baseline) } : {}),
   };

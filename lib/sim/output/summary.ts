@@ -11,11 +11,20 @@ export const BASELINE_POLICY = 'on-demand-peak';
 export interface PolicySummary {
   name: string;
   description: string;
+  /** The bill (same as `billUsd`; kept for readers of schema 1). */
   costUsd: string;
+  billUsd: string;
+  /** P × late GPU-hours. */
+  latePenaltyUsd: string;
+  /** The headline: bill + P × late GPU-hours. */
+  penalizedCostUsd: string;
   costPerServedGpuHourUsd: string;
-  /** Saving against all on-demand sized to the peak, in percent (negative: dearer). */
+  /** Penalized saving against all on-demand sized to the peak, in percent (negative: dearer). */
   savingVsOnDemandPct: number | null;
+  /** Penalized cost over the oracle's floor (≥ 1 for every policy; the oracle's own fleet is rounded up). */
   ratioToOracle: number | null;
+  demandGpuHours: number;
+  /** GPU-hours served on time by the held fleet. */
   servedGpuHours: number;
   lateGpuHours: number;
   interruptions: number;
@@ -34,6 +43,12 @@ export interface SimulationSummary {
   to: string;
   billedHours: number;
   assumptions: string[];
+  /** P: a late GPU-hour costs this many on-demand GPU-hours of the class's cheapest pool. */
+  penaltyMultiplier: number;
+  /** The exact floor the ratios are to: dollars, how it was solved (MIP or the LP relaxation's bound). */
+  oracle: { floorUsd: string; method: string; notes: string[] } | null;
+  /** Solver fallbacks and notes of the run. */
+  log: string[];
   policies: PolicySummary[];
   /** The optimizer's bill attributed in FOCUS rows: reconciled = every hour's rows sum to its bill exactly. */
   attribution: { rows: number; totalUsd: string; reconciled: boolean; mismatchedHours: number } | null;
@@ -55,7 +70,9 @@ export interface SimulationSummary {
       idleGpuHours: number;
     }[];
   } | null;
-  /** The optimizer's cost over the cheapest other policy's (oracle excluded); below 1 is a saving. */
+  /** The optimizer's penalized cost over the cheapest peer's; below 1 is a saving. */
+  optimizerVsBestPeer: { bestPeer: string; ratio: number } | null;
+  /** The same, under its schema-1 name. */
   optimizerVsBestOther: { bestOther: string; ratio: number } | null;
   /** The last hours through the real runs on the embedded DynamoDB (null when not asked for). */
   system: SystemSummary | null;
@@ -63,22 +80,31 @@ export interface SimulationSummary {
 
 const round = (x: number, places = 2) => Math.round(x * 10 ** places) / 10 ** places;
 
+/** The bill per GPU-hour demanded (late work included: it was paid for too). */
 export function costPerGpuHour(run: PolicyRun): bigint {
-  return run.servedGpuHours > 0 ? (run.costUsd * 1000n) / BigInt(Math.round(run.servedGpuHours * 1000)) : 0n;
+  return run.demandGpuHours > 0 ? (run.costUsd * 1000n) / BigInt(Math.round(run.demandGpuHours * 1000)) : 0n;
 }
 
 export function summarize(result: SimulationResult): SimulationSummary {
   const { scenario, runs } = result;
   const baseline = runs.find((r) => r.name === BASELINE_POLICY);
-  const oracle = runs.find((r) => r.name === 'oracle');
+  const floorMicros = result.oracle ? result.oracle.floorUsd * 1e6 : undefined;
   const policies = runs.map((r): PolicySummary => ({
     name: r.name,
     description: r.description,
     costUsd: formatUsd(r.costUsd),
+    billUsd: formatUsd(r.costUsd),
+    latePenaltyUsd: formatUsd(r.latePenaltyUsd),
+    penalizedCostUsd: formatUsd(r.penalizedCostUsd),
     costPerServedGpuHourUsd: formatUsd(costPerGpuHour(r)),
-    savingVsOnDemandPct: baseline ? round(100 * (1 - Number(r.costUsd) / Number(baseline.costUsd)), 1) : null,
+    savingVsOnDemandPct: baseline
+      ? round(100 * (1 - Number(r.penalizedCostUsd) / Number(baseline.penalizedCostUsd)), 1)
+      : null,
     ratioToOracle:
-      oracle && oracle.costUsd > 0n ? round(Number(r.costUsd) / Number(oracle.costUsd), 3) : null,
+      floorMicros !== undefined && floorMicros > 0
+        ? round(Number(r.penalizedCostUsd) / floorMicros, 3)
+        : null,
+    demandGpuHours: round(r.demandGpuHours, 1),
     servedGpuHours: round(r.servedGpuHours, 1),
     lateGpuHours: round(r.lateGpuHours, 1),
     interruptions: r.interruptions,
@@ -91,7 +117,9 @@ export function summarize(result: SimulationResult): SimulationSummary {
   }));
   const optimizer = runs.find((r) => r.name === 'optimizer');
   const others = runs.filter((r) => r.name !== 'optimizer' && r.name !== 'oracle');
-  const best = others.sort((a, b) => (a.costUsd < b.costUsd ? -1 : 1))[0];
+  const best = others.sort((a, b) => (a.penalizedCostUsd < b.penalizedCostUsd ? -1 : 1))[0];
+  const vsBest =
+    optimizer && best ? round(Number(optimizer.penalizedCostUsd) / Number(best.penalizedCostUsd), 3) : null;
   const savingByLever = new Map<string, bigint>();
   for (const e of result.ledger ?? [])
     savingByLever.set(e.lever, (savingByLever.get(e.lever) ?? 0n) + avoidedCostUsd(e));
@@ -102,6 +130,15 @@ export function summarize(result: SimulationResult): SimulationSummary {
     to: toRfc3339(scenario.startMs + scenario.hours * 3_600_000),
     billedHours: scenario.hours - scenario.warmupHours,
     assumptions: scenario.assumptions,
+    penaltyMultiplier: runs[0]?.latePenaltyMultiplier ?? 1,
+    oracle: result.oracle
+      ? {
+          floorUsd: formatUsd(BigInt(Math.round(result.oracle.floorUsd * 1e6))),
+          method: result.oracle.method,
+          notes: result.oracle.notes,
+        }
+      : null,
+    log: result.log ?? [],
     policies,
     attribution: result.attribution
       ? {
@@ -137,10 +174,8 @@ export function summarize(result: SimulationResult): SimulationSummary {
           })),
         }
       : null,
-    optimizerVsBestOther:
-      optimizer && best
-        ? { bestOther: best.name, ratio: round(Number(optimizer.costUsd) / Number(best.costUsd), 3) }
-        : null,
+    optimizerVsBestPeer: vsBest !== null ? { bestPeer: best!.name, ratio: vsBest } : null,
+    optimizerVsBestOther: vsBest !== null ? { bestOther: best!.name, ratio: vsBest } : null,
     system: summarizeSystem(result),
   };
 }

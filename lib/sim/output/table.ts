@@ -9,7 +9,8 @@ const int = (x: number) => Math.round(x).toLocaleString('en-US');
 export function renderTable(summary: SimulationSummary): string {
   const header = [
     'policy',
-    'cost',
+    'penalized',
+    'bill',
     '$/GPU-h',
     'vs on-demand',
     '× oracle',
@@ -21,7 +22,8 @@ export function renderTable(summary: SimulationSummary): string {
   ];
   const rows = summary.policies.map((p) => [
     p.name,
-    formatUsdForDisplay(parseUsd(p.costUsd)),
+    formatUsdForDisplay(parseUsd(p.penalizedCostUsd)),
+    formatUsdForDisplay(parseUsd(p.billUsd)),
     formatUsdForDisplay(parseUsd(p.costPerServedGpuHourUsd)),
     p.savingVsOnDemandPct === null
       ? '–'
@@ -35,16 +37,21 @@ export function renderTable(summary: SimulationSummary): string {
   ]);
   const out = [
     `${summary.trace}: ${summary.from} → ${summary.to} (${summary.billedHours} billed hours)`,
+    `penalized = bill + P × late GPU-hours, P = ${summary.penaltyMultiplier} × an on-demand GPU-hour of the class's cheapest pool` +
+      (summary.oracle
+        ? `; × oracle is to the floor ${formatUsdForDisplay(parseUsd(summary.oracle.floorUsd))} (${summary.oracle.method === 'mip' ? 'exact MIP optimum' : 'LP relaxation of the exact run model, a bound no fleet beats'})`
+        : ''),
     '',
     ...alignColumns(header, rows),
     '',
   ];
-  if (summary.optimizerVsBestOther) {
-    const { bestOther, ratio } = summary.optimizerVsBestOther;
+  if (summary.optimizerVsBestPeer) {
+    const { bestPeer, ratio } = summary.optimizerVsBestPeer;
     out.push(
-      `optimizer vs the best other policy (${bestOther}): ${ratio.toFixed(3)} × its cost (${((1 - ratio) * 100).toFixed(1)} % ${ratio <= 1 ? 'below' : 'above'})`,
+      `optimizer vs the best peer (${bestPeer}): ${ratio.toFixed(3)} × its penalized cost (${(Math.abs(1 - ratio) * 100).toFixed(1)} % ${ratio <= 1 ? 'below' : 'above'})`,
     );
   }
+  if (summary.log.length > 0) out.push('', 'Log:', ...summary.log.map((l) => `  - ${l}`));
   if (summary.system) out.push('', ...renderSystemLines(summary.system));
   if (summary.architectures) {
     const a = summary.architectures;

@@ -1,7 +1,15 @@
-// The policies the optimizer is measured against: how GPU fleets are commonly run today.
-import { holdingKey } from '../scenario.ts';
+// The peers the optimizer is measured against: how competent teams run GPU fleets today, each with a tunable headroom.
+import { holdingKey, type Holdings } from '../scenario.ts';
 import type { Policy, PolicyView } from '../engine.ts';
 import { cheapestPool, commitmentLevel, coverDemand } from './cover.ts';
+
+/** The parameters a peer is tuned on (leave-one-trace-out, the same protocol as the optimizer's). */
+export interface PeerParams {
+  /** Capacity held over the last hour's demand, as a share of it. */
+  headroom: number;
+}
+
+export const DEFAULT_PEER_PARAMS: PeerParams = { headroom: 0.1 };
 
 function lastDemand(view: PolicyView): Map<string, number> {
   return new Map(
@@ -11,6 +19,9 @@ function lastDemand(view: PolicyView): Map<string, number> {
     }),
   );
 }
+
+const withHeadroom = (view: PolicyView, headroom: number) =>
+  new Map([...lastDemand(view)].map(([k, v]) => [k, v * (1 + headroom)]));
 
 /** Static on-demand fleet sized to the highest demand seen so far (it grows when a new peak appears). */
 export function onDemandPeakPolicy(): Policy {
@@ -27,46 +38,91 @@ export function onDemandPeakPolicy(): Policy {
 }
 
 /** Scales on-demand capacity to the last hour's demand, like a cluster autoscaler with a one-hour lag. */
-export function reactiveOnDemandPolicy(headroom = 0.1): Policy {
+export function reactiveOnDemandPolicy(params: PeerParams = DEFAULT_PEER_PARAMS): Policy {
   return {
     name: 'reactive-on-demand',
-    description: `on-demand scaled to last hour's demand + ${Math.round(headroom * 100)} % headroom`,
+    description: `on-demand scaled to last hour's demand + ${Math.round(params.headroom * 100)} % headroom`,
     decide(view) {
-      const need = new Map([...lastDemand(view)].map(([k, v]) => [k, v * (1 + headroom)]));
-      return coverDemand(view.scenario, need, { useSpot: false, held: view.committed });
-    },
-  };
-}
-
-/** Spot first with on-demand fallback, like a node autoscaler with price-capacity-optimized spot. */
-export function spotFirstPolicy(headroom = 0.1): Policy {
-  return {
-    name: 'spot-first',
-    description: `spot up to each class's spot share where capacity exists, else on-demand; last hour + ${Math.round(headroom * 100)} %`,
-    decide(view) {
-      const need = new Map([...lastDemand(view)].map(([k, v]) => [k, v * (1 + headroom)]));
-      return coverDemand(view.scenario, need, {
-        useSpot: true,
+      return coverDemand(view.scenario, withHeadroom(view, params.headroom), {
+        useSpot: false,
         held: view.committed,
-        // Held spot stays; a launch gets only what the pool has right now.
-        spotLimit: (poolId) =>
-          (view.holdings.get(holdingKey(poolId, 'spot')) ?? 0) + view.spotLaunchable(poolId),
       });
     },
   };
 }
 
-/** A 1-year commitment at the level a 30-day lookback recommends, with reactive on-demand for the rest. */
-export function commitmentPolicy(lookbackHours = 30 * 24, headroom = 0.1): Policy {
+// Pools whose spot price is within this share of the cheapest count as equally cheap: among them the
+// allocation follows spare capacity, as price-capacity-optimized allocation does.
+const PRICE_BAND = 0.1;
+
+/**
+ * Spot for each class's spot share, spread over the pools like a price-capacity-optimized fleet: the cheap
+ * pools (within `PRICE_BAND` of the cheapest) share the spot work in proportion to the capacity each can hold
+ * now; pools that cannot hold their part pass it on to the next. Interrupted capacity is replaced in the same
+ * hour (the decision is re-run on the notice) from whichever pools still have room; the rest is on-demand.
+ */
+function spotSpread(
+  view: PolicyView,
+  need: ReadonlyMap<string, number>,
+  held: ReadonlyMap<string, number>,
+): Holdings {
+  const room = (poolId: string) =>
+    (view.holdings.get(holdingKey(poolId, 'spot')) ?? 0) + view.spotLaunchable(poolId);
+  const spotPools = view.scenario.pools.filter((p) => p.usdPerHour.spot !== undefined);
+  const perGpu = (p: (typeof spotPools)[number]) => Number(p.usdPerHour.spot) / p.pool.gpusPerInstance;
+  const cheapest = Math.min(...spotPools.map(perGpu));
+  const band = spotPools.filter((p) => perGpu(p) <= cheapest * (1 + PRICE_BAND));
+  const totalRoom = band.reduce((a, p) => a + room(p.pool.id) * p.pool.gpusPerInstance, 0);
+  // Each pool's share of the spot work: its room over the band's room (the rest of the pools come after).
+  const quota = new Map(
+    band.map((p) => [p.pool.id, totalRoom > 0 ? (room(p.pool.id) * p.pool.gpusPerInstance) / totalRoom : 0]),
+  );
+  const spotNeed = [...need.values()].reduce((a, v) => a + v, 0);
+  return coverDemand(view.scenario, need, {
+    useSpot: true,
+    held,
+    spotLimit: (poolId) => {
+      const q = quota.get(poolId);
+      if (q === undefined) return room(poolId);
+      const sp = view.scenario.pools.find((p) => p.pool.id === poolId)!;
+      // Its share of the work, whole instances rounded up, never more than it can hold.
+      return Math.min(room(poolId), Math.ceil((q * spotNeed) / sp.pool.gpusPerInstance));
+    },
+  });
+}
+
+/** Spot first with on-demand fallback, like Karpenter with price-capacity-optimized spot. */
+export function spotFirstPolicy(params: PeerParams = DEFAULT_PEER_PARAMS): Policy {
   return {
-    name: 'commitment',
-    description: '1-year commitment at a 30-day-lookback recommendation + reactive on-demand',
+    name: 'spot-first',
+    description: `spot for each class's spot share spread price-capacity-optimized over the pools, re-run on notice, else on-demand; last hour + ${Math.round(params.headroom * 100)} %`,
+    decide(view) {
+      const spot = spotSpread(view, withHeadroom(view, params.headroom), view.committed);
+      return spot;
+    },
+  };
+}
+
+/**
+ * A FinOps team's setup: a 1-year reservation at the break-even level of the share spot does not take, sized
+ * from a 30-day lookback; spot spread as in `spot-first` for the spot share; on-demand for the rest.
+ */
+export function spotReservedPolicy(
+  params: PeerParams = DEFAULT_PEER_PARAMS,
+  lookbackHours = 30 * 24,
+): Policy {
+  return {
+    name: 'spot-reserved',
+    description: `break-even reservation (30-day lookback) for the non-spot share + spot spread over the pools + on-demand; last hour + ${Math.round(params.headroom * 100)} %`,
     commitments(view) {
       const out = new Map<string, number>();
       for (const c of view.scenario.classes) {
         const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
         if (!pool) continue;
-        const usage = view.demandHistory(c.workload.id).slice(-lookbackHours);
+        const usage = view
+          .demandHistory(c.workload.id)
+          .slice(-lookbackHours)
+          .map((u) => u * (1 + params.headroom) * (1 - c.workload.spotShare));
         const gpus = commitmentLevel(
           usage,
           pool.usdPerHour.reserved!,
@@ -78,8 +134,7 @@ export function commitmentPolicy(lookbackHours = 30 * 24, headroom = 0.1): Polic
       return out;
     },
     decide(view) {
-      const need = new Map([...lastDemand(view)].map(([k, v]) => [k, v * (1 + headroom)]));
-      return coverDemand(view.scenario, need, { useSpot: false, held: view.committed });
+      return spotSpread(view, withHeadroom(view, params.headroom), view.committed);
     },
   };
 }

@@ -1,7 +1,7 @@
 // The shared rule that turns GPUs needed per class into instances per pool and option, cheapest first.
 import type { PurchaseOption } from '../../domain/pool.ts';
 import { poolServesClass } from '../../domain/workload.ts';
-import { cheapestPoolFor, holdingKey, type Holdings, type Scenario, type SimPool } from '../scenario.ts';
+import { cheapestPoolFor, holdingKey, type Fleetscape, type Holdings, type PricedPool } from '../scenario.ts';
 
 export interface CoverOptions {
   /** Spot may be used at all (each class still at most its spot share). */
@@ -14,17 +14,17 @@ export interface CoverOptions {
   buy?: readonly PurchaseOption[];
 }
 
-function perGpu(sp: SimPool, option: PurchaseOption): number {
+function perGpu(sp: PricedPool, option: PurchaseOption): number {
   const price = sp.usdPerHour[option];
   return price === undefined ? Number.POSITIVE_INFINITY : Number(price) / sp.pool.gpusPerInstance;
 }
 
 /** Cheapest pool per GPU under an option that may serve a class. */
 export function cheapestPool(
-  scenario: Scenario,
+  scenario: Fleetscape,
   classId: string,
   option: PurchaseOption,
-): SimPool | undefined {
+): PricedPool | undefined {
   const c = scenario.classes.find((x) => x.workload.id === classId);
   return c ? cheapestPoolFor(scenario.pools, c, option) : undefined;
 }
@@ -34,7 +34,7 @@ export function cheapestPool(
  * and each pool's limit, cheapest per GPU first, then the cheapest on-demand. Returns instances to hold.
  */
 export function coverDemand(
-  scenario: Scenario,
+  scenario: Fleetscape,
   needGpus: ReadonlyMap<string, number>,
   options: CoverOptions,
 ): Holdings {
@@ -47,6 +47,11 @@ export function coverDemand(
   }
   const spotGpusLeft = new Map<string, number>();
   const buy = options.buy ?? ['on-demand'];
+  // Dedicated instances: what a class takes of a pool is rounded up to whole instances of its own.
+  const gpusOf = (key: string) =>
+    scenario.pools.find((p) => key.startsWith(`${p.pool.id}|`))?.pool.gpusPerInstance ?? 1;
+  const whole = (key: string, gpus: number) =>
+    scenario.sharing === 'dedicated' ? Math.ceil(gpus / gpusOf(key) - 1e-9) * gpusOf(key) : gpus;
 
   for (const c of scenario.classes) {
     let remaining = Math.max(0, needGpus.get(c.workload.id) ?? 0);
@@ -55,7 +60,7 @@ export function coverDemand(
       if (remaining <= 0) break;
       if (!eligible.some((p) => key.startsWith(`${p.pool.id}|`))) continue;
       const take = Math.min(left, remaining);
-      heldGpusLeft.set(key, left - take);
+      heldGpusLeft.set(key, Math.max(0, left - whole(key, take)));
       remaining -= take;
     }
     if (options.useSpot && remaining > 0) {
@@ -73,7 +78,7 @@ export function coverDemand(
         const take = Math.min(spotRoom, spotGpusLeft.get(key)!);
         if (take <= 0) continue;
         spotGpusLeft.set(key, spotGpusLeft.get(key)! - take);
-        gpusByKey.set(key, (gpusByKey.get(key) ?? 0) + take);
+        gpusByKey.set(key, (gpusByKey.get(key) ?? 0) + whole(key, take));
         spotRoom -= take;
         remaining -= take;
       }
@@ -85,7 +90,7 @@ export function coverDemand(
         .filter((p) => p.usdPerHour[option] !== undefined)
         .sort((a, b) => perGpu(a, option) - perGpu(b, option))[0]!;
       const key = holdingKey(sp.pool.id, option);
-      gpusByKey.set(key, (gpusByKey.get(key) ?? 0) + remaining);
+      gpusByKey.set(key, (gpusByKey.get(key) ?? 0) + whole(key, remaining));
     }
   }
   const holdings: Holdings = new Map();

@@ -1,11 +1,11 @@
 // The simulated optimizer's fit of the hour it is about to hold, and the usage its commitment is chosen from.
 import { hourlyChanges, upperQuantile } from '../../optimizer/hour-ahead.ts';
-import type { Holdings, Scenario, SimPool } from '../scenario.ts';
+import type { Fleetscape, Holdings, PricedPool } from '../scenario.ts';
 import { holdingKey, parseHoldingKey } from '../scenario.ts';
 import { serveHour } from '../serve.ts';
 
 export interface FitInput {
-  scenario: Scenario;
+  scenario: Fleetscape;
   /** Owned and committed instances, per pool|option: held whatever the plan says. */
   committed: ReadonlyMap<string, number>;
   /** Spot instances held now per pool, and how many more a launch would get. */
@@ -28,12 +28,15 @@ export function fitToHour(target: ReadonlyMap<string, number>, input: FitInput):
   const { scenario } = input;
   const fleet = new Map<string, number>([...input.committed, ...target]);
   const shortfall = (need: ReadonlyMap<string, number>) =>
-    serveHour(scenario.pools, scenario.classes, need, fleet).classes.reduce((a, s) => a + s.shortfallGpus, 0);
+    serveHour(scenario.pools, scenario.classes, need, fleet, scenario.sharing).classes.reduce(
+      (a, s) => a + s.shortfallGpus,
+      0,
+    );
   const covered = () => shortfall(input.need) <= 1e-9;
   const add = (key: string, n: number) => fleet.set(key, (fleet.get(key) ?? 0) + n);
   const room = (poolId: string) =>
     input.spotHeld(poolId) + input.spotLaunchable(poolId) - (fleet.get(holdingKey(poolId, 'spot')) ?? 0);
-  const spotPerGpu = (p: SimPool) => Number(p.usdPerHour.spot) / p.pool.gpusPerInstance;
+  const spotPerGpu = (p: PricedPool) => Number(p.usdPerHour.spot) / p.pool.gpusPerInstance;
   // Cheapest spot per GPU first; among equals, the pool with the most room, which spreads the fleet.
   const spotKeys = () =>
     scenario.pools

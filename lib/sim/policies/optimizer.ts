@@ -7,7 +7,7 @@ import { poolServesClass } from '../../domain/workload.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import { planCapacity, type PlanResult } from '../../optimizer/planner/index.ts';
 import type { Policy, PolicyView } from '../engine.ts';
-import { holdingKey, parseHoldingKey, SIM_STEP_MS, type Holdings, type Scenario } from '../scenario.ts';
+import { holdingKey, parseHoldingKey, SIM_STEP_MS, type Holdings, type PricedPool } from '../scenario.ts';
 import { commitmentLevel, cheapestPool } from './cover.ts';
 import { planHourAhead, upperQuantile } from '../../optimizer/hour-ahead.ts';
 import { fitToHour, plannedUsage } from './hour-ahead.ts';
@@ -42,6 +42,8 @@ export interface OptimizerPolicyOptions {
   onPlan?: (plan: PlanResult, view: PolicyView) => void;
   /** Called with the demand planned for in each hour (all classes, at the quantile), for forecast vs actual. */
   onDemandForecast?: (hour: number, gpus: number) => void;
+  /** Lines for the run's log (solver fallbacks). */
+  onLog?: (line: string) => void;
 }
 
 interface ClassForecast {
@@ -51,7 +53,7 @@ interface ClassForecast {
   model: string;
 }
 
-export function scenarioQuotes(scenario: Scenario, asOfMs: number): PriceQuote[] {
+export function scenarioQuotes(scenario: { pools: readonly PricedPool[] }, asOfMs: number): PriceQuote[] {
   const quotes: PriceQuote[] = [];
   for (const sp of scenario.pools) {
     for (const [option, usdPerHour] of Object.entries(sp.usdPerHour)) {
