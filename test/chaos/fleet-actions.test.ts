@@ -8,7 +8,6 @@ describe('fleet action chaos', () => {
     expect(counts.examples).toEqual([]);
     expect(counts).toMatchObject({ cases: 60, failures: 0, unsafeReleases: 0, strandedCapacityEvents: 0 });
     // The zeros mean something only if the cases released nodes, saw launches fall short and fell back.
-    console.log(counts.exercised);
     expect(counts.exercised.releases).toBeGreaterThan(0);
     expect(counts.exercised.launchesShort).toBeGreaterThan(0);
     expect(counts.exercised.fallbacks).toBeGreaterThan(0);

@@ -19,8 +19,10 @@ export function plannedNow(plan: Plan): Map<string, number> {
 /**
  * Keeps the marks and releases of a reclaim plan only beyond what the capacity plan holds now: in a pool and
  * option with L live nodes of which the plan wants P, at most L − P idle nodes are marked or released, those
- * marked longest first. The plan's headroom is idle by design, and releasing it would have the next optimize
- * run launch it again (paying the boot and the wait). Pools and options the plan does not mention hold nothing.
+ * marked longest first; and the live GPUs never go below the plan's GPUs now, wherever they are (a launch
+ * the plan wanted may have failed, and the nodes optimize kept in its stead are the plan's capacity). The
+ * plan's headroom is idle by design, and releasing it would have the next optimize run launch it again
+ * (paying the boot and the wait).
  */
 export function keepPlannedHeadroom(
   reclaim: ReclaimPlan,
@@ -35,15 +37,32 @@ export function keepPlannedHeadroom(
     spare.set(keyOf(n), (spare.get(keyOf(n)) ?? 0) + 1);
   }
   for (const [key, count] of spare) spare.set(key, count - (wanted.get(key) ?? 0));
+  // GPUs per instance of a pool, from its nodes; a pool with none seen counts as the largest node known.
+  const gpusOf = new Map<string, number>();
+  for (const n of nodes)
+    if (n.gpuCount > 0) gpusOf.set(n.poolId, Math.max(gpusOf.get(n.poolId) ?? 0, n.gpuCount));
+  const largest = Math.max(0, ...gpusOf.values());
+  let plannedGpus = 0;
+  for (const [key, instances] of wanted)
+    plannedGpus += instances * (gpusOf.get(key.split('|')[0]!) ?? largest);
+  let spareGpus = nodes.filter(isLive).reduce((sum, n) => sum + n.gpuCount, 0) - plannedGpus;
   const held = [...reclaim.held];
   const take = (nodeId: string): boolean => {
     const node = byId.get(nodeId);
     if (!node) return true;
     const key = keyOf(node);
     const left = spare.get(key) ?? 0;
-    if (left > 0) {
+    if (left > 0 && spareGpus >= node.gpuCount) {
       spare.set(key, left - 1);
+      spareGpus -= node.gpuCount;
       return true;
+    }
+    if (left > 0) {
+      held.push({
+        nodeId,
+        reason: `headroom: plan ${plan.planId} holds ${plannedGpus} GPUs now; releasing it would leave ${spareGpus - node.gpuCount + plannedGpus}`,
+      });
+      return false;
     }
     held.push({
       nodeId,
