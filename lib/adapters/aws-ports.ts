@@ -12,7 +12,7 @@ import type {
   Store,
 } from '../domain/ports.ts';
 import { parseOrThrow } from '../domain/validation.ts';
-import { systemClock } from '../memory/clock.ts';
+import { systemClock } from './system-clock.ts';
 
 /**
  * An async factory run once; a failed attempt is forgotten so that the next invocation tries again.

@@ -1,7 +1,8 @@
 // Clocks: the system's, and a manual one that tests and `simulate` move by hand.
 import type { Clock } from '../domain/ports.ts';
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** Production code takes it from lib/adapters/system-clock.ts; kept here for the tests and the simulator. */
+export { systemClock } from '../adapters/system-clock.ts';
 
 export interface ManualClock extends Clock {
   advance(ms: number): void;
