@@ -30,15 +30,27 @@ const dataFile = (path: string) => fileURLToPath(new URL(`../../data/${path}`, i
 /** Where traces are replayed unless flags say otherwise: three zones of one region, so spot pools can be spread. */
 const US_EAST_1 = { region: 'us-east-1', zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'] } as const;
 
+/** 8-GPU training nodes replayed on p3.16xlarge (8 × V100 16 GB), the closest generation AWS still sells. */
+const V100_TRAINING = {
+  instanceType: 'p3.16xlarge',
+  ...US_EAST_1,
+  spotShare: 0.6,
+  checkpointIntervalMinutes: 30,
+} as const;
+/** 1-GPU serving instances replayed on g5.xlarge (1 × A10G); serving, so only 20 % may run on spot. */
+const A10G_SERVING = {
+  instanceType: 'g5.xlarge',
+  ...US_EAST_1,
+  spotShare: 0.2,
+  checkpointIntervalMinutes: 10,
+} as const;
+
 export const TRACE_PROFILES: readonly TraceProfile[] = [
   {
     name: 'philly',
     file: dataFile('philly/philly-5min.csv'),
     research: false,
-    instanceType: 'p3.16xlarge',
-    ...US_EAST_1,
-    spotShare: 0.6,
-    checkpointIntervalMinutes: 30,
+    ...V100_TRAINING,
     mapping:
       "Philly's P100/P40 8-GPU nodes → AWS p3.16xlarge (8 × V100 16 GB), the closest generation AWS still sells",
     sharing: 'shared',
@@ -48,10 +60,7 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     name: 'philly-vc',
     file: dataFile('research/philly-vc/philly-vc-hourly.csv'),
     research: true,
-    instanceType: 'p3.16xlarge',
-    ...US_EAST_1,
-    spotShare: 0.6,
-    checkpointIntervalMinutes: 30,
+    ...V100_TRAINING,
     mapping:
       "Philly's multi-GPU jobs per virtual cluster → AWS p3.16xlarge (8 × V100 16 GB); each virtual cluster holds its own instances",
     sharing: 'dedicated',
@@ -61,10 +70,7 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     name: 'helios-venus',
     file: dataFile('research/helios-venus/venus-10min.csv'),
     research: true,
-    instanceType: 'p3.16xlarge',
-    ...US_EAST_1,
-    spotShare: 0.6,
-    checkpointIntervalMinutes: 30,
+    ...V100_TRAINING,
     mapping: "Venus's 8 × V100 nodes → AWS p3.16xlarge (8 × V100 16 GB)",
     sharing: 'shared',
     teams: 1,
@@ -73,10 +79,7 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     name: 'alibaba-dlrm',
     file: dataFile('research/alibaba-dlrm/alibaba-dlrm-5min.csv'),
     research: true,
-    instanceType: 'g5.xlarge',
-    ...US_EAST_1,
-    spotShare: 0.2,
-    checkpointIntervalMinutes: 10,
+    ...A10G_SERVING,
     mapping:
       "Alibaba's 1-GPU DLRM serving instances → AWS g5.xlarge (1 × A10G); serving, so only 20 % may run on spot",
     sharing: 'shared',
@@ -86,10 +89,7 @@ export const TRACE_PROFILES: readonly TraceProfile[] = [
     name: 'alibaba-dlrm-apps',
     file: dataFile('research/alibaba-dlrm-apps/alibaba-dlrm-apps-hourly.csv'),
     research: true,
-    instanceType: 'g5.xlarge',
-    ...US_EAST_1,
-    spotShare: 0.2,
-    checkpointIntervalMinutes: 10,
+    ...A10G_SERVING,
     mapping:
       "Alibaba's 1-GPU DLRM serving instances per service (15 largest + other) → AWS g5.xlarge (1 × A10G); serving, so only 20 % may run on spot",
     sharing: 'shared',
