@@ -2,9 +2,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService } from '../support/services.ts';
+import { launchChromium } from './chromium.ts';
 import { emailHtml, simulationHtml } from './layout-fixtures.ts';
 
 /** Where the screenshots go: GPU_OPTIMIZER_SCREENSHOTS to keep them, else a temporary directory. */
@@ -80,20 +81,7 @@ afterAll(async () => {
 describeWithService('chromium', 'chromium', 'report and e-mail layouts in headless Chromium', () => {
   let browser: BrowserContext;
   beforeAll(async () => {
-    // A fresh profile directory per run: nothing of an earlier run is reused.
-    browser = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'gpu-chromium-')), {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

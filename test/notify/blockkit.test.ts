@@ -6,10 +6,10 @@ import {
   escapeMrkdwn,
   fitText,
   slackMessage,
-  type Block,
   type DigestEntry,
   type SlackMessage,
 } from '../../lib/notify/slack/blocks.ts';
+import { blockTexts } from './block-texts.ts';
 import { DECISION_EVENTS } from './decision-events.ts';
 
 // Slack's numbers as its reference states them (api.slack.com/reference/block-kit), written here on purpose:
@@ -49,17 +49,6 @@ function violations(message: SlackMessage): string[] {
   }
   return out;
 }
-
-const texts = (blocks: Block[]) =>
-  blocks.flatMap((b) =>
-    b.type === 'header'
-      ? [b.text.text]
-      : b.type === 'section'
-        ? [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)]
-        : b.type === 'context'
-          ? b.elements.map((e) => e.text)
-          : [],
-  );
 
 /** Text a reader could be pinged or misled by: broadcasts, user mentions, links, stray entities. */
 function unsafe(text: string): string[] {
@@ -148,14 +137,14 @@ describe('Block Kit limits for every message type', () => {
     it(`${event.detailType}: an ordinary message fits and is not cut`, () => {
       const message = slackMessage(event)!;
       expect(violations(message)).toEqual([]);
-      for (const text of [message.text, ...texts(message.blocks)]) expect(text).not.toContain('…');
+      for (const text of [message.text, ...blockTexts(message.blocks)]) expect(text).not.toContain('…');
     });
 
   for (const event of OVERSIZE)
     it(`${event.detailType}: oversize input is cut to the limits with an ellipsis, still escaped`, () => {
       const message = slackMessage(event)!;
       expect(violations(message)).toEqual([]);
-      const all = [message.text, ...texts(message.blocks)];
+      const all = [message.text, ...blockTexts(message.blocks)];
       expect(all.some((t) => t.endsWith('…') || t.includes('…\n') || t.endsWith('…```'))).toBe(true);
       for (const text of all) expect(unsafe(text)).toEqual([]);
       expect(message.blocks[0]!.type).toBe('header');
@@ -180,8 +169,8 @@ describe('Block Kit limits for every message type', () => {
       entries(400, (i) => `${i} ${long(5_000)}`),
     );
     expect(violations(huge)).toEqual([]);
-    for (const text of [huge.text, ...texts(huge.blocks)]) expect(unsafe(text)).toEqual([]);
-    expect(texts(huge.blocks).join('\n')).toContain('…and 380 more');
+    for (const text of [huge.text, ...blockTexts(huge.blocks)]) expect(unsafe(text)).toEqual([]);
+    expect(blockTexts(huge.blocks).join('\n')).toContain('…and 380 more');
   });
 });
 
@@ -205,7 +194,7 @@ describe('escaping', () => {
       // the node id of issue's report: fallback text carried it raw
       expect(unsafe(message.text), `${event.detailType} fallback`).toEqual([]);
       expect(message.text).toContain('&lt;!channel&gt;');
-      for (const text of texts(message.blocks)) expect(unsafe(text), event.detailType).toEqual([]);
+      for (const text of blockTexts(message.blocks)) expect(unsafe(text), event.detailType).toEqual([]);
     }
   });
 

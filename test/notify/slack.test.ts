@@ -2,10 +2,11 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Block, SlackMessage } from '../../lib/notify/slack/blocks.ts';
+import type { SlackMessage } from '../../lib/notify/slack/blocks.ts';
 import { webhookUrlFromSecret } from '../../lib/notify/slack/secret.ts';
 import { createSlackWebhook, retryAfterMs } from '../../lib/notify/slack/webhook.ts';
 import { runNotify } from '../../lib/runs/notify.ts';
+import { blockTexts } from './block-texts.ts';
 import { asBusEvent, DECISION_EVENTS } from './decision-events.ts';
 import { startFakeSlack, type FakeSlack } from './slack-server.ts';
 
@@ -22,17 +23,6 @@ function fakeTime() {
     },
   };
 }
-
-const blockTexts = (blocks: Block[]) =>
-  blocks.flatMap((b) =>
-    b.type === 'header'
-      ? [b.text.text]
-      : b.type === 'section'
-        ? [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)]
-        : b.type === 'context'
-          ? b.elements.map((e) => e.text)
-          : [],
-  );
 
 let slack: FakeSlack;
 beforeEach(async () => {

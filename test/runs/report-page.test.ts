@@ -2,11 +2,12 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CommandIo } from '../../lib/cli/command.ts';
 import { runCli } from '../../lib/cli/main.ts';
 import { freshDynamoStore } from '../support/dynamo.ts';
+import { launchChromium } from '../browser/chromium.ts';
 import { describeWithService } from '../support/services.ts';
 import { EXPECTED, seedWeek } from './report-seed.ts';
 
@@ -97,19 +98,7 @@ describeWithService('chromium', 'chromium', 'the report page in headless Chromiu
   let browser: BrowserContext;
   beforeAll(async () => {
     // A fresh profile directory per run: nothing of an earlier run is reused.
-    browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium(join(dir, 'chromium-profile'));
   });
   afterAll(async () => {
     await browser?.close();

@@ -3,35 +3,38 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { z } from 'zod';
 
 const zWebhookUrl = z.url({ protocol: /^https?$/ });
+const zBotToken = z.string().regex(/^xox[a-z]-[A-Za-z0-9-]+$/);
 
-export async function webhookUrlFromSecret(
+/** The secret's string, or the `key` field when it holds JSON; checked by `schema`, or an error saying what it lacks. */
+async function secretField(
   client: Pick<SecretsManagerClient, 'send'>,
   secretId: string,
+  key: string,
+  schema: z.ZodType<string>,
+  what: string,
 ): Promise<string> {
   const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
   const text = out.SecretString?.trim();
   if (!text) throw new Error(`secret ${secretId} has no string value`);
   let candidate: unknown = text;
-  if (text.startsWith('{')) candidate = (JSON.parse(text) as { url?: unknown }).url;
-  const parsed = zWebhookUrl.safeParse(candidate);
-  if (!parsed.success) throw new Error(`secret ${secretId} holds no webhook URL (a URL, or JSON with "url")`);
+  if (text.startsWith('{')) candidate = (JSON.parse(text) as Record<string, unknown>)[key];
+  const parsed = schema.safeParse(candidate);
+  if (!parsed.success)
+    throw new Error(`secret ${secretId} holds no ${what} (${what}, or JSON with "${key}")`);
   return parsed.data;
 }
 
-const zBotToken = z.string().regex(/^xox[a-z]-[A-Za-z0-9-]+$/);
-
-/** Reads a Slack bot token (xoxb-…) from Secrets Manager: the secret holds the token, or JSON with a `token`. */
-export async function botTokenFromSecret(
+export function webhookUrlFromSecret(
   client: Pick<SecretsManagerClient, 'send'>,
   secretId: string,
 ): Promise<string> {
-  const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  const text = out.SecretString?.trim();
-  if (!text) throw new Error(`secret ${secretId} has no string value`);
-  let candidate: unknown = text;
-  if (text.startsWith('{')) candidate = (JSON.parse(text) as { token?: unknown }).token;
-  const parsed = zBotToken.safeParse(candidate);
-  if (!parsed.success)
-    throw new Error(`secret ${secretId} holds no Slack bot token (xoxb-…, or JSON with "token")`);
-  return parsed.data;
+  return secretField(client, secretId, 'url', zWebhookUrl, 'webhook URL');
+}
+
+/** The bot token (xoxb-…) of the Web API transport. */
+export function botTokenFromSecret(
+  client: Pick<SecretsManagerClient, 'send'>,
+  secretId: string,
+): Promise<string> {
+  return secretField(client, secretId, 'token', zBotToken, 'Slack bot token');
 }
