@@ -150,6 +150,7 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
     pools,
     classes,
     defaultBootSeconds: basePool.bootSeconds,
+    sharing: profile.sharing,
     assumptions: [
       `trace ${profile.name}: ${toRfc3339(startMs)} to ${toRfc3339(startMs + hours * HOUR_MS)}, ${hours} hours; ` +
         `the first ${warmupHours} are history only (forecasts, commitment lookback), not billed`,
@@ -161,6 +162,9 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
       `spot: ${Math.round(profile.spotShare * 100)} % of demand may run on spot; checkpoints every ${profile.checkpointIntervalMinutes} min ` +
         `(half an interval of work lost per interruption, on average); each pool holds at most ${spotCapacity} spot instances × the ` +
         `hour's available fraction from the bundled Parcae/Bamboo spot-fleet traces (data/spot), tiled`,
+      profile.sharing === 'dedicated'
+        ? `teams hold dedicated instances (virtual clusters with quotas): one team's idle GPUs do not serve another`
+        : `teams share the pools' instances (as on a Kubernetes or Slurm node pool)`,
       `spot prices: ${spotPrices ? [...new Set(spotPrices.map((s) => s.basis))].join('; ') : 'none'}`,
       `late demand is filled by on-demand instances at list price and counted as late GPU-hours`,
     ],

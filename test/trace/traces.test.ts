@@ -66,6 +66,7 @@ describe('the registered traces', () => {
     async (_name, profile) => {
       const scenario = await buildScenario(profile, { lastHours: 24 * 7, warmupHours: 48 });
       expect(scenario.classes).toHaveLength(profile.teams!);
+      expect(scenario.sharing).toBe(profile.sharing);
       expect(new Set(scenario.classes.map((c) => c.workload.team)).size).toBe(profile.teams);
       // Demand comes from every team, not one label with the rest at zero.
       const busyTeams = scenario.classes.filter((c) => c.demandGpus.some((g) => g > 0));
