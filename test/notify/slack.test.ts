@@ -3,7 +3,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SlackMessage } from '../../lib/notify/slack/blocks.ts';
-import { webhookUrlFromSecret } from '../../lib/notify/slack/secret.ts';
+import { botTokenFromSecret, webhookUrlFromSecret } from '../../lib/notify/slack/secret.ts';
 import { createSlackWebhook, retryAfterMs } from '../../lib/notify/slack/webhook.ts';
 import { runNotify } from '../../lib/runs/notify.ts';
 import { blockTexts } from './block-texts.ts';
@@ -173,6 +173,18 @@ describe('webhook URL from Secrets Manager', () => {
     const result = await runNotify({ slack: webhook, log: () => {} }, asBusEvent(DECISION_EVENTS[6]!));
     expect(result.status).toBe('delivered');
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('reads a bot token, plain or as JSON, and says what a secret without one lacks', async () => {
+    secrets.on(GetSecretValueCommand, { SecretId: 'gpu/bot' }).resolves({ SecretString: 'xoxb-1-2-abc\n' });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'gpu/bot-json' })
+      .resolves({ SecretString: JSON.stringify({ token: 'xoxb-9-8-xyz' }) });
+    secrets.on(GetSecretValueCommand, { SecretId: 'gpu/url' }).resolves({ SecretString: slack.url });
+    const client = new SecretsManagerClient({ region: 'us-east-1' });
+    expect(await botTokenFromSecret(client, 'gpu/bot')).toBe('xoxb-1-2-abc');
+    expect(await botTokenFromSecret(client, 'gpu/bot-json')).toBe('xoxb-9-8-xyz');
+    await expect(botTokenFromSecret(client, 'gpu/url')).rejects.toThrow('holds no Slack bot token');
   });
 
   it('a secret without a URL is an undelivered message, not a crash', async () => {
