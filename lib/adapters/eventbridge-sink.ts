@@ -1,10 +1,12 @@
 // The EventSink on an EventBridge bus: encodes each event to its wire form and reports per-entry failures.
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { tryToWire } from '../domain/events.ts';
-import type { EventSink, PutEventsOutcome } from '../domain/ports.ts';
-
-/** PutEvents accepts at most this many entries per call. */
-export const MAX_ENTRIES_PER_PUT = 10;
+import {
+  groupForPutEvents,
+  putEventsEntryBytes,
+  type EventSink,
+  type PutEventsOutcome,
+} from '../domain/ports.ts';
 
 export interface EventBridgeSinkOptions {
   client: Pick<EventBridgeClient, 'send'>;
@@ -30,8 +32,7 @@ export function createEventBridgeSink(options: EventBridgeSinkOptions): EventSin
             ...(wire.wire.time ? { Time: new Date(wire.wire.time) } : {}),
           });
       });
-      for (let start = 0; start < entries.length; start += MAX_ENTRIES_PER_PUT) {
-        const chunk = entries.slice(start, start + MAX_ENTRIES_PER_PUT);
+      for (const chunk of groupForPutEvents(entries, putEventsEntryBytes)) {
         const out = await options.client.send(
           new PutEventsCommand({
             Entries: chunk.map(({ index: _index, ...entry }) => ({

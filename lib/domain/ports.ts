@@ -2,7 +2,7 @@
 import type { AttributionRow } from './attribution.ts';
 import type { BillRow } from './bill.ts';
 import type { DemandHour } from './demand.ts';
-import type { DomainEvent } from './events.ts';
+import { MAX_EVENT_BYTES, type DomainEvent } from './events.ts';
 import type { FleetNode, NodeMark, NodeVersion, PendingNodeFact, ReleaseMethod } from './fleet.ts';
 import type { Forecast } from './forecast.ts';
 import type { LedgerEntry } from './ledger.ts';
@@ -24,6 +24,63 @@ export interface PutEventsOutcome {
 
 export interface EventSink {
   put(events: readonly DomainEvent[]): Promise<PutEventsOutcome>;
+}
+
+/**
+ * EventBridge PutEvents limits, written once: at most this many entries a call, and each entry as well as the
+ * whole request under MAX_EVENT_BYTES (lib/domain/events.ts).
+ */
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+
+/** The fields of a PutEvents request entry that count towards its size. */
+export interface PutEventsEntry {
+  Source: string;
+  DetailType: string;
+  Detail: string;
+  Time?: Date;
+  Resources?: readonly string[];
+}
+
+const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/**
+ * An entry's size as EventBridge counts it: Time is 14 bytes; Source, DetailType, Detail and each Resource
+ * their UTF-8 bytes ("Calculating PutEvents event entry size", EventBridge User Guide).
+ */
+export function putEventsEntryBytes(entry: PutEventsEntry): number {
+  return (
+    (entry.Time ? 14 : 0) +
+    utf8Bytes(entry.Source) +
+    utf8Bytes(entry.DetailType) +
+    utf8Bytes(entry.Detail) +
+    (entry.Resources ?? []).reduce((n, r) => n + utf8Bytes(r), 0)
+  );
+}
+
+/**
+ * Groups items, in order, into PutEvents calls of at most PUT_EVENTS_MAX_ENTRIES whose sizes stay under
+ * `maxBytes` together. An item too large on its own goes alone: the bus refuses it, by index, not its neighbours.
+ */
+export function groupForPutEvents<T>(
+  items: readonly T[],
+  sizeOf: (item: T) => number,
+  maxBytes: number = MAX_EVENT_BYTES,
+): T[][] {
+  const calls: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (current.length > 0 && (current.length >= PUT_EVENTS_MAX_ENTRIES || bytes + size >= maxBytes)) {
+      calls.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) calls.push(current);
+  return calls;
 }
 
 export interface PriceQuery {

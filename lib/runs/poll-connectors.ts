@@ -1,6 +1,5 @@
 // The connectors poll (scheduled): each non-AWS fleet's capacity snapshot and GPU samples onto the bus; one failing fleet fails only its part.
 import { z } from 'zod';
-import { entrySize } from '../agent/entries.ts';
 import {
   makeEvent,
   MAX_EVENT_BYTES,
@@ -9,11 +8,14 @@ import {
   type EventDetail,
   type WireEvent,
 } from '../domain/events.ts';
-import type { CapacityProvider, Clock, EventSink } from '../domain/ports.ts';
-import { toRfc3339, WINDOW_MS } from '../domain/time.ts';
-
-/** EventBridge takes at most 10 entries per PutEvents, under 256 KB together. */
-const EVENTS_PER_PUT = 10;
+import {
+  groupForPutEvents,
+  putEventsEntryBytes,
+  type CapacityProvider,
+  type Clock,
+  type EventSink,
+} from '../domain/ports.ts';
+import { toRfc3339, windowStart } from '../domain/time.ts';
 
 /**
  * Snapshot parts are cut this far under the entry limit: the bus wraps each in an envelope (id, account,
@@ -69,7 +71,7 @@ function message(error: unknown): string {
 
 /** The entry size EventBridge counts for a wire event, as the EventBridge sink would send it. */
 function wireEntryBytes(wire: WireEvent): number {
-  return entrySize({
+  return putEventsEntryBytes({
     Source: wire.source,
     DetailType: wire.detailType,
     Detail: JSON.stringify(wire.detail),
@@ -141,21 +143,7 @@ export function splitSnapshot(
 
 /** Groups events, in order, into PutEvents calls: at most 10 entries, and under the size limit together. */
 function putGroups(events: readonly DomainEvent[]): DomainEvent[][] {
-  const groups: DomainEvent[][] = [];
-  let current: DomainEvent[] = [];
-  let bytes = 0;
-  for (const event of events) {
-    const size = entryBytes(event);
-    if (current.length >= EVENTS_PER_PUT || (current.length > 0 && bytes + size >= MAX_EVENT_BYTES)) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += size;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
+  return groupForPutEvents(events, entryBytes);
 }
 
 async function pollOne(
@@ -188,10 +176,7 @@ async function pollOne(
   const [snapshot, utilization] = await Promise.allSettled([
     Promise.all([provider.pools(), provider.nodes(), provider.queue()]),
     // Only windows that have ended: a window still filling would be sent again, smaller, next time.
-    provider.utilization(
-      Math.floor(nowMs / WINDOW_MS) * WINDOW_MS - config.utilizationLookbackMinutes * 60_000,
-      Math.floor(nowMs / WINDOW_MS) * WINDOW_MS,
-    ),
+    provider.utilization(windowStart(nowMs) - config.utilizationLookbackMinutes * 60_000, windowStart(nowMs)),
   ]);
 
   if (snapshot.status === 'rejected') fail('snapshot', snapshot.reason);
