@@ -38,6 +38,9 @@ export function parseUsdRounded(decimal: string): MicroUsd {
     throw new MoneyFormatError(decimal, 'expected a decimal number');
   }
   const [, sign, whole = '', frac = '', exp = '0'] = m;
+  // Bounded before any arithmetic: "1e300000000" would build a 300-million-digit number.
+  if (whole.replace(/^0+/, '').length + frac.length > 40 || Math.abs(Number(exp)) > 40)
+    throw new MoneyFormatError(decimal, 'more than 40 digits or an exponent beyond ±40');
   const digits = BigInt((whole || '0') + frac);
   // value = digits × 10^(exp − frac.length); micro-dollars = value × 10^6
   const shift = Number(exp) - frac.length + DECIMAL_PLACES;

@@ -161,6 +161,13 @@ describe('bill import of every fixture', () => {
       ).toEqual(want.rejectedByCurrency ?? {});
       if (want.warning) expect(result.warnings.join('\n')).toMatch(want.warning);
       expect(new Set(result.rows.map((r) => r.lineId)).size).toBe(result.rows.length);
+      // The balance check, per currency: imported + refused = the file's total, exactly; no amount unread.
+      expect(result.balance.length).toBeGreaterThan(0);
+      for (const b of result.balance) {
+        expect(b.balanced).toBe(true);
+        expect(b.imported + b.refused).toBe(b.fileTotal);
+        expect(b.unreadableLines).toBe(0);
+      }
     });
   }
 

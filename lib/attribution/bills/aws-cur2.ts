@@ -119,6 +119,7 @@ function tagsOf(cells: Cells): Record<string, string> {
 
 export const awsCurMapper: BillMapper = {
   format: 'aws-cur',
+  amountOf: (cells) => cells.amount(['line_item_unblended_cost'], ['line_item_currency_code']),
   prepare(fields) {
     const out: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(fields)) out[cur2ColumnName(name)] = value;

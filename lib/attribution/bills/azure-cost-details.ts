@@ -52,6 +52,7 @@ function listCostOf(cells: Cells, category: ChargeCategory, costUsd: FineUsd): F
 
 export const azureCostDetailsMapper: BillMapper = {
   format: 'azure-cost-details',
+  amountOf: (cells) => cells.amount(COST_COLUMNS, CURRENCY_COLUMNS),
   start(columns) {
     const lower = new Set(columns.map((c) => c.toLowerCase()));
     const missing = [];

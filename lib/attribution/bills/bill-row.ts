@@ -25,6 +25,20 @@ export interface BillImport {
   warnings: string[];
   /** Source lines read (every one is imported or rejected). */
   linesRead: number;
+  /** Per currency: the file's total = imported + refused, to the micro-unit (see import.ts Balances). */
+  balance: BillBalance[];
+}
+
+export interface BillBalance {
+  currency: string;
+  /** Micro-units of `currency`: the exact sum of every readable line's amount, rounded half-even once. */
+  fileTotal: bigint;
+  imported: bigint;
+  refused: bigint;
+  /** Lines whose amount could not be read (a broken row, a cell that is not a number). */
+  unreadableLines: number;
+  /** imported + refused = the file's total, exactly. */
+  balanced: boolean;
 }
 
 /** A row as a mapper makes it: no lineId yet, and money still exact, in fine units (see fields.ts billMoney). */

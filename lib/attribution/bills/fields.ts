@@ -1,5 +1,5 @@
 // Reading bill cells: NULL literals, money with any number of places, the providers' time formats, tag encodings.
-import { divRoundHalfEven, parseUsdRounded } from '../../domain/money.ts';
+import { divRoundHalfEven } from '../../domain/money.ts';
 import { isRfc3339, parseRfc3339, toRfc3339 } from '../../domain/time.ts';
 import { LineRejected } from './bill-row.ts';
 
@@ -9,6 +9,19 @@ export class Cells {
 
   constructor(fields: Record<string, unknown>) {
     for (const [name, value] of Object.entries(fields)) this.byName.set(name.toLowerCase(), value);
+  }
+
+  /** The amount of the line for a balance: the first named amount column, in the first named currency column. */
+  amount(amountColumns: readonly string[], currencyColumns: readonly string[]): LineAmount {
+    const name = amountColumns.find((c) => this.has(c));
+    const raw = name === undefined ? undefined : this.raw(name);
+    const text =
+      raw === undefined || raw === null
+        ? undefined
+        : typeof raw === 'string'
+          ? this.text(name!)
+          : String(raw);
+    return lineAmount(text, this.text(...currencyColumns));
   }
 
   has(name: string): boolean {
@@ -49,7 +62,10 @@ export class Cells {
 export function rejectLine(reason: string, amountText: string | undefined, currency = 'USD'): never {
   let billed: bigint | undefined;
   try {
-    billed = amountText === undefined ? undefined : parseUsdRounded(amountText);
+    billed =
+      amountText === undefined
+        ? undefined
+        : divRoundHalfEven(billMoney(amountText, 'amount'), FINE_PER_MICRO);
   } catch {
     billed = undefined;
   }
@@ -63,6 +79,25 @@ export function rejectLine(reason: string, amountText: string | undefined, curre
  */
 export const FINE_PLACES = 24;
 export type FineUsd = bigint;
+export const FINE_PER_MICRO = 10n ** BigInt(FINE_PLACES - 6);
+
+/** A line's amount in its own currency, exactly (fine units), as the file states it: what a balance adds up. */
+export interface LineAmount {
+  /** undefined: the line has an amount the importer cannot read (it is counted, not guessed). */
+  fine?: FineUsd;
+  currency: string;
+}
+
+/** The amount a column holds, or an unreadable one; no column (an empty cell) is zero. */
+export function lineAmount(text: string | undefined, currency: string | undefined): LineAmount {
+  const cur = (currency ?? 'USD').toUpperCase();
+  if (text === undefined) return { fine: 0n, currency: cur };
+  try {
+    return { fine: billMoney(text, 'amount'), currency: cur };
+  } catch {
+    return { currency: cur };
+  }
+}
 
 export function billMoney(text: string, column: string): FineUsd {
   const { digits, scale } = decimalOf(text, column);
@@ -86,11 +121,23 @@ interface Decimal {
   scale: number;
 }
 
+/**
+ * Bounds on a bill number: more significant digits or a larger exponent than any export writes is refused before
+ * any arithmetic, so that "1e300000000" costs nothing and "1e2000000000" cannot throw outside the line.
+ */
+export const MAX_BILL_DIGITS = 40;
+export const MAX_BILL_EXPONENT = 40;
+
 function decimalOf(text: string, column: string): Decimal {
-  const m = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text.trim());
-  if (!m || (m[2] === '' && !m[3]))
-    throw new LineRejected(`${column}: ${JSON.stringify(text)} is not a number`);
+  const trimmed = text.trim();
+  const shown = JSON.stringify(trimmed.length > 40 ? `${trimmed.slice(0, 40)}…` : trimmed);
+  const m = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(trimmed);
+  if (!m || (m[2] === '' && !m[3])) throw new LineRejected(`${column}: ${shown} is not a number`);
   const [, sign, whole = '', frac = '', exp = '0'] = m;
+  if (whole.replace(/^0+/, '').length + frac.length > MAX_BILL_DIGITS)
+    throw new LineRejected(`${column}: ${shown} has more than ${MAX_BILL_DIGITS} digits`);
+  if (exp.replace(/^[+-]?0*/, '').length > 3 || Math.abs(Number(exp)) > MAX_BILL_EXPONENT)
+    throw new LineRejected(`${column}: ${shown} has an exponent beyond ±${MAX_BILL_EXPONENT}`);
   const digits = BigInt((whole || '0') + frac) * (sign === '-' ? -1n : 1n);
   return { digits, scale: frac.length - Number(exp) };
 }
@@ -241,4 +288,13 @@ export function parsePythonLiteral(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The key of a column whose header is localized with the English name in parentheses, as Azure's portal writes
+ * ("Abonnement-GUID (SubscriptionGuid)", "PreTaxCost (PreTaxCost)"): the name in parentheses.
+ */
+export function englishColumnName(header: string): string {
+  const m = /\(([A-Za-z][A-Za-z0-9_/.:]*)\)\s*$/.exec(header);
+  return m ? m[1]! : header;
 }

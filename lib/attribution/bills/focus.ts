@@ -69,6 +69,7 @@ function usdCosts(cells: Cells, currency: string | undefined) {
 
 export const focusMapper: BillMapper = {
   format: 'focus',
+  amountOf: (cells) => cells.amount(['BilledCost'], ['BillingCurrency']),
   start(columns) {
     const lower = new Set(columns.map((c) => c.toLowerCase()));
     const missing = [

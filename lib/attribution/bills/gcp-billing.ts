@@ -79,6 +79,7 @@ function creditsOf(value: unknown): Credit[] {
 export const gcpBillingMapper: BillMapper = {
   format: 'gcp-billing',
   prepare: (fields) => flattenRecord(fields),
+  amountOf: (cells) => cells.amount(['cost'], ['currency']),
   start(columns) {
     const missing = ['cost', 'usage_start_time', 'usage_end_time'].filter((c) => !columns.includes(c));
     return missing.length ? { fatal: `not a GCP billing export: no ${missing.join(', ')} column` } : {};

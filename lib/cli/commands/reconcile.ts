@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { readAttributionCsv } from '../../attribution/bills/attribution-csv.ts';
 import { BILL_FORMATS, type BillFormat, type BillImport } from '../../attribution/bills/bill-row.ts';
-import { billTotals, importBill } from '../../attribution/bills/import.ts';
+import { balanceLine, billTotals, importBill } from '../../attribution/bills/import.ts';
 import { budgetAlerts, reconcile, reconciliationLines } from '../../attribution/reconcile.ts';
 import { toWire } from '../../domain/events.ts';
 import { formatUsd } from '../../domain/money.ts';
@@ -96,6 +96,7 @@ export const reconcileCommand: Command = {
               rejected: imported.rejected,
               warnings: imported.warnings,
               totals: billTotals(imported),
+              balance: imported.balance,
             }
           : { source: 'table', rows: billRows.length, totals: billTotals({ rows: billRows, rejected: [] }) },
         reconciliation: result,
@@ -110,6 +111,8 @@ export const reconcileCommand: Command = {
       );
       for (const r of imported.rejected.slice(0, 10)) io.stdout(`  line ${r.line}: ${r.reason}\n`);
       for (const w of imported.warnings) io.stdout(`  warning: ${w}\n`);
+      // The check a person audits the import by: every amount of the file is imported or refused.
+      for (const b of imported.balance) io.stdout(`  balance ${balanceLine(b)}\n`);
     } else io.stdout(`bills imported in the table: ${billRows.length} rows in the range\n`);
     for (const line of reconciliationLines(result)) io.stdout(`${line}\n`);
     if (alerts.length) io.stdout(`${alerts.length} day(s) over the ${thresholdPct}% threshold\n`);
