@@ -1,4 +1,5 @@
 // Money as exact bigint micro-dollars, its decimal encoding, and splits whose parts always sum to the whole.
+import { z } from 'zod';
 
 /** Micro-dollars: 1 USD = 1_000_000n. Every money value in code is one of these. */
 export type MicroUsd = bigint;
@@ -141,3 +142,12 @@ export function splitLargestRemainder(total: MicroUsd, weights: readonly (number
   for (let k = 0; left > 0n; k++, left--) parts[remainders[k]!.i]! += 1n;
   return parts;
 }
+
+/**
+ * A configured amount of money (an on-prem GPU-hour, a rate): dollars as a decimal string with at most 6 places,
+ * like "1.25", read exactly into micro-dollars. Never a JSON number: a float is not money.
+ */
+export const zUsdAmount = z
+  .string()
+  .regex(/^\d+(\.\d{1,6})?$/, 'expected dollars as a decimal string with at most 6 places, like "1.25"')
+  .transform((text) => parseUsd(text));

@@ -1,7 +1,7 @@
 // On-prem pools and their configured cost per GPU-hour (owning and running the hardware) as 'on-prem' quotes.
 import { z } from 'zod';
 import { zId } from '../domain/fields.ts';
-import { parseUsdRounded, type MicroUsd } from '../domain/money.ts';
+import { zUsdAmount, type MicroUsd } from '../domain/money.ts';
 import { poolId, zInterconnect, type Pool } from '../domain/pool.ts';
 import { filterQuotes, type PriceQuote } from '../domain/price.ts';
 import type { Clock, PriceSource } from '../domain/ports.ts';
@@ -20,10 +20,7 @@ const zOnPremPool = z.object({
   interconnect: zInterconnect.default('pcie'),
   nodes: z.number().int().min(1),
   /** Cost of one GPU-hour: depreciation, power, space, people; a decimal string of dollars, like "1.25". */
-  usdPerGpuHour: z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, 'expected dollars as a decimal string, like "1.25"')
-    .transform((v) => parseUsdRounded(v)),
+  usdPerGpuHour: zUsdAmount,
   bootSeconds: z.number().min(0).default(600),
 });
 

@@ -161,6 +161,21 @@ describe('on-prem pools', () => {
     ]);
   });
 
+  it('takes the cost as money, never a float: a JSON number or a sub-micro-dollar figure is refused', () => {
+    const pool = {
+      cluster: 'lab',
+      partition: 'gpu',
+      nodeType: 'n',
+      gpuModel: 'T4',
+      gpusPerNode: 4,
+      nodes: 2,
+    };
+    for (const usdPerGpuHour of [1.25, '0.1234567'])
+      expect(() => onPremCatalog({ pools: [{ ...pool, usdPerGpuHour }] })).toThrowError(
+        /pools\[0\]\.usdPerGpuHour.*decimal string with at most 6 places/,
+      );
+  });
+
   it('refuses a configuration that names no cost, saying which field', () => {
     expect(() =>
       onPremCatalog({
