@@ -19,6 +19,10 @@ export interface BuildOptions {
   lastHours?: number;
   /** Spot capacity of all zones together, as a share of the peak demand. */
   spotCapacityShareOfPeak?: number;
+  /** P: a late GPU-hour costs this many on-demand GPU-hours of the class's cheapest pool (default 1). */
+  latePenaltyMultiplier?: number;
+  /** Spot priced flat at this share of on-demand (modelled) instead of the recorded or catalog series. */
+  spotPriceRatio?: number;
   catalog?: Catalog;
 }
 
@@ -114,22 +118,34 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
   const fractions = loadSpotFractions();
   const risk = catalog.spotRiskFor(offering);
   const basePool = catalog.poolFor(offering);
-  const spotPrices =
-    offering.spotUsdPerHour === undefined
+  const ratioPrice =
+    options.spotPriceRatio === undefined
       ? undefined
-      : spotPriceSeriesByZone(
-          offering.instanceType,
-          profile.region,
-          profile.zones,
-          hours,
-          traceStart + firstHour * HOUR_MS,
-          offering.spotUsdPerHour,
-        );
+      : BigInt(Math.round(Number(offering.onDemandUsdPerHour) * options.spotPriceRatio));
+  const spotPrices =
+    ratioPrice !== undefined
+      ? profile.zones.map(() => ({
+          usdPerHour: new Array<bigint>(hours).fill(ratioPrice),
+          modelled: true,
+          basis: `modelled: flat at ${options.spotPriceRatio} × on-demand (a sweep point)`,
+        }))
+      : offering.spotUsdPerHour === undefined
+        ? undefined
+        : spotPriceSeriesByZone(
+            offering.instanceType,
+            profile.region,
+            profile.zones,
+            hours,
+            traceStart + firstHour * HOUR_MS,
+            offering.spotUsdPerHour,
+          );
   const pools: SimPool[] = profile.zones.map((zone, i) => ({
     pool: { ...basePool, id: `aws:${profile.region}:${zone}:${offering.instanceType}`, zone },
     usdPerHour: {
       'on-demand': offering.onDemandUsdPerHour,
-      ...(offering.spotUsdPerHour !== undefined ? { spot: offering.spotUsdPerHour } : {}),
+      ...(ratioPrice !== undefined || offering.spotUsdPerHour !== undefined
+        ? { spot: ratioPrice ?? offering.spotUsdPerHour! }
+        : {}),
       ...(offering.reserved1yUsdPerHour !== undefined ? { reserved: offering.reserved1yUsdPerHour } : {}),
     },
     modelled: {
@@ -150,6 +166,9 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
     pools,
     classes,
     defaultBootSeconds: basePool.bootSeconds,
+    ...(options.latePenaltyMultiplier !== undefined
+      ? { latePenaltyMultiplier: options.latePenaltyMultiplier }
+      : {}),
     sharing: profile.sharing,
     assumptions: [
       `trace ${profile.name}: ${toRfc3339(startMs)} to ${toRfc3339(startMs + hours * HOUR_MS)}, ${hours} hours; ` +
@@ -166,7 +185,8 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
         ? `teams hold dedicated instances (virtual clusters with quotas): one team's idle GPUs do not serve another`
         : `teams share the pools' instances (as on a Kubernetes or Slurm node pool)`,
       `spot prices: ${spotPrices ? [...new Set(spotPrices.map((s) => s.basis))].join('; ') : 'none'}`,
-      `late demand is filled by on-demand instances at list price and counted as late GPU-hours`,
+      `late demand is filled by on-demand instances at list price, each paying its boot time, and counted as late GPU-hours; ` +
+        `the penalized cost adds ${options.latePenaltyMultiplier ?? 1} × an on-demand GPU-hour of the class's cheapest pool per late GPU-hour`,
     ],
   };
 }

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../lib/cli/main.ts';
-import { avoidedCostUsd } from '../../lib/domain/ledger.ts';
 import { parseUsd, sumUsd } from '../../lib/domain/money.ts';
 import type { SimulationSummary } from '../../lib/sim/output/summary.ts';
 import { captureIo } from '../support/cli.ts';
@@ -36,20 +35,35 @@ describe('gpu-optimizer simulate on a slice of the Philly trace', () => {
   it('runs every policy and prints the table', () => {
     expect(exitCode).toBe(0);
     expect(summary.policies.map((p) => p.name).sort()).toEqual(
-      ['commitment', 'on-demand-peak', 'optimizer', 'oracle', 'reactive-on-demand', 'spot-first'].sort(),
+      ['on-demand-peak', 'optimizer', 'oracle', 'reactive-on-demand', 'spot-first', 'spot-reserved'].sort(),
     );
     for (const p of summary.policies) expect(stdout).toContain(p.name);
     expect(summary.billedHours).toBe(8 * 24 - 72);
   });
 
-  it('serves all the demand under every policy, late or not', () => {
-    const served = summary.policies.map((p) => p.servedGpuHours - p.lostGpuHours);
-    for (const s of served) expect(s).toBeCloseTo(served[0]!, 0);
+  it('serves the same demand under every policy, on time or late, and says which', () => {
+    // Work re-run after interruptions is demand too; the rest is the trace's, the same for every policy.
+    const demand = summary.policies.map((p) => p.demandGpuHours - p.lostGpuHours);
+    for (const d of demand) expect(d).toBeCloseTo(demand[0]!, 0);
+    for (const p of summary.policies)
+      expect(p.servedGpuHours + p.lateGpuHours, p.name).toBeCloseTo(p.demandGpuHours, 0);
+    // A one-hour lag misses rises: the reactive peer is late, and its headline pays for it.
+    const reactive = summary.policies.find((p) => p.name === 'reactive-on-demand')!;
+    expect(reactive.lateGpuHours).toBeGreaterThan(0);
+    expect(parseUsd(reactive.penalizedCostUsd)).toBeGreaterThan(parseUsd(reactive.billUsd));
   });
 
-  it('has no policy cheaper than the oracle', () => {
-    const oracle = parseUsd(summary.policies.find((p) => p.name === 'oracle')!.costUsd);
-    for (const p of summary.policies) expect(parseUsd(p.costUsd), p.name).toBeGreaterThanOrEqual(oracle);
+  it('states P and scores every policy against the floor on the penalized cost', () => {
+    expect(summary.penaltyMultiplier).toBe(1);
+    expect(stdout).toContain('P = 1 × an on-demand GPU-hour');
+    const floor = parseUsd(summary.oracle!.floorUsd);
+    for (const p of summary.policies) {
+      expect(parseUsd(p.penalizedCostUsd), p.name).toBeGreaterThanOrEqual(floor);
+      expect(parseUsd(p.penalizedCostUsd), p.name).toBe(parseUsd(p.billUsd) + parseUsd(p.latePenaltyUsd));
+    }
+    expect(summary.optimizerVsBestPeer?.bestPeer).toMatch(
+      /^(on-demand-peak|reactive-on-demand|spot-first|spot-reserved)$/,
+    );
   });
 
   it('attributes the optimizer’s simulated bill to the micro-dollar, in FOCUS rows', () => {
@@ -66,15 +80,10 @@ describe('gpu-optimizer simulate on a slice of the Philly trace', () => {
     expect(total).toBe(parseUsd(optimizer.costUsd));
   });
 
-  it('puts every ledger entry in the report, and the ledger explains the whole saving', async () => {
+  it('puts every ledger entry in the report', () => {
     const entryIds = [...html.matchAll(/<tr id="([^"]+)">/g)].map((m) => m[1]);
     expect(summary.ledger!.entries).toBeGreaterThan(0);
     expect(entryIds).toHaveLength(summary.ledger!.entries);
-    const saved = sumUsd(Object.values(summary.ledger!.savingUsdByLever).map(parseUsd));
-    const baseline = parseUsd(summary.policies.find((p) => p.name === 'on-demand-peak')!.costUsd);
-    const optimizer = parseUsd(summary.policies.find((p) => p.name === 'optimizer')!.costUsd);
-    expect(saved).toBe(baseline - optimizer);
-    expect(avoidedCostUsd({ counterfactualCostUsd: 5n, actualCostUsd: 3n })).toBe(2n);
   });
 
   it('refuses a malformed trace with its line and column, and bad flags with exit code 2', async () => {
@@ -84,7 +93,7 @@ describe('gpu-optimizer simulate on a slice of the Philly trace', () => {
       await import('node:fs/promises')
     ).writeFile(file, 'timestamp,gpus_busy\n2026-01-01T00:00:00Z,4\n2026-01-01T01:00:00Z,lots\n');
     const io = captureIo();
-    expect(await runCli(['simulate', '--trace', file, '--out', dir], io)).toBe(1);
+    expect(await runCli(['simulate', '--trace', file, '--out', dir], io)).toBe(2);
     expect(io.err).toMatch(/bad\.csv:3:2 \(gpus_busy\)/);
     const io2 = captureIo();
     expect(await runCli(['simulate', '--policies', 'optimizer,magic'], io2)).toBe(2);

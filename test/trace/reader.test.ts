@@ -44,7 +44,7 @@ describe('trace reader', () => {
 
   it('reports a bad number with file, line and column', async () => {
     expect(await errorOf('usage-bad-number.csv')).toBe(
-      'usage-bad-number.csv:3:2 (gpus_busy): expected a number ≥ 0, got "abc"',
+      'usage-bad-number.csv:3:2 (gpus_busy): expected a decimal number of GPUs from 0 to 10,000,000, got "abc"',
     );
   });
 

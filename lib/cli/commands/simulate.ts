@@ -8,6 +8,8 @@ import { summarize } from '../../sim/output/summary.ts';
 import { renderTable } from '../../sim/output/table.ts';
 import { POLICY_NAMES, runSimulation, type PolicyName } from '../../sim/simulate.ts';
 import { resolveTrace, TRACE_PROFILES } from '../../sim/traces.ts';
+import { ScenarioError } from '../../sim/build-scenario.ts';
+import { TraceFormatError } from '../../sim/trace/reader.ts';
 import { EXIT_OK, numberFlag, stringFlag, UsageError, type Command, timeFlag } from '../command.ts';
 import { createProgress } from '../progress.ts';
 
@@ -69,6 +71,18 @@ export const simulateCommand: Command = {
       description: 'AWS instance type the trace’s GPUs map to (default: per trace)',
       valueName: 'type',
     },
+    'late-penalty': {
+      type: 'string',
+      description:
+        'P: a late GPU-hour costs this many on-demand GPU-hours of the class’s cheapest pool on top of the bill (default 1)',
+      valueName: 'multiple',
+    },
+    'spot-price-ratio': {
+      type: 'string',
+      description:
+        'Price spot flat at this share of on-demand, 0..1 (default: recorded AWS series or the catalog)',
+      valueName: 'ratio',
+    },
     'system-hours': {
       type: 'string',
       description:
@@ -123,6 +137,8 @@ export const simulateCommand: Command = {
   async run({ flags }, io) {
     const spotShare = numberFlag(flags, 'spot-share', { min: 0, max: 1 });
     const warmupDays = numberFlag(flags, 'warmup-days', { min: 0, max: 365 });
+    const latePenaltyMultiplier = numberFlag(flags, 'late-penalty', { min: 0, max: 1000 });
+    const spotPriceRatio = numberFlag(flags, 'spot-price-ratio', { min: 0.01, max: 1 });
     const fromMs = timeFlag(flags, 'from');
     const toMs = timeFlag(flags, 'to');
     if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs)
@@ -160,15 +176,25 @@ export const simulateCommand: Command = {
     const outDir = resolve(io.cwd, stringFlag(flags, 'out') ?? 'out/simulate');
     const progress = createProgress(io.stderr, io.interactive);
     const started = Date.now();
-    const result = await runSimulation(profile, {
-      fromMs,
-      toMs,
-      ...(warmupDays !== undefined ? { warmupHours: Math.round(warmupDays * 24) } : {}),
-      ...(policies ? { policies } : {}),
-      ...(ownership ? { architectures: ownership } : {}),
-      systemHours,
-      onProgress: (policy, done, of) => progress.update(policy, done, of),
-    });
+    let result;
+    try {
+      result = await runSimulation(profile, {
+        fromMs,
+        toMs,
+        ...(warmupDays !== undefined ? { warmupHours: Math.round(warmupDays * 24) } : {}),
+        ...(latePenaltyMultiplier !== undefined ? { latePenaltyMultiplier } : {}),
+        ...(spotPriceRatio !== undefined ? { spotPriceRatio } : {}),
+        ...(policies ? { policies } : {}),
+        ...(ownership ? { architectures: ownership } : {}),
+        systemHours,
+        onProgress: (policy, done, of) => progress.update(policy, done, of),
+      });
+    } catch (error) {
+      // A trace that is not what it claims, or a period it does not cover, is a wrong command line: nothing was done.
+      if (error instanceof TraceFormatError || error instanceof ScenarioError)
+        throw new UsageError(`--trace: ${error.message}`);
+      throw error;
+    }
     progress.done();
     const summary = summarize(result);
     await mkdir(outDir, { recursive: true });

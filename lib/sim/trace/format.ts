@@ -68,10 +68,24 @@ const zOptionalTime = z.string().transform((text, ctx) => {
   }
 });
 
+// A plain decimal, optionally with a short exponent: no hex (0x10), no Infinity, no 40-digit exponents.
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?$/;
+// More GPUs than any cluster holds: a cell above it is a unit or export mistake, not a measurement.
+export const MAX_GPUS = 10_000_000;
+
+function gpuCount(text: string): number | undefined {
+  if (!DECIMAL.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) && n >= 0 && n <= MAX_GPUS ? n : undefined;
+}
+
 const zGpuCount = z.string().transform((text, ctx) => {
-  const n = text.trim() === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(n) || n < 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a number ≥ 0, got ${quoted(text)}` });
+  const n = gpuCount(text);
+  if (n === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a decimal number of GPUs from 0 to ${MAX_GPUS.toLocaleString('en-US')}, got ${quoted(text)}`,
+    });
     return z.NEVER;
   }
   return n;
@@ -79,9 +93,12 @@ const zGpuCount = z.string().transform((text, ctx) => {
 
 const zOptionalGpuCount = z.string().transform((text, ctx) => {
   if (text === '') return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a number ≥ 0 or nothing, got ${quoted(text)}` });
+  const n = gpuCount(text);
+  if (n === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a decimal number of GPUs from 0 to ${MAX_GPUS.toLocaleString('en-US')} or nothing, got ${quoted(text)}`,
+    });
     return z.NEVER;
   }
   return n;

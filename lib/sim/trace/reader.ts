@@ -1,8 +1,8 @@
 // Streams a trace file (usage CSV or job CSV), detects its form by the header and validates every cell.
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { z } from 'zod';
+import { CsvError, csvRows, type CsvRow } from '../../format/csv.ts';
 import {
   detectKind,
   JOB_CELLS,
@@ -13,7 +13,6 @@ import {
   type TraceKind,
   type UsageRow,
 } from './format.ts';
-import { splitCsvLine } from './csv.ts';
 
 /** A malformed trace, located as `file:line:column (field): what was wrong`. */
 export class TraceFormatError extends Error {
@@ -48,19 +47,37 @@ export type Trace = UsageTrace | JobTrace;
 
 type Lines = AsyncIterable<string> | Iterable<string>;
 
-/** Opens a trace file by path; the file is read line by line, never whole. */
+/** Opens a trace file by path; the file is read as a stream of bytes (strict UTF-8), never whole. */
 export function openTraceFile(path: string): Promise<Trace> {
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  return openTrace(lines, basename(path));
+  return openTraceRows(csvRows(createReadStream(path) as AsyncIterable<Uint8Array>), basename(path));
 }
 
-/** Opens a trace from lines (a file, a string split by the caller, a network stream). */
-export async function openTrace(lines: Lines, name: string): Promise<Trace> {
-  const iterator = toAsyncIterator(lines);
+/** Opens a trace from lines (a string split by the caller, a network stream). */
+export function openTrace(lines: Lines, name: string): Promise<Trace> {
+  return openTraceRows(csvRows(withLineEnds(lines)), name);
+}
+
+async function* withLineEnds(lines: Lines): AsyncGenerator<string> {
+  for await (const line of lines as AsyncIterable<string>) yield `${line}\n`;
+}
+
+/** Rows of the shared CSV reader, its errors (unclosed quote, bad UTF-8) located in the trace's terms. */
+async function* locatedRows(rows: AsyncGenerator<CsvRow>, name: string): AsyncGenerator<CsvRow> {
+  try {
+    yield* rows;
+  } catch (error) {
+    if (error instanceof CsvError)
+      throw new TraceFormatError(name, error.line, error.column, undefined, error.reason);
+    throw error;
+  }
+}
+
+async function openTraceRows(rows: AsyncGenerator<CsvRow>, name: string): Promise<Trace> {
+  const iterator = locatedRows(rows, name);
   const first = await iterator.next();
-  if (first.done || first.value.trim() === '')
+  if (first.done || first.value.cells.every((c) => c.trim() === ''))
     throw new TraceFormatError(name, 1, undefined, undefined, 'expected a header line, got nothing');
-  const columns = splitCsvLine(first.value.replace(/^\uFEFF/, '').trimEnd()).map((c) => c.trim());
+  const columns = first.value.cells.map((c) => c.trim());
   const kind = detectKind(columns);
   if (!kind) {
     throw new TraceFormatError(
@@ -107,21 +124,14 @@ function checkHeader(name: string, columns: string[], kind: TraceKind): void {
   });
 }
 
-function toAsyncIterator(lines: Lines): AsyncIterator<string> {
-  if (Symbol.asyncIterator in lines) return lines[Symbol.asyncIterator]();
-  const it = lines[Symbol.iterator]();
-  return { next: async () => it.next() };
-}
-
 /** Validates the cells of one line against the column schemas, throwing at the first bad one. */
 function parseCells(
   cells: readonly z.ZodType[],
   columns: readonly string[],
-  text: string,
+  parts: readonly string[],
   name: string,
   line: number,
 ): Record<string, unknown> {
-  const parts = splitCsvLine(text);
   if (parts.length !== columns.length)
     throw new TraceFormatError(
       name,
@@ -140,17 +150,17 @@ function parseCells(
   return out;
 }
 
-async function* dataLines(iterator: AsyncIterator<string>): AsyncGenerator<{ text: string; line: number }> {
-  let line = 1;
+async function* dataLines(
+  iterator: AsyncIterator<CsvRow>,
+): AsyncGenerator<{ cells: string[]; line: number }> {
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-    line++;
-    if (next.value.trim() === '') continue;
-    yield { text: next.value, line };
+    if (next.value.cells.every((c) => c.trim() === '')) continue;
+    yield { cells: next.value.cells, line: next.value.line };
   }
 }
 
 async function* usageRows(
-  iterator: AsyncIterator<string>,
+  iterator: AsyncIterator<CsvRow>,
   columns: string[],
   name: string,
 ): AsyncGenerator<UsageRow> {
@@ -158,8 +168,10 @@ async function* usageRows(
   const timeColumn = columns.indexOf('timestamp') + 1;
   let previousMs: number | undefined;
   let stepMs: number | undefined;
-  for await (const { text, line } of dataLines(iterator)) {
-    const v = parseCells(cells, columns, text, name, line);
+  // Rows come in time order, so a duplicate can only be among the rows of the current timestamp.
+  const keysNow = new Map<string, number>();
+  for await (const { cells: parts, line } of dataLines(iterator)) {
+    const v = parseCells(cells, columns, parts, name, line);
     const atMs = v.timestamp as number;
     if (previousMs !== undefined) {
       const gap = atMs - previousMs;
@@ -176,6 +188,18 @@ async function* usageRows(
         );
       if (gap > 0) stepMs = stepMs === undefined ? gap : Math.min(stepMs, gap);
     }
+    if (atMs !== previousMs) keysNow.clear();
+    const key = JSON.stringify([v.pool ?? null, v.team ?? null]);
+    const earlier = keysNow.get(key);
+    if (earlier !== undefined)
+      throw new TraceFormatError(
+        name,
+        line,
+        timeColumn,
+        'timestamp',
+        `a second row for the same timestamp, pool and team (first on line ${earlier}); remove one, or sum them into one row`,
+      );
+    keysNow.set(key, line);
     previousMs = atMs;
     const row: UsageRow = { atMs, gpusBusy: v.gpus_busy as number };
     if (v.pool !== undefined) row.pool = v.pool as string;
@@ -187,14 +211,14 @@ async function* usageRows(
 }
 
 async function* jobRows(
-  iterator: AsyncIterator<string>,
+  iterator: AsyncIterator<CsvRow>,
   columns: string[],
   name: string,
 ): AsyncGenerator<JobRow> {
   const cells = columns.map((c) => JOB_CELLS[c as keyof typeof JOB_CELLS]);
   const columnOf = (c: string) => columns.indexOf(c) + 1;
-  for await (const { text, line } of dataLines(iterator)) {
-    const v = parseCells(cells, columns, text, name, line);
+  for await (const { cells: parts, line } of dataLines(iterator)) {
+    const v = parseCells(cells, columns, parts, name, line);
     const row: JobRow = {
       jobId: v.job_id as string,
       submitMs: v.submit as number,
