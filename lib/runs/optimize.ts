@@ -1,20 +1,14 @@
 // The optimize run (every 15 minutes): forecasts, fleet and prices in; a capacity plan, its actions and a `Capacity Plan Created` event out.
 import { z } from 'zod';
 import { makeEvent } from '../domain/events.ts';
-import type { Forecast } from '../domain/forecast.ts';
 import type { FleetNode } from '../domain/fleet.ts';
 import type { Plan } from '../domain/plan.ts';
 import { zMode } from '../domain/plan.ts';
 import type { Pool } from '../domain/pool.ts';
 import type { CapacityProvider, Clock, EventSink, PriceSource, Store } from '../domain/ports.ts';
 import { HOUR_MS, hourStart, toRfc3339 } from '../domain/time.ts';
-import { hourAheadFromHistory } from '../optimizer/hour-ahead.ts';
-import {
-  hourlyDemandFromForecast,
-  planCapacity,
-  zPlannerSettings,
-  type PlanResult,
-} from '../optimizer/planner/index.ts';
+import { decide, zDecisionConfig, type ClassEvidence } from '../optimizer/decide.ts';
+import type { PlanResult } from '../optimizer/planner/index.ts';
 import { createActuator } from '../actuator/actuator.ts';
 import { carryOutRebalance } from '../actuator/capacity.ts';
 import { evidenceFromRollups, evidenceWindow } from '../actuator/evidence.ts';
@@ -22,35 +16,14 @@ import { toConnectorRegistry, type ProvidersInput } from '../connectors/registry
 import { describeRefusal } from '../domain/refusal.ts';
 import { firstPeriodTarget, rebalance } from '../optimizer/rebalance.ts';
 
-/** The first hour's plan is lifted to what the last week's misses say it needs (see lib/optimizer/hour-ahead.ts). */
-export const zHourAheadConfig = z.object({
-  enabled: z.boolean().default(true),
-  /** Share of the window's hours the first hour's plan should have covered. */
-  coverage: z.number().min(0.5).max(1).default(0.97),
-  /** The first hour is planned at least this share above the last hour's demand. */
-  minHeadroom: z.number().min(0).max(1).default(0.02),
-  windowHours: z
-    .number()
-    .int()
-    .min(24)
-    .max(24 * 28)
-    .default(7 * 24),
-  /** Past forecasts scored before their misses set a margin; fewer and the margin comes from demand alone. */
-  minSamples: z.number().int().min(1).default(24),
-});
+export { zHourAheadConfig } from '../optimizer/decide.ts';
 
-export const zOptimizeConfig = z.object({
+/** The decision's settings (one set of defaults, shared with the simulator) and what only the run needs. */
+export const zOptimizeConfig = zDecisionConfig.extend({
   mode: zMode.default('recommend'),
   /** Stops every change whatever the mode: the run still plans and recommends. */
   killSwitch: z.boolean().default(false),
-  quantile: z.enum(['p50', 'p90', 'p99']).default('p90'),
-  horizonHours: z.number().int().min(1).max(336).default(168),
   maxActionsPerRun: z.number().int().min(0).max(1000).default(10),
-  /** Reserved / committed instances already bought, per pool id. */
-  reservedInstances: z.record(z.string(), z.number().int().min(0)).default({}),
-  gpuThroughput: z.record(z.string(), z.number().positive()).default({}),
-  planner: zPlannerSettings.default({}),
-  hourAhead: zHourAheadConfig.default(zHourAheadConfig.parse({})),
 });
 export type OptimizeConfig = z.infer<typeof zOptimizeConfig>;
 export type OptimizeConfigInput = z.input<typeof zOptimizeConfig>;
@@ -118,43 +91,6 @@ export async function gatherFleet(fleets: ProvidersInput, store: Store) {
   return { pools, nodes: [...nodes.values()], owner, failures };
 }
 
-/**
- * The first hour is the one the fleet must serve now; a forecast refitted every hour still misses it at rises
- * and level shifts. It is planned from the hour-ahead plan learnt from the last week's actual demand and
- * forecast misses. Later hours keep the forecast: there is time to correct them.
- */
-async function liftFirstHour(
-  store: Store,
-  /** The latest forecast per class id (the one `demand` was read from). */
-  latestForecasts: ReadonlyMap<string, Forecast>,
-  demand: Record<string, number[]>,
-  startMs: number,
-  settings: z.infer<typeof zHourAheadConfig>,
-  log: (entry: Record<string, unknown>) => void,
-): Promise<void> {
-  const fromMs = startMs - settings.windowHours * HOUR_MS;
-  const actual = await store.demand.between(fromMs, startMs);
-  for (const [classId, latest] of latestForecasts) {
-    const first = demand[classId];
-    if (!first || first.length === 0 || latest.steps.length === 0) continue;
-    const ahead = hourAheadFromHistory({
-      startMs,
-      actual: actual.filter((a) => a.classId === classId),
-      pastForecasts: await store.forecasts.between(classId, fromMs, startMs),
-      forecastNow: hourlyDemandFromForecast(latest, 'point', startMs, 1)[0] ?? 0,
-      settings: { ...settings, spotMarginFactor: 1 },
-    });
-    // With a week of scored forecasts the hour-ahead plan is calibrated and replaces the model's quantile for
-    // the first hour; before that it can only raise it (the quantile moved by the last miss stays the floor).
-    const plan =
-      ahead.scoredForecasts >= settings.minSamples
-        ? ahead.plan
-        : Math.max(ahead.plan, first[0]! + ahead.lastMiss);
-    log({ run: 'optimize', classId, firstHourForecast: first[0], firstHourPlan: plan });
-    first[0] = Math.max(0, plan);
-  }
-}
-
 export async function runOptimize(
   ports: OptimizePorts,
   configInput: OptimizeConfigInput = {},
@@ -169,44 +105,38 @@ export async function runOptimize(
     ports.prices.quotes(),
     gatherFleet(ports.providers, ports.store),
   ]);
-  const demand: Record<string, number[]> = {};
-  const classesWithoutForecast: string[] = [];
-  const latest = new Map<string, Forecast>();
+  // The run's I/O: each class's latest forecast and the week the first hour is planned from; the decision is pure.
+  const fromMs = startMs - config.hourAhead.windowHours * HOUR_MS;
+  const actual = config.hourAhead.enabled ? await ports.store.demand.between(fromMs, startMs) : [];
+  const evidence = new Map<string, ClassEvidence>();
   for (const workload of classes) {
-    const forecast = await ports.store.forecasts.latest(workload.id);
-    if (forecast) latest.set(workload.id, forecast);
-    if (!forecast || forecast.steps.length === 0) {
-      classesWithoutForecast.push(workload.id);
-      demand[workload.id] = [0];
-    } else
-      demand[workload.id] = hourlyDemandFromForecast(forecast, config.quantile, startMs, config.horizonHours);
+    const latest = (await ports.store.forecasts.latest(workload.id)) ?? undefined;
+    evidence.set(workload.id, {
+      latest,
+      actual: actual.filter((a) => a.classId === workload.id),
+      pastForecasts:
+        config.hourAhead.enabled && latest
+          ? await ports.store.forecasts.between(workload.id, fromMs, startMs)
+          : [],
+    });
   }
-  if (config.hourAhead.enabled)
-    await liftFirstHour(ports.store, latest, demand, startMs, config.hourAhead, log);
+  const classesWithoutForecast = classes
+    .filter((w) => !evidence.get(w.id)?.latest || evidence.get(w.id)!.latest!.steps.length === 0)
+    .map((w) => w.id);
   const base = { actions: [], classesWithoutForecast, providerFailures: fleet.failures, eventFailures: [] };
 
   let result: PlanResult;
   try {
-    result = await planCapacity(
-      {
-        startMs,
-        horizonHours: config.horizonHours,
-        pools: fleet.pools,
-        prices: quotes,
-        classes,
-        demand,
-        fleet: fleet.nodes,
-        reservedInstances: config.reservedInstances,
-        gpuThroughput: config.gpuThroughput,
-      },
-      {
-        ...config.planner,
-        quantile: config.quantile,
-        mode,
-        planId: `plan-${toRfc3339(nowMs)}`,
-        createdAtMs: nowMs,
-      },
+    const decision = await decide(
+      { startMs, pools: fleet.pools, prices: quotes, classes, evidence, fleet: fleet.nodes },
+      config,
+      { mode, planId: `plan-${toRfc3339(nowMs)}`, createdAtMs: nowMs },
     );
+    for (const f of decision.firstHour)
+      log({ run: 'optimize', classId: f.classId, firstHourForecast: f.forecast, firstHourPlan: f.plan });
+    for (const c of decision.result.stats.components)
+      if (c.fallback) log({ level: 'warn', run: 'optimize', solverFallback: c.fallback });
+    result = decision.result;
   } catch (error) {
     const message = (error as Error).message;
     log({ level: 'error', run: 'optimize', error: message });
