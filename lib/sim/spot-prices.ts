@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { HOUR_MS, parseRfc3339, toRfc3339 } from '../domain/time.ts';
+import { HOUR_MS, parseRfc3339 } from '../domain/time.ts';
 import { parseUsdRounded, type MicroUsd } from '../domain/money.ts';
 import { describeZodError } from '../domain/validation.ts';
 import { parseCsvTable } from '../pricing/csv-table.ts';
@@ -62,8 +62,10 @@ export interface SpotPriceSeries {
   usdPerHour: readonly MicroUsd[];
   /** True when no recorded series exists for the pool and the price is the catalog's modelled spot rate. */
   modelled: boolean;
-  /** Where the prices come from, in words (printed with a run's assumptions). */
+  /** Where the prices come from, in words (printed with a run's assumptions; the same for every zone of a type). */
   basis: string;
+  /** The recorded zone whose prices the pool follows (absent when modelled). */
+  recordedZone?: string;
 }
 
 const zRow = z.object({
@@ -210,16 +212,15 @@ export function spotPriceSeriesByZone(
     zones,
     recorded.map((s) => s.zone),
   );
-  return matched.map((zone, i) => {
+  return matched.map((zone) => {
     const s = recorded.find((r) => r.zone === zone)!;
     const length = s.usdPerHour.length;
     const offset = (firstHourMs - s.startMs) / HOUR_MS;
     return {
       usdPerHour: Array.from({ length: hours }, (_, h) => s.usdPerHour[mod(offset + h, length)]!),
       modelled: false,
-      basis:
-        `recorded: ${zones[i]} follows ${s.zone} ${instanceType}, ${s.source}, ` +
-        `${toRfc3339(s.startMs)} + ${length / HOURS_PER_WEEK} weeks, tiled by hour of the week`,
+      basis: `recorded ${instanceType} prices per zone, ${s.source}, tiled in whole weeks by hour of the week`,
+      recordedZone: zone,
     };
   });
 }
