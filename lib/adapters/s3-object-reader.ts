@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { Chunks } from '../attribution/bills/reader.ts';
-import type { ObjectLocation, ObjectReader } from '../runs/import-bill.ts';
+import type { ObjectLocation, ObjectReader } from '../domain/ports.ts';
 
 /** Every gzip member starts with these two bytes (RFC 1952); the content, not the key or a header, decides. */
 const GZIP_MAGIC = [0x1f, 0x8b] as const;

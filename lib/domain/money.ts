@@ -143,11 +143,11 @@ export function splitLargestRemainder(total: MicroUsd, weights: readonly (number
   return parts;
 }
 
+const USD_AMOUNT_MESSAGE = 'expected dollars as a decimal string with at most 6 places, like "1.25"';
 /**
  * A configured amount of money (an on-prem GPU-hour, a rate): dollars as a decimal string with at most 6 places,
  * like "1.25", read exactly into micro-dollars. Never a JSON number: a float is not money.
  */
-const USD_AMOUNT_MESSAGE = 'expected dollars as a decimal string with at most 6 places, like "1.25"';
 export const zUsdAmount = z
   .string({ error: USD_AMOUNT_MESSAGE })
   .regex(/^\d+(\.\d{1,6})?$/, USD_AMOUNT_MESSAGE)

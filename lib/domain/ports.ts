@@ -1,6 +1,7 @@
 // The ports: what the use cases need from the world. Adapters implement them; lib/memory has in-memory ones.
 import type { AttributionRow } from './attribution.ts';
 import type { BillRow } from './bill.ts';
+import type { Calibration } from './calibration.ts';
 import type { DemandHour } from './demand.ts';
 import { MAX_EVENT_BYTES, type DomainEvent } from './events.ts';
 import type { FleetNode, NodeMark, NodeVersion, PendingNodeFact, ReleaseMethod } from './fleet.ts';
@@ -197,6 +198,16 @@ export interface ForecastRepository {
   between(classId: string, fromMs: number, toMs: number): Promise<Forecast[]>;
 }
 
+/** The p90 calibration per class (or group total), one small item each, kept by the forecast run. */
+export interface CalibrationRepository {
+  get(classId: string): Promise<Calibration | undefined>;
+  /**
+   * Stores the calibration only if it scores a later forecast than the one stored (or none is): a run retried for
+   * the same hour does not move the level twice. 'stale' when a calibration as late or later is already stored.
+   */
+  advance(calibration: Calibration): Promise<'stored' | 'stale'>;
+}
+
 // Ranges are [from, to) on: rollups windowStart, plans createdAt, ledger at, forecasts issuedAt,
 // attribution ChargePeriodStart, bills ChargePeriodStart; results come oldest first.
 
@@ -277,6 +288,20 @@ export interface BillRepository {
   exports(): Promise<StoredExport[]>;
 }
 
+/** Where an object is read from: S3 GetObject in AWS, a map in tests. */
+export interface ObjectLocation {
+  bucket: string;
+  key: string;
+}
+
+/** An object's bytes as they arrive: whole, or chunk by chunk (a stream). */
+export type ObjectChunks = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
+/** Reads objects that land in storage (bill exports). */
+export interface ObjectReader {
+  read(location: ObjectLocation): Promise<ObjectChunks>;
+}
+
 /** Everything the runs keep: one repository per entity, over one table in DynamoDB. */
 export interface Store {
   rollups: RollupRepository;
@@ -293,4 +318,6 @@ export interface Store {
   bills: BillRepository;
   /** Hourly demand per class, aggregated from rollups by the forecast run. */
   demand: DemandRepository;
+  /** Each class's p90 level, moved online by the misses of its scored forecasts (the forecast run). */
+  calibration: CalibrationRepository;
 }

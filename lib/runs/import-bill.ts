@@ -5,18 +5,10 @@ import type { BillFormat, BillRow } from '../attribution/bills/bill-row.ts';
 import type { Chunks } from '../attribution/bills/reader.ts';
 import type { BillRepository, PutExportOutcome } from '../attribution/bills/repository.ts';
 import { budgetAlerts, reconcile, type Reconciliation } from '../attribution/reconcile.ts';
-import type { Clock, EventSink, Store } from '../domain/ports.ts';
+import type { Clock, EventSink, ObjectLocation, ObjectReader, Store } from '../domain/ports.ts';
 import { DAY_MS, dayStart, parseRfc3339, toRfc3339 } from '../domain/time.ts';
 
-/** Where an export is read from: S3 GetObject in AWS, a map in tests. */
-export interface ObjectLocation {
-  bucket: string;
-  key: string;
-}
-
-export interface ObjectReader {
-  read(location: ObjectLocation): Promise<Chunks>;
-}
+export type { ObjectLocation, ObjectReader } from '../domain/ports.ts';
 
 /** An ObjectReader over objects held in memory (tests, the CLI's local files). */
 export function createMemoryObjectReader(objects: Record<string, string | Uint8Array>): ObjectReader {
