@@ -1,56 +1,33 @@
-// gpu-optimizer's own policy in the simulator: forecast each class's demand, solve the capacity LP, hold its first hour.
+// gpu-optimizer's own policy in the simulator: the optimize run's decision (lib/optimizer/decide.ts) with the simulator as its I/O.
+import type { z } from 'zod';
 import { forecastSeries, InsufficientHistoryError } from '../../../forecasting/index.ts';
 import type { FleetNode } from '../../domain/fleet.ts';
-import type { QuantileName } from '../../domain/forecast.ts';
+import type { Forecast } from '../../domain/forecast.ts';
 import type { PriceQuote } from '../../domain/price.ts';
 import { poolServesClass } from '../../domain/workload.ts';
 import { toRfc3339 } from '../../domain/time.ts';
-import { planCapacity, type PlanResult } from '../../optimizer/planner/index.ts';
+import { decide, zDecisionConfig, type ClassEvidence } from '../../optimizer/decide.ts';
+import type { PlanResult } from '../../optimizer/planner/index.ts';
 import type { Policy, PolicyView } from '../engine.ts';
 import { holdingKey, parseHoldingKey, SIM_STEP_MS, type Holdings, type PricedPool } from '../scenario.ts';
 import { commitmentLevel, cheapestPool } from './cover.ts';
-import { planHourAhead, upperQuantile } from '../../optimizer/hour-ahead.ts';
-import { fitToHour, plannedUsage } from './hour-ahead.ts';
+import { plannedUsage } from './hour-ahead.ts';
 
 export interface OptimizerPolicyOptions {
-  horizonHours?: number;
-  quantile?: QuantileName;
-  /** Models are refitted this often; between refits the last fit's forecast is read further along. */
+  /** The decision's settings, exactly as the optimize run takes them (its defaults when absent). */
+  config?: z.input<typeof zDecisionConfig>;
+  /** The forecast run refits its models this often; between refits it re-issues the last fit every hour. */
   refitEveryHours?: number;
   /** History the models are fitted on. */
   fitWindowHours?: number;
-  /** Usage history the commitment is chosen from. */
+  /** Usage history the commitment is chosen from (the simulator buys it; the deployed run is told it). */
   commitmentLookbackHours?: number;
-  /**
-   * Share of recent hours the next hour's plan should have covered: the margin over the corrected forecast is
-   * this quantile of the last week's one-hour-ahead misses. A shortfall is filled late at on-demand price.
-   */
-  coverage?: number;
-  /**
-   * Between refits the forecast is moved by the last hour's miss (actual − point forecast), since demand one
-   * hour on is closer to the last hour than to a fit a day old; 0 turns this off.
-   */
-  missCarryOver?: number;
-  /** The next hour's plan is at least this share above the last hour's demand (a floor for smooth series). */
-  minHeadroom?: number;
-  /**
-   * Spot is held for the largest one-hour-ahead miss of the last week, at most this many times the `coverage`
-   * margin; 0 holds spot for the plan only.
-   */
-  spotMarginFactor?: number;
   /** Called after each solve, so `simulate` can keep plans for the report. */
   onPlan?: (plan: PlanResult, view: PolicyView) => void;
   /** Called with the demand planned for in each hour (all classes, at the quantile), for forecast vs actual. */
   onDemandForecast?: (hour: number, gpus: number) => void;
-  /** Lines for the run's log (solver fallbacks). */
+  /** Lines for the run's log (solver fallbacks, a plan that failed). */
   onLog?: (line: string) => void;
-}
-
-interface ClassForecast {
-  fittedAtHour: number;
-  point: number[];
-  bands: Record<QuantileName, number[]>;
-  model: string;
 }
 
 export function scenarioQuotes(scenario: { pools: readonly PricedPool[] }, asOfMs: number): PriceQuote[] {
@@ -75,109 +52,91 @@ export function scenarioQuotes(scenario: { pools: readonly PricedPool[] }, asOfM
   return quotes;
 }
 
-// A miss or a margin measured one hour ahead weighs this much less with every further hour.
-const MISS_DECAY = 0.9;
-const DROP_CARRY_OVER = 0.5;
-const MARGIN_WINDOW_HOURS = 7 * 24;
-const MIN_MARGIN_SAMPLES = 24;
 // A commitment is chosen from the lookback moved this far along its trend (see plannedUsage).
 const COMMITMENT_TREND_WEIGHT = 0.5;
 
+interface Fit {
+  fittedAtHour: number;
+  point: number[];
+  p50: number[];
+  p90: number[];
+  p99: number[];
+  model: string;
+}
+
 export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
-  const horizonHours = options.horizonHours ?? 48;
-  const quantile = options.quantile ?? 'p90';
+  const config = zDecisionConfig.parse(options.config ?? {});
   const refitEvery = options.refitEveryHours ?? 24;
   const fitWindow = options.fitWindowHours ?? 28 * 24;
-  const missCarryOver = options.missCarryOver ?? 1;
-  const coverage = options.coverage ?? 0.97;
-  const minHeadroom = options.minHeadroom ?? 0.02;
-  const spotMarginFactor = options.spotMarginFactor ?? 1.5;
-  const forecasts = new Map<string, ClassForecast>();
-  const predictionsByClass = new Map<string, Map<number, number>>();
+  const fits = new Map<string, Fit>();
+  const issued = new Map<string, Forecast[]>();
   const launchHours = new Map<string, number[]>();
 
-  /** Demand to plan for over the horizon (hour 0 = the hour-ahead plan), and the hour's spot plan. */
-  function demandAhead(view: PolicyView, classId: string): { path: number[]; spotPlan: number } {
-    let f = forecasts.get(classId);
+  /** What the forecast run would have stored by now: a forecast issued this hour (refitted when due). */
+  function issueForecast(view: PolicyView, classId: string): Forecast {
+    let f = fits.get(classId);
+    const history = view.demandHistory(classId);
+    const horizon = config.horizonHours + refitEvery;
     if (!f || view.hour - f.fittedAtHour >= refitEvery) {
-      const history = view.demandHistory(classId).slice(-fitWindow);
-      const startHour = view.hour - history.length;
+      const window = history.slice(-fitWindow);
+      const startHour = view.hour - window.length;
       try {
         const out = forecastSeries(
-          { startMs: view.scenario.startMs + startHour * SIM_STEP_MS, stepMs: SIM_STEP_MS, values: history },
-          { horizon: horizonHours + refitEvery },
+          { startMs: view.scenario.startMs + startHour * SIM_STEP_MS, stepMs: SIM_STEP_MS, values: window },
+          { horizon },
         );
         f = {
           fittedAtHour: view.hour,
           point: out.point,
-          bands: { p50: out.p50, p90: out.p90, p99: out.p99 },
+          p50: out.p50,
+          p90: out.p90,
+          p99: out.p99,
           model: out.model,
         };
       } catch (error) {
         if (!(error instanceof InsufficientHistoryError)) throw error;
-        // Too little history to fit: plan for the highest demand seen so far.
-        const peak = Math.max(0, ...history);
-        const flat = new Array<number>(horizonHours + refitEvery).fill(peak);
-        f = {
-          fittedAtHour: view.hour,
-          point: flat,
-          bands: { p50: flat, p90: flat, p99: flat },
-          model: 'peak-so-far',
-        };
+        // Too little history to fit: the forecast is the highest demand seen so far.
+        const flat = new Array<number>(horizon).fill(Math.max(0, ...window));
+        f = { fittedAtHour: view.hour, point: flat, p50: flat, p90: flat, p99: flat, model: 'peak-so-far' };
       }
-      forecasts.set(classId, f);
+      fits.set(classId, f);
     }
     const offset = view.hour - f.fittedAtHour;
-    const history = view.demandHistory(classId);
-    const lastActual = history[history.length - 1];
-    const lastPoint = offset > 0 ? f.point[offset - 1] : undefined;
-    const rawMiss = lastActual !== undefined && lastPoint !== undefined ? lastActual - lastPoint : 0;
-    // A drop may be a one-hour blip and a shortfall costs on-demand prices, so a drop carries over at half weight.
-    const miss = rawMiss >= 0 ? rawMiss : rawMiss * DROP_CARRY_OVER;
-    // The miss fades over the horizon: it says most about the next hours, little about tomorrow.
-    const point = f.point
-      .slice(offset, offset + horizonHours)
-      .map((v, k) => Math.max(0, v + missCarryOver * miss * MISS_DECAY ** k));
+    const forecast: Forecast = {
+      classId,
+      issuedAt: toRfc3339(view.atMs),
+      stepSeconds: 3600,
+      model: f.model,
+      scores: [],
+      steps: f.point.slice(offset).map((point, k) => ({
+        at: toRfc3339(view.atMs + k * SIM_STEP_MS),
+        point: Math.max(0, point),
+        p50: Math.max(0, f.p50[offset + k] ?? point),
+        p90: Math.max(0, f.p90[offset + k] ?? point),
+        p99: Math.max(0, f.p99[offset + k] ?? point),
+      })),
+    };
+    const list = issued.get(classId) ?? [];
+    list.push(forecast);
+    // Only the hour-ahead window is ever read back.
+    while (list.length > config.hourAhead.windowHours + 1) list.shift();
+    issued.set(classId, list);
+    return forecast;
+  }
 
-    // How far demand has lately run above this corrected one-hour-ahead forecast: a margin that adapts.
-    let predictions = predictionsByClass.get(classId);
-    if (!predictions) predictionsByClass.set(classId, (predictions = new Map()));
-    predictions.set(view.hour, point[0] ?? 0);
-    predictions.delete(view.hour - MARGIN_WINDOW_HOURS - 1);
-    const errors: number[] = [];
-    for (let h = view.hour - MARGIN_WINDOW_HOURS; h < view.hour; h++) {
-      const predicted = predictions.get(h);
-      const actual = history[h];
-      if (predicted !== undefined && actual !== undefined) errors.push(actual - predicted);
-    }
-    const band = f.bands[quantile];
-    let path: number[];
-    if (errors.length < MIN_MARGIN_SAMPLES) {
-      path = point.map((v, k) =>
-        Math.max(0, v + Math.max(0, (band[offset + k] ?? 0) - (f.point[offset + k] ?? 0))),
-      );
-    } else {
-      const margin = upperQuantile(errors, coverage);
-      // Near steps carry the measured margin; far ones widen towards the model's own band at the quantile.
-      path = point.map((v, k) => {
-        const bandWidth = Math.max(0, (band[offset + k] ?? 0) - (f.point[offset + k] ?? 0));
-        const w = MISS_DECAY ** k;
-        return Math.max(0, v + w * margin + (1 - w) * Math.max(bandWidth, margin));
-      });
-    }
-    if (path.length === 0) return { path, spotPlan: 0 };
-    const next = planHourAhead({
-      history: history.slice(-MARGIN_WINDOW_HOURS - 1),
-      forecast: point[0] ?? 0,
-      forecastMisses: errors,
-      coverage,
-      minHeadroom,
-      spotMarginFactor,
-      windowHours: MARGIN_WINDOW_HOURS,
-      minSamples: MIN_MARGIN_SAMPLES,
-    });
-    path[0] = Math.max(path[0]!, next.plan);
-    return { path, spotPlan: Math.max(path[0], next.spotPlan) };
+  function evidenceOf(view: PolicyView, classId: string): ClassEvidence {
+    const history = view.demandHistory(classId);
+    const from = Math.max(0, view.hour - config.hourAhead.windowHours);
+    const past = issued.get(classId) ?? [];
+    const latest = issueForecast(view, classId);
+    return {
+      latest,
+      actual: history.slice(from).map((gpus, i) => ({
+        hourStartMs: view.scenario.startMs + (from + i) * SIM_STEP_MS,
+        gpus,
+      })),
+      pastForecasts: past.filter((f) => f !== latest),
+    };
   }
 
   function currentFleet(view: PolicyView): FleetNode[] {
@@ -213,7 +172,7 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
 
   return {
     name: 'optimizer',
-    description: `gpu-optimizer: ${quantile} forecast, ${horizonHours}-hour LP replanned hourly from the current fleet`,
+    description: `gpu-optimizer: the optimize run's decision (${config.quantile} forecast, first hour from the week's misses, ${config.horizonHours}-hour plan) every hour`,
     commitments(view) {
       const out = new Map<string, number>();
       for (const c of view.scenario.classes) {
@@ -233,7 +192,11 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
         // Commit to what the plan will hold, not to bare usage: the hour-ahead plan carries a margin over demand.
         const usage = plannedUsage(
           view.demandHistory(c.workload.id).slice(-(options.commitmentLookbackHours ?? 30 * 24)),
-          { coverage, minHeadroom, trendWeight: COMMITMENT_TREND_WEIGHT },
+          {
+            coverage: config.hourAhead.coverage,
+            minHeadroom: config.hourAhead.minHeadroom,
+            trendWeight: COMMITMENT_TREND_WEIGHT,
+          },
         ).map((u) => Math.max(0, u - ownedGpus));
         // Spot takes part of the demand below the commitment; commit only to what spot cannot cheaply serve.
         const spotPerGpu = Math.min(
@@ -252,33 +215,8 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
       return out;
     },
     async decide(view) {
-      const demand: Record<string, number[]> = {};
-      const spotNeed = new Map<string, number>();
-      for (const c of view.scenario.classes) {
-        const ahead = demandAhead(view, c.workload.id);
-        demand[c.workload.id] = ahead.path;
-        spotNeed.set(c.workload.id, ahead.spotPlan);
-      }
-      // Work lost to this hour's interruptions is re-run now: the 2-minute notices say how much.
-      let interruptedGpus = 0;
-      for (const [poolId, n] of view.interruptedNow) {
-        interruptedGpus +=
-          n * (view.scenario.pools.find((p) => p.pool.id === poolId)?.pool.gpusPerInstance ?? 0);
-      }
-      if (interruptedGpus > 0) {
-        const spotClasses = view.scenario.classes.filter((c) => c.workload.spotShare > 0);
-        const shareSum = spotClasses.reduce((a, c) => a + c.workload.spotShare, 0);
-        for (const c of spotClasses) {
-          const rerun =
-            (((interruptedGpus * c.workload.checkpointIntervalMinutes) / 2 / 60) * c.workload.spotShare) /
-            shareSum;
-          demand[c.workload.id]![0] = (demand[c.workload.id]![0] ?? 0) + rerun;
-          spotNeed.set(c.workload.id, (spotNeed.get(c.workload.id) ?? 0) + rerun);
-        }
-      }
-      options.onDemandForecast?.(
-        view.hour,
-        Object.values(demand).reduce((a, d) => a + (d[0] ?? 0), 0),
+      const evidence = new Map(
+        view.scenario.classes.map((c) => [c.workload.id, evidenceOf(view, c.workload.id)]),
       );
       const spotCapacity: Record<string, number> = {};
       for (const sp of view.scenario.pools) {
@@ -286,34 +224,40 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
         spotCapacity[sp.pool.id] =
           (view.holdings.get(holdingKey(sp.pool.id, 'spot')) ?? 0) + view.spotLaunchable(sp.pool.id);
       }
-      const result = await planCapacity(
-        {
-          startMs: view.atMs,
-          horizonHours,
-          pools: view.scenario.pools.map((p) => p.pool),
-          prices: scenarioQuotes(view.scenario, view.atMs),
-          classes: view.scenario.classes.map((c) => c.workload),
-          demand,
-          fleet: currentFleet(view),
-          reservedInstances: Object.fromEntries(view.reserved),
-          spotCapacity,
-        },
-        { quantile, createdAtMs: view.atMs, planId: `sim-${view.hour}` },
-      );
-      options.onPlan?.(result, view);
-      const planned: Holdings = new Map();
-      for (const [poolId, counts] of result.instances) {
-        for (const option of ['spot', 'on-demand'] as const)
-          planned.set(holdingKey(poolId, option), counts[option][0] ?? 0);
+      let decision;
+      try {
+        decision = await decide(
+          {
+            startMs: view.atMs,
+            pools: view.scenario.pools.map((p) => p.pool),
+            prices: scenarioQuotes(view.scenario, view.atMs),
+            classes: view.scenario.classes.map((c) => c.workload),
+            evidence,
+            fleet: currentFleet(view),
+            spotCapacity,
+          },
+          { ...config, reservedInstances: Object.fromEntries(view.reserved) },
+          { planId: `sim-${view.hour}`, createdAtMs: view.atMs },
+        );
+      } catch (error) {
+        // A plan that fails never fails the run: the fleet is held as it is, and the log says so.
+        options.onLog?.(
+          `optimizer: hour ${view.hour}: no plan (${(error as Error).message}); the fleet is held as it is`,
+        );
+        return new Map([...view.holdings].filter(([key]) => /\|(spot|on-demand)$/.test(key)));
       }
-      const target = fitToHour(planned, {
-        scenario: view.scenario,
-        committed: view.committed,
-        spotHeld: (poolId) => view.holdings.get(holdingKey(poolId, 'spot')) ?? 0,
-        spotLaunchable: (poolId) => view.spotLaunchable(poolId),
-        need: new Map(view.scenario.classes.map((c) => [c.workload.id, demand[c.workload.id]![0] ?? 0])),
-        spotNeed,
-      });
+      for (const c of decision.result.stats.components)
+        if (c.fallback) options.onLog?.(`optimizer: hour ${view.hour}: ${c.fallback}`);
+      options.onDemandForecast?.(
+        view.hour,
+        Object.values(decision.demand).reduce((a, d) => a + (d[0] ?? 0), 0),
+      );
+      options.onPlan?.(decision.result, view);
+      const target: Holdings = new Map();
+      for (const [poolId, counts] of decision.result.instances) {
+        for (const option of ['spot', 'on-demand'] as const)
+          target.set(holdingKey(poolId, option), counts[option][0] ?? 0);
+      }
       for (const [key, n] of target) {
         const held = view.holdings.get(key) ?? 0;
         if (n > held)
