@@ -20,6 +20,8 @@ export interface AdaptiveLevelOptions {
   /** Bounds the level: a long run of misses must not push it to a band no data can draw. */
   minLevel?: number;
   maxLevel?: number;
+  /** Where to start: the level a stored calibration reached (online runs); the target's level by default. */
+  initialLevel?: number;
 }
 
 /** γ = 0.05 per daily forecast: a week of full misses moves a p90 band to about p99. */
@@ -30,7 +32,7 @@ export function adaptiveLevel(options: AdaptiveLevelOptions = {}): AdaptiveLevel
   const step = options.stepSize ?? DEFAULT_STEP_SIZE;
   const min = options.minLevel ?? 0.5;
   const max = options.maxLevel ?? 0.995;
-  let alpha = target;
+  let alpha = Math.min(1 - min, Math.max(1 - max, 1 - (options.initialLevel ?? 1 - target)));
   return {
     get level() {
       return Math.min(max, Math.max(min, 1 - alpha));

@@ -323,7 +323,7 @@ export function toForecast(
   classId: string,
   issuedMs: number,
   stepMs: number,
-  result: SeriesForecast,
+  result: Pick<SeriesForecast, 'model' | 'scores' | 'point' | 'p50' | 'p90' | 'p99'>,
 ): Forecast {
   return {
     classId,

@@ -1,6 +1,7 @@
 // Forecasts for teams and their total that add up: base forecasts per team and for the total, reconciled (MinT with
 // shrinkage, or bottom-up where that scored better), new teams forecast as their share of the total.
 import { inverse, Matrix } from 'ml-matrix';
+import type { ModelScore } from '../lib/domain/forecast.ts';
 import { bandsFrom, forecastSeries, residualQuantiles, type Bands, type EngineOptions } from './engine.ts';
 import { naiveScale } from './metrics.ts';
 import { stepsPerDay } from './series.ts';
@@ -32,6 +33,9 @@ export interface ReconciledSeries extends Bands {
   point: number[];
   /** `model`: its own reconciled forecast; `share-of-total`: too little history, its recent share of the total. */
   source: 'model' | 'share-of-total';
+  /** The base model reconciled (its backtest scores, chosen first), or `share-of-total` with no scores. */
+  model: string;
+  scores: ModelScore[];
 }
 
 export interface HierarchyForecast {
@@ -154,6 +158,8 @@ export function forecastHierarchy(
     return {
       name: team.name,
       source: 'share-of-total',
+      model: 'share-of-total',
+      scores: [],
       point: scale(total.point),
       p50: scale(total.p50),
       p90: scale(total.p90),
@@ -246,6 +252,8 @@ export function forecastHierarchy(
     ...modelled.map((t, i) => ({
       name: t.name,
       source: 'model' as const,
+      model: bases[i]!.model,
+      scores: bases[i]!.scores,
       point: teamPoints[i]!,
       ...banded(t.name, teamPoints[i]!, i + 1, bases[i]!),
     })),
@@ -255,7 +263,14 @@ export function forecastHierarchy(
   teams.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
   return {
     method,
-    total: { name: TOTAL, source: 'model', point: totalPoint, ...banded(TOTAL, totalPoint, 0, total) },
+    total: {
+      name: TOTAL,
+      source: 'model',
+      model: total.model,
+      scores: total.scores,
+      point: totalPoint,
+      ...banded(TOTAL, totalPoint, 0, total),
+    },
     teams,
     backtestError,
     ...(lambda !== undefined ? { shrinkage: lambda } : {}),

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { createMemoryBillRepository } from '../attribution/bills/repository.ts';
 import { zAttributionRow, type AttributionRow } from '../domain/attribution.ts';
+import { zCalibration, type Calibration } from '../domain/calibration.ts';
 import { zDemandHour, type DemandHour } from '../domain/demand.ts';
 import { zFleetNode, zPendingNodeFact, type FleetNode } from '../domain/fleet.ts';
 import { zForecast, type Forecast } from '../domain/forecast.ts';
@@ -74,6 +75,7 @@ export function createMemoryStore(): Store {
   const classes = new Table(zWorkloadClass, 'workload class');
   const pools = new Table(zPool, 'pool');
   const demand = new Table(zDemandHour, 'demand hour');
+  const calibrations = new Table(zCalibration, 'calibration');
   const rollupKey = (r: WindowRollup) => timeKey(parseRfc3339(r.windowStart), r.node.nodeId, r.eventId);
   const forecastKey = (f: Forecast) => [f.classId, timeKey(parseRfc3339(f.issuedAt))].join('\u0001');
 
@@ -237,6 +239,20 @@ export function createMemoryStore(): Store {
       },
       async between(fromMs, toMs) {
         return demand.values((k) => inRange(timeOfKey(k), fromMs, toMs));
+      },
+    },
+
+    calibration: {
+      async get(classId) {
+        return calibrations.get(classId);
+      },
+      async advance(calibration: Calibration) {
+        const stored = calibrations.encode(calibration);
+        const current = calibrations.get(calibration.classId);
+        if (current && parseRfc3339(current.scoredIssuedAt) >= parseRfc3339(calibration.scoredIssuedAt))
+          return 'stale';
+        calibrations.setStored(calibration.classId, stored);
+        return 'stored';
       },
     },
   };

@@ -1,25 +1,38 @@
-// The forecast run (hourly): demand per workload class from the rollups, fit + select + band, store, flag anomalies.
+// The forecast run (hourly): demand per workload class from the rollups; classes that share a GPU requirement
+// forecast together and reconciled to their total; p90 bands drawn at a level calibrated online from past misses.
 import { z } from 'zod';
 import {
+  adaptiveLevel,
   anomalyEvent,
   cleanSeries,
   findAnomaly,
+  forecastHierarchy,
   forecastSeries,
   hourlyDemandByClass,
+  missShare,
   seriesBetween,
   toForecast,
+  TOTAL,
   type AnomalyFinding,
+  type Reconciliation,
 } from '../../forecasting/index.ts';
+import type { Calibration } from '../domain/calibration.ts';
 import type { DemandHour } from '../domain/demand.ts';
 import { makeEvent, type DomainEvent } from '../domain/events.ts';
-import type { DemandPoint } from '../domain/forecast.ts';
+import type { DemandPoint, Forecast } from '../domain/forecast.ts';
 import type { Clock, EventSink, Store } from '../domain/ports.ts';
-import { DAY_MS, HOUR_MS, hourStart, toRfc3339 } from '../domain/time.ts';
+import { DAY_MS, HOUR_MS, hourStart, parseRfc3339, toRfc3339 } from '../domain/time.ts';
 import { mergeByNodeWindow } from '../domain/usage.ts';
 import type { WorkloadClass } from '../domain/workload.ts';
 
 /** EventBridge takes at most 10 entries per PutEvents. */
 const EVENTS_PER_PUT = 10;
+/** The p90 level a class starts at, before any of its forecasts has been scored. */
+const TARGET_P90_LEVEL = 0.9;
+/** At most this many unscored forecasts are scored in one run (after an outage): a day of hourly runs. */
+const MAX_SCORED_PER_RUN = 24;
+/** A team with two weeks of history is modelled on its own, whatever the group's age. */
+const MIN_TEAM_HISTORY_DAYS = 14;
 
 export const zForecastConfig = z.object({
   /** Hours forecast ahead: a week, what the planner reads and what the weekly report shows as the coming week. */
@@ -40,6 +53,20 @@ export const zForecastConfig = z.object({
    * through outages and send late, so an hour may still change after it ends. At least the hour just ended.
    */
   recomputeHours: z.number().int().min(1).max(168).default(3),
+  /**
+   * Each run scores the forecast issued this many hours ago over these first hours (all now happened): the
+   * day-ahead p90 the planner leans on. Its share of hours above p90 moves the class's p90 level.
+   */
+  calibrationHorizonHours: z.number().int().min(1).max(168).default(24),
+  /**
+   * How far one scored forecast moves the p90 level (adaptive conformal γ). One forecast is scored an hour:
+   * 0.05 a day, spread over the day's 24 forecasts, so a week of misses moves a p90 band to about p99.
+   */
+  calibrationStepSize: z
+    .number()
+    .positive()
+    .max(0.5)
+    .default(0.05 / 24),
 });
 export type ForecastConfig = z.infer<typeof zForecastConfig>;
 export type ForecastConfigInput = z.input<typeof zForecastConfig>;
@@ -51,15 +78,71 @@ export interface ForecastPorts {
   log?: (entry: Record<string, unknown>) => void;
 }
 
+/** How well a class's (or a group total's) p90 covered, and the level its new band is drawn at. */
+export interface ClassCalibration {
+  classId: string;
+  /** The residual quantile this run's p90 band is drawn at. */
+  p90Level: number;
+  /** Forecasts scored into the level by this run (0 on a rerun of the same hour). */
+  scored: number;
+  /** The latest scored forecast (the day-ahead one, `calibrationHorizonHours` back), whose hours are counted. */
+  scoredIssuedAt?: string;
+  knownHours: number;
+  coveredHours: number;
+  /** Realised p90 coverage: the share of its known hours at or below the p90 band; null with none known. */
+  p90Coverage: number | null;
+  /** Why the level could not be stored (it is used for this run, and re-scored next run). */
+  error?: string;
+}
+
 export interface ForecastRunResult {
   issuedAt: string;
-  forecasts: { classId: string; model: string; mase: number | null }[];
+  forecasts: {
+    classId: string;
+    model: string;
+    mase: number | null;
+    /** Set when the class was forecast with the others of its GPU requirement and reconciled to their total. */
+    group?: string;
+    reconciliation?: Reconciliation;
+  }[];
+  /** Each requirement's total over its classes (two or more), stored as a forecast under `classId`. */
+  totals: { classId: string; classes: string[]; reconciliation: Reconciliation }[];
+  /** Realised p90 coverage and the calibrated level, per class and per group total. */
+  calibration: ClassCalibration[];
+  /** Realised p90 coverage over the classes' known hours (group totals apart); null when none was scored. */
+  p90Coverage: number | null;
   anomalies: AnomalyFinding[];
   failed: { classId: string; error: string }[];
   /** Events the bus refused, with why. */
   eventFailures: string[];
   /** Why the recomputed hours of demand could not be stored (the forecasts were still made from them). */
   demandWriteError?: string;
+}
+
+/** The prefix of a group total's class id: `__total__:<requirement>`. */
+export const TOTAL_CLASS_PREFIX = `${TOTAL}:`;
+
+/** The GPU requirement a class is served by: classes with the same one can share a pool, so their risk pools. */
+export function requirementOf(workload: WorkloadClass): string {
+  const models = [...workload.allowedGpuModels].sort();
+  return [
+    `${workload.minGpuMemoryGiB}GiB`,
+    workload.interconnect,
+    ...(models.length > 0 ? [models.join('+')] : []),
+  ].join('-');
+}
+
+export const totalClassId = (requirement: string) => `${TOTAL_CLASS_PREFIX}${requirement}`;
+
+/** A class ready to forecast: its hourly values from the run's history start, gaps filled. */
+interface Prepared {
+  workload: WorkloadClass;
+  /** The index of its first known hour in the run's history. */
+  first: number;
+  /** Cleaned values from `first` on. */
+  values: number[];
+  filled: number;
+  clipped: number;
 }
 
 /**
@@ -78,6 +161,9 @@ export async function runForecast(
   const result: ForecastRunResult = {
     issuedAt: toRfc3339(issuedMs),
     forecasts: [],
+    totals: [],
+    calibration: [],
+    p90Coverage: null,
     anomalies: [],
     failed: [],
     eventFailures: [],
@@ -107,7 +193,22 @@ export async function runForecast(
     );
     log({ run: 'forecast', part: DEMAND_PART, error: history.writeError });
   }
+  const fail = (classId: string, error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    result.failed.push({ classId, error: message });
+    events.push(
+      makeEvent('Run Failed', {
+        schemaVersion: '1',
+        run: 'forecast',
+        part: classId,
+        at: toRfc3339(issuedMs),
+        error: message,
+      }),
+    );
+    log({ run: 'forecast', classId, error: message });
+  };
 
+  const prepared: Prepared[] = [];
   for (const workload of classes) {
     try {
       const actual = demand.get(workload.id) ?? [];
@@ -123,7 +224,6 @@ export async function runForecast(
           events.push(anomalyEvent(finding, previous));
         }
       }
-
       // History starts at the class's first known hour: days before it existed are not zero demand.
       const first = series.values.findIndex(Number.isFinite);
       const cleaned = cleanSeries({
@@ -131,33 +231,157 @@ export async function runForecast(
         startMs: series.startMs + first * HOUR_MS,
         values: series.values.slice(first),
       });
-      const fit = forecastSeries(
-        { startMs: series.startMs + first * HOUR_MS, stepMs: HOUR_MS, values: cleaned.values },
-        { horizon: config.horizonHours, origins: config.origins },
-      );
-      const forecast = toForecast(workload.id, issuedMs, HOUR_MS, fit);
-      await ports.store.forecasts.put(forecast);
-      result.forecasts.push({ classId: workload.id, model: fit.model, mase: fit.scores[0]?.mase ?? null });
-      log({
-        run: 'forecast',
-        classId: workload.id,
-        model: fit.model,
+      prepared.push({
+        workload,
+        first,
+        values: cleaned.values,
         filled: cleaned.filled.length,
         clipped: cleaned.clipped.length,
       });
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      result.failed.push({ classId: workload.id, error: message });
-      events.push(
-        makeEvent('Run Failed', {
-          schemaVersion: '1',
-          run: 'forecast',
-          part: workload.id,
-          at: toRfc3339(issuedMs),
-          error: message,
-        }),
+      fail(workload.id, error);
+    }
+  }
+
+  // Classes of one requirement are the leaves; their sum is the total the pool's margin is sized on.
+  const groups = new Map<string, Prepared[]>();
+  for (const p of prepared) {
+    const key = requirementOf(p.workload);
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  const realisedOf = (ids: readonly string[]) => {
+    const hours = new Map<number, number>();
+    for (const id of ids)
+      for (const p of demand.get(id) ?? []) hours.set(p.atMs, (hours.get(p.atMs) ?? 0) + p.gpus);
+    return hours;
+  };
+  const levels = new Map<string, number>();
+  const calibrateEach = async (id: string, realised: Map<number, number>) => {
+    const row = await calibrate(ports.store, id, realised, issuedMs, config);
+    levels.set(id, row.p90Level);
+    result.calibration.push(row);
+    if (row.error !== undefined) log({ run: 'forecast', part: 'calibration', classId: id, error: row.error });
+  };
+  for (const [requirement, members] of groups) {
+    for (const p of members) await calibrateEach(p.workload.id, realisedOf([p.workload.id]));
+    if (members.length > 1)
+      await calibrateEach(totalClassId(requirement), realisedOf(members.map((p) => p.workload.id)));
+  }
+  const classRows = result.calibration.filter((c) => !c.classId.startsWith(TOTAL_CLASS_PREFIX));
+  const known = classRows.reduce((s, c) => s + c.knownHours, 0);
+  result.p90Coverage = known > 0 ? classRows.reduce((s, c) => s + c.coveredHours, 0) / known : null;
+  log({
+    run: 'forecast',
+    part: 'calibration',
+    p90Coverage: result.p90Coverage,
+    classes: result.calibration.map((c) => ({
+      classId: c.classId,
+      p90Coverage: c.p90Coverage,
+      p90Level: c.p90Level,
+      scored: c.scored,
+    })),
+  });
+
+  const store = async (id: string, forecast: Forecast, entry: ForecastRunResult['forecasts'][number]) => {
+    try {
+      await ports.store.forecasts.put(forecast);
+      result.forecasts.push(entry);
+    } catch (error) {
+      fail(id, error);
+    }
+  };
+  const single = async (p: Prepared) => {
+    const id = p.workload.id;
+    try {
+      const fit = forecastSeries(
+        { startMs: fromMs + p.first * HOUR_MS, stepMs: HOUR_MS, values: p.values },
+        {
+          horizon: config.horizonHours,
+          origins: config.origins,
+          p90Level: levels.get(id) ?? TARGET_P90_LEVEL,
+        },
       );
-      log({ run: 'forecast', classId: workload.id, error: message });
+      await store(id, toForecast(id, issuedMs, HOUR_MS, fit), {
+        classId: id,
+        model: fit.model,
+        mase: fit.scores[0]?.mase ?? null,
+      });
+      log({ run: 'forecast', classId: id, model: fit.model, filled: p.filled, clipped: p.clipped });
+    } catch (error) {
+      fail(id, error);
+    }
+  };
+
+  for (const [requirement, members] of groups) {
+    if (members.length === 1) {
+      await single(members[0]!);
+      continue;
+    }
+    const totalId = totalClassId(requirement);
+    let hierarchy: ReturnType<typeof forecastHierarchy>;
+    const start = Math.min(...members.map((p) => p.first));
+    try {
+      // Aligned from the group's first known hour: a class not yet started is at 0 (a new team, its share).
+      const teams = members.map((p) => ({
+        name: p.workload.id,
+        values: [...Array<number>(p.first - start).fill(0), ...p.values],
+      }));
+      const p90Levels: Record<string, number> = { [TOTAL]: levels.get(totalId) ?? TARGET_P90_LEVEL };
+      for (const p of members) p90Levels[p.workload.id] = levels.get(p.workload.id) ?? TARGET_P90_LEVEL;
+      hierarchy = forecastHierarchy(
+        { startMs: fromMs + start * HOUR_MS, stepMs: HOUR_MS, teams },
+        {
+          horizon: config.horizonHours,
+          origins: config.origins,
+          p90Levels,
+          // A team is new (its share of the total) when it has less than half the group's history, two weeks at
+          // most: in a young cluster, teams as old as the cluster are still modelled on their own.
+          minTeamHistoryDays: Math.min(
+            MIN_TEAM_HISTORY_DAYS,
+            Math.max(1, Math.floor((teams[0]!.values.length * HOUR_MS) / DAY_MS / 2)),
+          ),
+        },
+      );
+    } catch (error) {
+      // The group could not be reconciled: each class on its own, as a class with nothing to share is.
+      log({ run: 'forecast', group: totalId, error: error instanceof Error ? error.message : String(error) });
+      for (const p of members) await single(p);
+      continue;
+    }
+    for (const team of hierarchy.teams) {
+      const p = members.find((m) => m.workload.id === team.name)!;
+      await store(team.name, toForecast(team.name, issuedMs, HOUR_MS, team), {
+        classId: team.name,
+        model: team.model,
+        mase: team.scores[0]?.mase ?? null,
+        group: totalId,
+        reconciliation: hierarchy.method,
+      });
+      log({
+        run: 'forecast',
+        classId: team.name,
+        model: team.model,
+        group: totalId,
+        reconciliation: hierarchy.method,
+        filled: p.filled,
+        clipped: p.clipped,
+      });
+    }
+    try {
+      await ports.store.forecasts.put(toForecast(totalId, issuedMs, HOUR_MS, hierarchy.total));
+      result.totals.push({
+        classId: totalId,
+        classes: members.map((p) => p.workload.id),
+        reconciliation: hierarchy.method,
+      });
+      log({
+        run: 'forecast',
+        classId: totalId,
+        reconciliation: hierarchy.method,
+        backtest: hierarchy.backtestError,
+      });
+    } catch (error) {
+      fail(totalId, error);
     }
   }
 
@@ -171,6 +395,82 @@ export async function runForecast(
     }
   }
   return result;
+}
+
+/**
+ * Scores the forecasts of `classId` whose first `calibrationHorizonHours` have now happened and that no run has
+ * scored yet, moves the p90 level by their misses (adaptive conformal inference) and stores it. The coverage
+ * reported is the newest such forecast's, scored now or by an earlier attempt at this hour.
+ */
+export async function calibrate(
+  store: Store,
+  classId: string,
+  realised: ReadonlyMap<number, number>,
+  issuedMs: number,
+  config: Pick<ForecastConfig, 'calibrationHorizonHours' | 'calibrationStepSize'>,
+): Promise<ClassCalibration> {
+  const horizonMs = config.calibrationHorizonHours * HOUR_MS;
+  const targetMs = issuedMs - horizonMs;
+  const state = await store.calibration.get(classId);
+  const scoredMs = state ? parseRfc3339(state.scoredIssuedAt) : Number.NEGATIVE_INFINITY;
+  const level = adaptiveLevel({
+    stepSize: config.calibrationStepSize,
+    initialLevel: state?.p90Level ?? TARGET_P90_LEVEL,
+  });
+  // The newest scored forecast is read again on a rerun, for its coverage; it does not move the level twice.
+  const fromMs = Math.max(
+    Math.min(scoredMs + HOUR_MS, targetMs),
+    targetMs - (MAX_SCORED_PER_RUN - 1) * HOUR_MS,
+  );
+  const candidates = await store.forecasts.between(classId, fromMs, targetMs + HOUR_MS);
+  let latest: { issuedAt: string; known: number; covered: number } | undefined;
+  let scored = 0;
+  let lastMissShare = 0;
+  for (const forecast of candidates) {
+    const actual: number[] = [];
+    const upper: number[] = [];
+    for (const step of forecast.steps) {
+      const atMs = parseRfc3339(step.at);
+      if (atMs >= parseRfc3339(forecast.issuedAt) + horizonMs || atMs >= issuedMs) break;
+      actual.push(realised.get(atMs) ?? Number.NaN);
+      upper.push(step.p90);
+    }
+    const share = missShare(actual, upper);
+    if (!Number.isFinite(share)) continue;
+    const known = actual.filter(Number.isFinite).length;
+    latest = { issuedAt: forecast.issuedAt, known, covered: Math.round(known * (1 - share)) };
+    if (parseRfc3339(forecast.issuedAt) <= scoredMs) continue;
+    level.observe(share);
+    lastMissShare = share;
+    scored++;
+  }
+  const row: ClassCalibration = {
+    classId,
+    p90Level: level.level,
+    scored,
+    ...(latest ? { scoredIssuedAt: latest.issuedAt } : {}),
+    knownHours: latest?.known ?? 0,
+    coveredHours: latest?.covered ?? 0,
+    p90Coverage: latest ? latest.covered / latest.known : null,
+  };
+  if (scored === 0 || !latest) return row;
+  const next: Calibration = {
+    classId,
+    p90Level: level.level,
+    scoredIssuedAt: latest.issuedAt,
+    scoredForecasts: (state?.scoredForecasts ?? 0) + scored,
+    lastMissShare,
+  };
+  try {
+    if ((await store.calibration.advance(next)) === 'stale') {
+      // Another attempt at this hour scored it first: its level stands.
+      const stored = await store.calibration.get(classId);
+      return { ...row, p90Level: stored?.p90Level ?? row.p90Level, scored: 0 };
+    }
+  } catch (error) {
+    return { ...row, error: error instanceof Error ? error.message : String(error) };
+  }
+  return row;
 }
 
 /** The part a failed write of the stored demand is reported under. */

@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Store } from '../domain/ports.ts';
 import { createAttributionRepository } from './attribution.ts';
 import { createBillRepository } from './bills.ts';
+import { createCalibrationRepository } from './calibration.ts';
 import { createWorkloadClassRepository } from './classes.ts';
 import { createDemandRepository } from './demand.ts';
 import { createForecastRepository } from './forecasts.ts';
@@ -39,6 +40,7 @@ export function createDynamoStore(options: DynamoStoreOptions): Store {
     pools: createPoolRepository(ctx),
     bills: createBillRepository(ctx),
     demand: createDemandRepository(ctx),
+    calibration: createCalibrationRepository(ctx),
   };
 }
 
