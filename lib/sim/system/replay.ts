@@ -402,6 +402,9 @@ async function replay(
         );
       }
     }
+    // Each batch is sent as its window ends: ingest refuses facts dated ahead of its clock, so the hour's
+    // queue is delivered when the hour is over.
+    clock.set(hourStartMs + HOUR_MS);
     await deliver();
 
     const demandGpus = [...demand.values()].reduce((a, b) => a + b, 0);
