@@ -1,51 +1,31 @@
 // Lambda door of the forecast run: an hourly schedule in, a summary of the run out.
-import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { hourlyDemandByClass } from '../forecasting/index.ts';
-import { createAwsEventSink, createAwsStore, once } from '../lib/adapters/aws-ports.ts';
-import {
-  createDoorMetrics,
-  MetricUnit,
-  type MetricRecord,
-  type MetricValue,
-} from '../lib/adapters/metrics.ts';
+import { MetricUnit, type MetricRecord, type MetricValue } from '../lib/adapters/metrics.ts';
 import type { Forecast } from '../lib/domain/forecast.ts';
 import type { Store } from '../lib/domain/ports.ts';
 import { HOUR_MS, parseRfc3339 } from '../lib/domain/time.ts';
 import { mergeByNodeWindow, type WindowRollup } from '../lib/domain/usage.ts';
-import { parseOrThrow } from '../lib/domain/validation.ts';
 import type { WorkloadClass } from '../lib/domain/workload.ts';
 import { METRIC_NAMES } from '../lib/infra/metric-names.ts';
-import { systemClock } from '../lib/memory/clock.ts';
 import { runForecast, type ForecastRunResult } from '../lib/runs/forecast.ts';
+import { openDoor } from '../lib/system/door.ts';
 
-const zEnvironment = z.object({
-  TABLE_NAME: z.string().min(1),
-  EVENT_BUS_NAME: z.string().min(1),
-  FORECAST_HORIZON_HOURS: z.coerce.number().int().min(1).max(336).default(48),
-  FORECAST_HISTORY_DAYS: z.coerce.number().int().min(2).max(120).default(28),
-});
-
-/** Read once at cold start: a missing variable fails the first invocation loudly. */
-const environment = parseOrThrow(zEnvironment, process.env, 'forecast function environment');
-const store = once(() => createAwsStore(environment.TABLE_NAME));
-/** Decisions onto the bus. */
-const events = once(() => createAwsEventSink(environment.EVENT_BUS_NAME));
-const metrics = createDoorMetrics('forecast');
+const door = openDoor('forecast');
 
 export async function forecastHandler(_event: ScheduledEvent): Promise<ForecastRunResult> {
+  const { config, assembly } = await door.system();
   const seen: Seen = { rollups: [], classes: [], previous: new Map() };
   const result = await runForecast(
     {
-      store: noting(await store(), seen),
-      events: await events(),
-      clock: systemClock,
-      log: (entry) => console.log(JSON.stringify(entry)),
+      store: noting(await assembly.store(), seen),
+      events: await assembly.events(),
+      clock: assembly.clock,
+      log: door.log,
     },
-    { horizonHours: environment.FORECAST_HORIZON_HOURS, historyDays: environment.FORECAST_HISTORY_DAYS },
+    door.entry.options(config),
   );
-  metrics.publish(forecastVersusActual(seen, parseRfc3339(result.issuedAt) - HOUR_MS));
+  door.metrics.publish(forecastVersusActual(seen, parseRfc3339(result.issuedAt) - HOUR_MS));
   return result;
 }
 
@@ -122,4 +102,4 @@ function forecastVersusActual(seen: Seen, hourMs: number): MetricRecord[] {
   return [...records, { atMs: hourMs, values: totals }];
 }
 
-export const handler = middy<ScheduledEvent, ForecastRunResult>().handler(forecastHandler);
+export const handler = door.wrap(forecastHandler);

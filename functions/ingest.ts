@@ -1,33 +1,26 @@
 // Lambda door of the ingest run: SQS records (EventBridge events) in, partial batch failures out.
-import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { createAwsStore, once } from '../lib/adapters/aws-ports.ts';
-import { createDoorMetrics, MetricUnit, type MetricRecord } from '../lib/adapters/metrics.ts';
+import { MetricUnit, type MetricRecord } from '../lib/adapters/metrics.ts';
 import type { Store } from '../lib/domain/ports.ts';
 import { parseRfc3339 } from '../lib/domain/time.ts';
 import type { WindowRollup } from '../lib/domain/usage.ts';
-import { parseOrThrow } from '../lib/domain/validation.ts';
 import { METRIC_NAMES } from '../lib/infra/metric-names.ts';
-import { systemClock } from '../lib/memory/clock.ts';
-import { jsonLogger } from '../lib/ingest/logger.ts';
+import { systemClock } from '../lib/adapters/system-clock.ts';
 import { ingest } from '../lib/runs/ingest.ts';
+import { openDoor } from '../lib/system/door.ts';
 
-const zEnvironment = z.object({ TABLE_NAME: z.string().min(1) });
-
-/** Read once at cold start: a missing variable fails the first invocation loudly, not a write later. */
-const environment = parseOrThrow(zEnvironment, process.env, 'ingest function environment');
-const store = once(() => createAwsStore(environment.TABLE_NAME));
-const logger = jsonLogger((line) => process.stdout.write(line));
-const metrics = createDoorMetrics('ingest');
+/** Ingest needs no config: only its table, so that a config change never stops the intake. */
+const door = openDoor('ingest');
+const store = once(() => createAwsStore(door.environment.TABLE_NAME!));
 
 export async function ingestHandler(event: SQSEvent): Promise<SQSBatchResponse> {
   const written: WindowRollup[] = [];
   const result = await ingest(
     event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
-    { store: recordingRollups(await store(), written), clock: systemClock, logger },
+    { store: recordingRollups(await store(), written), clock: systemClock, logger: door.runLogger },
   );
-  metrics.publish(utilizationByWindow(written));
+  door.metrics.publish(utilizationByWindow(written));
   // SQS reads only the partial batch response; the run has logged each failure's reason.
   return { batchItemFailures: result.batchItemFailures };
 }
@@ -74,4 +67,4 @@ function utilizationByWindow(rollups: readonly WindowRollup[]): MetricRecord[] {
     }));
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(ingestHandler);
+export const handler = door.wrap(ingestHandler);

@@ -28,6 +28,7 @@ import {
 } from '../system/catalogue.ts';
 import { CONFIG_PARTITION, configItem } from '../system/config-store.ts';
 import { connectorSecretNames } from '../system/secrets.ts';
+import { slackSecretNames } from '../system/sections.ts';
 import {
   PARTITION_KEY,
   SORT_KEY,
@@ -172,9 +173,9 @@ export class GpuOptimizerStack extends Stack {
       CONFIG_VERSION: document.version,
     };
 
-    const slackSecret = config.slack
-      ? secretsmanager.Secret.fromSecretNameV2(this, 'SlackWebhookSecret', config.slack.webhookSecretName)
-      : undefined;
+    const slackSecrets = slackSecretNames(config.slack).map((name, i) =>
+      secretsmanager.Secret.fromSecretNameV2(this, i === 0 ? 'SlackWebhookSecret' : `SlackSecret${i}`, name),
+    );
     const connectorSecrets = connectorSecretNames(config.connectors).map((name, i) =>
       secretsmanager.Secret.fromSecretNameV2(this, `ConnectorSecret${i}`, name),
     );
@@ -304,7 +305,7 @@ export class GpuOptimizerStack extends Stack {
             resources: [identity.emailIdentityArn],
           }),
         );
-      if (access.readSlackSecret && slackSecret) slackSecret.grantRead(role);
+      if (access.readSlackSecret) for (const secret of slackSecrets) secret.grantRead(role);
       if (access.readConnectorSecrets) for (const secret of connectorSecrets) secret.grantRead(role);
       if (access.readBillExports && billExportsArn)
         role.addToPolicy(

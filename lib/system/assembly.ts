@@ -12,9 +12,7 @@ import {
   type StalePriceWarning,
 } from '../pricing/cached-price-source.ts';
 import { deferredProvider, createAwsEventSink, createAwsStore, once } from '../adapters/aws-ports.ts';
-import { systemClock } from '../memory/clock.ts';
-import { createMemoryEventSink } from '../memory/event-sink.ts';
-import { createMemoryStore } from '../memory/store.ts';
+import { systemClock } from '../adapters/system-clock.ts';
 import type { DeployConfig } from './config.ts';
 import { redactSecrets } from './redact.ts';
 import { resolveConnectors, secretsManagerReader, type ReadSecret } from './secrets.ts';
@@ -103,13 +101,14 @@ export function assemble(options: AssemblyOptions): Assembly {
   const store = once(async (): Promise<Store> => {
     if (options.store) return options.store;
     if (engine === 'aws') return createAwsStore(required(options.tableName, 'a table name'));
-    if (engine === 'memory') return createMemoryStore();
+    // The memory engine is loaded on demand: a deployed function never carries it.
+    if (engine === 'memory') return (await import('../memory/store.ts')).createMemoryStore();
     throw new Error('the embedded assembly needs the store over its dynalite (startEmbeddedDynamo().store)');
   });
   const events = once(async (): Promise<EventSink> => {
     if (options.events) return options.events;
     if (engine === 'aws') return createAwsEventSink(required(options.eventBusName, 'an event bus name'));
-    return createMemoryEventSink();
+    return (await import('../memory/event-sink.ts')).createMemoryEventSink();
   });
   const connectors = once(async (): Promise<ConnectorRegistry> => {
     if (!config.connectors) return createConnectorRegistry([]);

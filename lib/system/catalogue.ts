@@ -324,11 +324,11 @@ export const RUNS = {
       ],
       retryAttempts: 2,
     }),
-    options: (config) => ({ webhookSecretName: config.slack!.webhookSecretName }),
-    ports: ['slack'],
-    // decision events in, Slack out
-    access: { ...NONE, readSlackSecret: true },
-    metrics: [METRIC_NAMES.slackUndelivered],
+    options: (config) => config.slack!,
+    ports: ['store', 'slack'],
+    // decision events in, Slack out; what was posted and what Slack did not take kept in the table
+    access: { ...NONE, table: ['query', 'put', 'batchWrite'], readSlackSecret: true },
+    metrics: [METRIC_NAMES.slackUndelivered, METRIC_NAMES.slackOutboxDepth],
     timeoutSeconds: 30,
     memoryMb: 256,
   },

@@ -31,6 +31,8 @@ const zSecretName = z
 
 /** A URL that carries no credential: those go in a secret, named by reference. */
 const zPlainUrl = z.url().refine((url) => {
+  // Checks run on after a failed format check: a URL that does not parse is the format's error, not this one's.
+  if (!URL.canParse(url)) return true;
   const parsed = new URL(url);
   return !parsed.username && !parsed.password;
 }, 'must not carry user:password@ (put the credential in a Secrets Manager secret and name it)');

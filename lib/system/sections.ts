@@ -71,11 +71,27 @@ export const zSlackSection = z
       .string()
       .min(1)
       .max(512)
+      .optional()
       .describe(
         'Name of the Secrets Manager secret whose value is the incoming-webhook URL (created by you).',
       ),
+    botTokenSecretName: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe('Name of the Secrets Manager secret holding a bot token (xoxb-…), for threaded updates.'),
+    channel: z.string().min(1).optional().describe('The channel the bot posts to (with botTokenSecretName).'),
   })
-  .describe('Decision events to Slack.');
+  .refine((s) => s.webhookSecretName || (s.botTokenSecretName && s.channel), {
+    message: 'set webhookSecretName, or botTokenSecretName and channel',
+  })
+  .describe('Decision events to Slack: what is new or needs a person at once, a daily digest of the rest.');
+
+/** The Slack secrets the notify function may read. */
+export function slackSecretNames(slack: z.output<typeof zSlackSection> | undefined): string[] {
+  return [slack?.webhookSecretName, slack?.botTokenSecretName].filter((n): n is string => n !== undefined);
+}
 
 const zNoWildcard = (what: string) =>
   z.string().regex(/^[^*\\]*$/, `${what} must not contain * or \\ (the rule matches it literally)`);

@@ -18,9 +18,7 @@ describe('functions/attribute', () => {
   afterAll(() => vi.useRealTimers());
 
   it('attributes the scheduled hour into FOCUS rows in the table and emits the fleet cost', async () => {
-    const { store } = await doorTable({
-      ATTRIBUTION_OPTIONS_JSON: JSON.stringify({ shareIdle: 'separate' }),
-    });
+    const { store } = await doorTable({ attribution: { shareIdle: 'separate' } });
     const a = node({ nodeId: 'i-a', poolId: 'pool-a', gpuCount: 2 });
     const b = node({ nodeId: 'i-b', poolId: 'pool-a', purchaseOption: 'spot', gpuCount: 2 });
     for (const n of [a, b]) await store.nodes.put(n);

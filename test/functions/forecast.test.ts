@@ -21,7 +21,7 @@ describe('functions/forecast', () => {
   afterAll(() => vi.useRealTimers());
 
   it('stores each class forecast, announces an anomaly, and emits forecast vs actual per class and for the fleet', async () => {
-    const { store } = await doorTable({ FORECAST_HISTORY_DAYS: '2', FORECAST_HORIZON_HOURS: '24' });
+    const { store } = await doorTable({ forecast: { historyDays: 2, horizonHours: 24 } });
     await store.classes.put(workload('batch', { team: 'ml' }));
     await store.classes.put(workload('web', { team: 'web' }));
     // Two days of a 2-GPU node kept busy by an ml job: 2 GPUs demanded every hour.

@@ -21,11 +21,7 @@ const bus = mockClient(EventBridgeClient);
 const putEvents = mockBus(bus);
 
 async function door(mode: 'recommend' | 'enforce') {
-  const { store } = await doorTable({
-    POOLS_JSON: JSON.stringify([zoneA, zoneB, zoneC]),
-    LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
-    MODE: mode,
-  });
+  const { store } = await doorTable({ pools: [zoneA, zoneB, zoneC], mode });
   await store.classes.put(workload('batch', { spotShare: 1 }));
   await store.nodes.put(node(INSTANCE, zoneA, 'spot'));
   await store.prices.put([
@@ -110,7 +106,8 @@ describe('functions/interruption', () => {
       DefaultTargetCapacityType: 'spot',
     });
     expect(launches[0]!.LaunchTemplateConfigs![0]!.Overrides).toEqual([
-      expect.objectContaining({ InstanceType: 'p4d.24xlarge', AvailabilityZone: 'us-east-1b' }),
+      // The zone's subnet from the config (config/example.json), not the default VPC.
+      expect.objectContaining({ InstanceType: 'p4d.24xlarge', SubnetId: 'subnet-0fedcba9876543210' }),
     ]);
     expect(putEvents()[0]!.detail).toMatchObject({ replacements: [{ poolId: zoneB.id, count: 1 }] });
   });

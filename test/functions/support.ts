@@ -6,12 +6,32 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { inject, vi } from 'vitest';
+import { configDocument, parseDeployConfig, type DeployConfig } from '../../lib/system/config.ts';
+import { configItem } from '../../lib/system/config-store.ts';
 import { freshDynamoStore, type FreshDynamoStore } from '../support/dynamo.ts';
 
-/** A fresh dynalite table, and the environment that points a door's SDK clients at it (set before importing the door). */
-export async function doorTable(variables: Record<string, string> = {}): Promise<FreshDynamoStore> {
+/** The example config, the base every door test changes what it needs in. */
+export const EXAMPLE_CONFIG = JSON.parse(readFileSync('config/example.json', 'utf8')) as Record<
+  string,
+  unknown
+>;
+
+/**
+ * A fresh dynalite table holding a config (the example with `overrides`, as a deploy stores it), and the
+ * environment the stack gives a door pointing at both (set before importing the door).
+ */
+export async function doorTable(
+  overrides: Record<string, unknown> = {},
+  variables: Record<string, string> = {},
+): Promise<FreshDynamoStore & { config: DeployConfig }> {
   const fresh = await freshDynamoStore();
+  const input = { ...EXAMPLE_CONFIG, connectors: undefined, ...overrides };
+  const config = parseDeployConfig(input);
+  const document = configDocument(JSON.parse(JSON.stringify(input)));
+  await fresh.client.send(new PutCommand({ TableName: fresh.tableName, Item: configItem(document) }));
   Object.assign(process.env, {
     TABLE_NAME: fresh.tableName,
     AWS_ENDPOINT_URL_DYNAMODB: inject('dynamoEndpoint'),
@@ -19,9 +39,10 @@ export async function doorTable(variables: Record<string, string> = {}): Promise
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     EVENT_BUS_NAME: 'gpu-optimizer',
+    CONFIG_VERSION: document.version,
     ...variables,
   });
-  return fresh;
+  return { ...fresh, config };
 }
 
 /** What the stack's schedules send (lib/infra/stack.ts: Scheduler gives its own input, not a ScheduledEvent). */

@@ -76,9 +76,11 @@ function synth(input: unknown) {
   return Template.fromStack(stacks.central);
 }
 
-type Resources = Record<string, { Type: string; Properties: Record<string, any> }>;
+/** Template JSON is untyped: its properties are read as the test needs them. */
+type Json = ReturnType<typeof JSON.parse>;
+type Resources = Record<string, { Type: string; Properties: Json }>;
 /** Our functions (the custom resource's provider has no Powertools service), by run name. */
-function runFunctions(template: Template): Map<string, Record<string, any>> {
+function runFunctions(template: Template): Map<string, Json> {
   const all = Object.values(template.toJSON().Resources as Resources).filter(
     (r) => r.Type === 'AWS::Lambda::Function',
   );
@@ -182,7 +184,7 @@ describe('stack safety', () => {
     const role = Object.values(big.findResources('AWS::IAM::Role')).find((r) =>
       String(r.Properties.Description).startsWith('gpu-optimizer agent'),
     )!;
-    const trust = role.Properties.AssumeRolePolicyDocument.Statement as Record<string, any>[];
+    const trust = role.Properties.AssumeRolePolicyDocument.Statement as Json[];
     const principals = trust.map((s) => JSON.stringify(s.Principal));
     expect(principals.join()).toContain('ec2.amazonaws.com');
     expect(principals.join()).toContain('pods.eks.amazonaws.com');
@@ -199,7 +201,7 @@ describe('stack safety', () => {
 
   it('lets the launching runs pass the agent role to EC2 when no instance role is configured, and only to EC2', () => {
     const pass = Object.values(example.findResources('AWS::IAM::Policy'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, any>[])
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Json[])
       .filter((s) => s.Sid === 'PassInstanceRole');
     expect(pass.length).toBe(2);
     for (const s of pass) {

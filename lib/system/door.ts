@@ -1,0 +1,87 @@
+// What every Lambda door shares: its environment read by the catalogue's schema, Powertools Logger and Metrics, the stored config, the assembly.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { createDoorMetrics, type DoorMetrics } from '../adapters/metrics.ts';
+import { once } from '../adapters/aws-ports.ts';
+import type { LogLevel, Logger as RunLogger } from '../ingest/logger.ts';
+import { parseOrThrow } from '../domain/validation.ts';
+import { assemble, type Assembly } from './assembly.ts';
+import {
+  environmentSchema,
+  RUNS,
+  type EnvironmentKey,
+  type FunctionName,
+  type RunEntry,
+} from './catalogue.ts';
+import type { DeployConfig } from './config.ts';
+import { readStoredConfig } from './config-store.ts';
+import { redactSecrets, redactText } from './redact.ts';
+
+/** The log line a use case hands its `log` port: a level, a message (or msg), and fields. */
+export type RunLog = (entry: Record<string, unknown>) => void;
+
+export interface Door<N extends FunctionName> {
+  name: N;
+  entry: (typeof RUNS)[N];
+  environment: Readonly<Partial<Record<EnvironmentKey, string>>>;
+  logger: Logger;
+  metrics: DoorMetrics;
+  /** The use cases' `log` port, onto the Powertools logger, every field redacted. */
+  log: RunLog;
+  /** The ingest-style logger port, onto the same logger. */
+  runLogger: RunLogger;
+  /** The stored config and the ports built from it, once per container (a failed attempt is retried). */
+  system(): Promise<{ config: DeployConfig; assembly: Assembly }>;
+  /** The handler wrapped as every door is: the logger gets the Lambda context. */
+  wrap<E, R>(handler: (event: E) => Promise<R>): middy.MiddyfiedHandler<E, R>;
+}
+
+const LEVELS = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
+
+function levelOf(value: unknown): LogLevel {
+  const level = String(value ?? 'info').toLowerCase();
+  return LEVELS.has(level as LogLevel) ? (level as LogLevel) : 'info';
+}
+
+/**
+ * Opens the door of one catalogue entry: reads the environment (a missing variable fails the first
+ * invocation, naming it), and prepares the rest for first use.
+ */
+export function openDoor<N extends FunctionName>(name: N, env: NodeJS.ProcessEnv = process.env): Door<N> {
+  const entry = RUNS[name];
+  const environment = parseOrThrow(environmentSchema(entry as RunEntry), env, `${name} function environment`);
+  const logger = new Logger({ serviceName: `gpu-optimizer-${name}` });
+  const write = (level: LogLevel, message: string, fields: Record<string, unknown> = {}) =>
+    logger[level](redactText(message), redactSecrets(fields));
+  const log: RunLog = ({ level, message, msg, ...fields }) =>
+    write(levelOf(level), String(message ?? msg ?? entry.run), fields);
+  const system = once(async () => {
+    const [{ DynamoDBClient }, { DynamoDBDocumentClient }] = await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('@aws-sdk/lib-dynamodb'),
+    ]);
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const tableName = environment.TABLE_NAME!;
+    const config = await readStoredConfig(client, tableName, environment.CONFIG_VERSION!);
+    const assembly = assemble({
+      engine: 'aws',
+      config,
+      tableName,
+      ...(environment.EVENT_BUS_NAME ? { eventBusName: environment.EVENT_BUS_NAME } : {}),
+      log: write,
+    });
+    return { config, assembly };
+  });
+  return {
+    name,
+    entry,
+    environment,
+    logger,
+    metrics: createDoorMetrics(name),
+    log,
+    runLogger: { log: write },
+    system,
+    wrap: (handler) => middy(handler).use(injectLambdaContext(logger)),
+  };
+}
