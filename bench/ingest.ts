@@ -155,7 +155,8 @@ async function writeUnitsPerThousandSamples(nodes: number, windows: number, gpus
     { step: 'build', name: 'benchWriteSizes' },
   );
   const logger = jsonLogger(() => {});
-  const clock = fixedClock(W0);
+  // After the last window: ingest refuses facts dated ahead of its clock.
+  const clock = fixedClock(W0 + windows * WINDOW_S * 1000);
   let message = 0;
   // Warm: every node exists, as after its first window.
   for (let w = 0; w < windows; w++) {

@@ -1,5 +1,5 @@
 // The times a message dates its facts at, and the check that none lies ahead of the ingest clock.
-import { MAX_CLOCK_SKEW_MS, parseRfc3339, toRfc3339 } from '../domain/time.ts';
+import { MAX_CLOCK_SKEW_MS, toRfc3339 } from '../domain/time.ts';
 import type { IngestMessage } from './records.ts';
 
 /** Every time a message states a fact at, with the field it is in. */
@@ -51,7 +51,8 @@ function describeAhead(ms: number): string {
 export function futureFactError(message: IngestMessage, nowMs: number): string | undefined {
   const limitMs = nowMs + MAX_CLOCK_SKEW_MS;
   for (const [field, time] of factTimes(message)) {
-    const atMs = parseRfc3339(time);
+    // Already validated as RFC 3339: Date.parse reads it as parseRfc3339 would, without the regex again.
+    const atMs = Date.parse(time);
     if (atMs > limitMs) {
       return (
         `${field}: ${time} is ${describeAhead(atMs - nowMs)} ahead of the ingest clock (${toRfc3339(nowMs)}); ` +

@@ -27,7 +27,7 @@ const isKeyId = (v: unknown): v is string => typeof v === 'string' && KEY_ID.tes
 function isTime(v: unknown): boolean {
   if (typeof v !== 'string') return false;
   const m = RFC3339.exec(v);
-  return m !== null && Number(m[3]) <= daysInMonth(Number(m[1]), Number(m[2]));
+  return m !== null && (Number(m[3]) <= 28 || Number(m[3]) <= daysInMonth(Number(m[1]), Number(m[2])));
 }
 const isFiniteIn = (v: unknown, min: number, max: number) =>
   typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
