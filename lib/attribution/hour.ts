@@ -1,6 +1,7 @@
 // Attributes one hour: each node's effective cost split over its jobs by busy GPU-seconds, idle as its own line, exactly.
 import type { AttributionRow } from '../domain/attribution.ts';
 import { isLive, type FleetNode } from '../domain/fleet.ts';
+import { deviceShare, fractionalWeights, partitionKey } from '../domain/gpu.ts';
 import { IDLE_OWNER, SHARED_OWNER, UNALLOCATED_OWNER } from '../domain/labels.ts';
 import { costForSeconds, splitLargestRemainder, sumUsd, type MicroUsd } from '../domain/money.ts';
 import { priceKey, type PriceQuote } from '../domain/price.ts';
@@ -199,19 +200,42 @@ export function attributeHour(input: HourInput): HourAttribution {
 /** Splits one node-hour over its jobs (and idle) by GPU-seconds; every money column is split on its own, exactly. */
 function nodeRows(h: NodeHour, hourStartMs: number, options: AttributionOptions): AttributionRow[] {
   const { node } = h;
-  const capacity = node.gpuCount * h.seconds;
-  const busy = h.jobs.reduce((a, j) => a + j.gpuSeconds, 0);
-  const idleSeconds = Math.max(0, capacity - busy);
   const owners = h.jobs.map(jobOwner);
-  if (owners.length === 0 || options.shareIdle === 'separate') owners.push(idleOwner(node, idleSeconds));
-  const weights = owners.map((o) => o.gpuSeconds);
+  let weights: (number | bigint)[];
+  if (node.gpuPartition) {
+    // Shared GPUs: a job's GPU-seconds count devices (slices, vGPUs, replicas); each is its exact share of the
+    // physical GPU, in integer units of 1/den GPU-second, and what no device holds is idle.
+    const share = deviceShare(node.gpuPartition, options.gpuShareBasis);
+    const split = fractionalWeights(
+      node.gpuCount,
+      h.seconds,
+      h.jobs.map((j) => j.gpuSeconds),
+      share,
+      node.gpuPartition,
+    );
+    owners.forEach((o, i) => (o.gpuSeconds = Number(split.weights[i]!) / share.den));
+    weights = [...split.weights];
+    if (owners.length === 0 || options.shareIdle === 'separate') {
+      owners.push(idleOwner(node, Number(split.idle) / share.den));
+      weights.push(split.idle);
+    }
+  } else {
+    const capacity = node.gpuCount * h.seconds;
+    const busy = h.jobs.reduce((a, j) => a + j.gpuSeconds, 0);
+    const idleSeconds = Math.max(0, capacity - busy);
+    if (owners.length === 0 || options.shareIdle === 'separate') owners.push(idleOwner(node, idleSeconds));
+    weights = owners.map((o) => o.gpuSeconds);
+  }
   const effective = splitLargestRemainder(h.charge.effectiveUsd, weights);
   const list = splitLargestRemainder(h.charge.listUsd, weights);
-  const tags = {
+  const tags: Record<string, string> = {
     provider: node.provider,
     'instance-type': node.instanceType,
     'gpu-model': node.gpuModel,
     'gpu-count': String(node.gpuCount),
+    ...(node.gpuPartition
+      ? { 'gpu-partition': partitionKey(node.gpuPartition), 'gpu-share-basis': options.gpuShareBasis }
+      : {}),
   };
   return (
     owners

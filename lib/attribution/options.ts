@@ -1,6 +1,7 @@
 // How attribution prices what has no list price and where idle cost goes: one plain options struct (OpenCost style).
 import { z } from 'zod';
 import { zId, zMicroUsd } from '../domain/fields.ts';
+import { GPU_SHARE_BASES } from '../domain/gpu.ts';
 
 export const zCommitment = z.object({
   poolId: zId,
@@ -24,6 +25,11 @@ export const zAttributionOptions = z.object({
     .object({ default: zMicroUsd.optional(), byPool: z.record(z.string(), zMicroUsd).default({}) })
     .default({ byPool: {} }),
   commitments: z.array(zCommitment).default([]),
+  /**
+   * How a shared GPU's hour is split among its MIG slices, vGPUs or time-sliced replicas: by compute (a 1g.10gb
+   * slice of an H100 is 1/7) or by memory (1/8).
+   */
+  gpuShareBasis: z.enum(GPU_SHARE_BASES).default('compute'),
 });
 export type AttributionOptions = z.infer<typeof zAttributionOptions>;
 export type AttributionOptionsWire = z.input<typeof zAttributionOptions>;

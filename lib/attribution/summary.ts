@@ -9,6 +9,10 @@ export interface CostTotal {
   effectiveUsd: MicroUsd;
   listUsd: MicroUsd;
   gpuSeconds: number;
+  /** Physical GPU-hours: a MIG slice, vGPU or time-sliced replica counts as its share of one GPU (1g.10gb of an H100: 1/7). */
+  gpuHours: number;
+  /** The part of gpuHours spent on shared GPUs (MIG, vGPU, time-slicing): each owner's fractional use. */
+  sharedGpuHours: number;
 }
 
 /** Totals by one owner column, largest effective cost first. */
@@ -16,10 +20,19 @@ export function totalsBy(rows: readonly AttributionRow[], by: RollupKey): CostTo
   const totals = new Map<string, CostTotal>();
   for (const r of rows) {
     const key = r[by];
-    const t = totals.get(key) ?? { key, effectiveUsd: 0n, listUsd: 0n, gpuSeconds: 0 };
+    const t = totals.get(key) ?? {
+      key,
+      effectiveUsd: 0n,
+      listUsd: 0n,
+      gpuSeconds: 0,
+      gpuHours: 0,
+      sharedGpuHours: 0,
+    };
     t.effectiveUsd += r.EffectiveCost;
     t.listUsd += r.ListCost;
     t.gpuSeconds += r.x_GpuSeconds;
+    t.gpuHours += r.x_GpuSeconds / 3600;
+    if (r.Tags['gpu-partition']) t.sharedGpuHours += r.x_GpuSeconds / 3600;
     totals.set(key, t);
   }
   return [...totals.values()].sort((a, b) =>

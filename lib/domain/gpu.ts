@@ -29,6 +29,11 @@ export const zGpuPartition = z.object({
   compute: zGpuFraction,
   /** One device's share of the physical GPU's memory. */
   memory: zGpuFraction,
+  /**
+   * Devices a node holds (on a node, not a pool). A vGPU VM owns only its vGPUs, so its hour is theirs; a node
+   * with MIG or time-slicing owns its physical GPUs whole, and what no device holds is idle.
+   */
+  devicesOnNode: z.number().int().min(0).max(65536).optional(),
 });
 export type GpuPartition = z.infer<typeof zGpuPartition>;
 
@@ -202,8 +207,14 @@ export function fractionalWeights(
   seconds: number,
   deviceSeconds: readonly number[],
   share: GpuFraction,
+  partition?: GpuPartition,
 ): { weights: bigint[]; idle: bigint; unitsPerGpuSecond: number } {
-  const capacity = BigInt(gpuCount) * BigInt(share.den) * BigInt(Math.round(seconds));
+  // A vGPU VM's capacity is its own devices; any other node's is its physical GPUs.
+  const units =
+    partition?.kind === 'vgpu' && partition.devicesOnNode !== undefined
+      ? BigInt(partition.devicesOnNode) * BigInt(share.num)
+      : BigInt(gpuCount) * BigInt(share.den);
+  const capacity = units * BigInt(Math.round(seconds));
   const weights = deviceSeconds.map((s) => BigInt(Math.round(s)) * BigInt(share.num));
   const used = weights.reduce((a, b) => a + b, 0n);
   return { weights, idle: used >= capacity ? 0n : capacity - used, unitsPerGpuSecond: share.den };

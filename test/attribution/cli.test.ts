@@ -93,7 +93,7 @@ describe('gpu-optimizer attribution export', () => {
       reasons.push(out.stderr.split('\n')[0]);
     }
     expect(reasons).toEqual([
-      expect.stringContaining('--format must be csv or json'),
+      expect.stringContaining('--format must be csv, json or focus-1.3'),
       expect.stringContaining('--from must be a date (2017-11-01) or an RFC 3339 time, got "yesterday"'),
       expect.stringContaining('expected the subcommand "export"'),
       expect.stringContaining('--table (or GPU_OPTIMIZER_TABLE)'),

@@ -2,12 +2,13 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { attributionCsv, attributionJson } from '../../attribution/export.ts';
+import { focus13Csv } from '../../attribution/focus13.ts';
 import type { AttributionRow } from '../../domain/attribution.ts';
 import { createDynamoStore } from '../../store/index.ts';
 import { EXIT_OK, stringFlag, timeFlag, UsageError, type Command, type CommandIo } from '../command.ts';
 import { TABLE_FLAGS, tableClientFromFlags } from '../table-flags.ts';
 
-const FORMATS = ['csv', 'json'] as const;
+const FORMATS = ['csv', 'json', 'focus-1.3'] as const;
 
 /** Reads the rows from the table the flags or the environment name (a local engine through its endpoint). */
 async function readRows(flags: Record<string, unknown>, io: CommandIo, fromMs: number, toMs: number) {
@@ -24,7 +25,12 @@ export const attributionCommand: Command = {
   summary: 'Export attributed GPU cost (FOCUS rows: job, user, project, team) for a time range',
   positionals: 'export',
   flags: {
-    format: { type: 'string', default: 'csv', description: 'csv or json', valueName: 'format' },
+    format: {
+      type: 'string',
+      default: 'csv',
+      description: 'csv, json or focus-1.3 (FOCUS 1.3 CSV with split cost allocation columns)',
+      valueName: 'format',
+    },
     from: { type: 'string', description: 'Start of the range (RFC 3339, inclusive)', valueName: 'time' },
     to: { type: 'string', description: 'End of the range (RFC 3339, exclusive)', valueName: 'time' },
     ...TABLE_FLAGS,
@@ -43,13 +49,14 @@ export const attributionCommand: Command = {
     }
     const format = stringFlag(flags, 'format') ?? 'csv';
     if (!(FORMATS as readonly string[]).includes(format)) {
-      throw new UsageError(`--format must be csv or json, got ${JSON.stringify(format)}`);
+      throw new UsageError(`--format must be csv, json or focus-1.3, got ${JSON.stringify(format)}`);
     }
     const fromMs = timeFlag(flags, 'from', true);
     const toMs = timeFlag(flags, 'to', true);
     if (toMs <= fromMs) throw new UsageError('--to must be later than --from');
     const rows: AttributionRow[] = await readRows(flags, io, fromMs, toMs);
-    const text = format === 'csv' ? attributionCsv(rows) : attributionJson(rows);
+    const text =
+      format === 'csv' ? attributionCsv(rows) : format === 'json' ? attributionJson(rows) : focus13Csv(rows);
     const out = stringFlag(flags, 'out');
     if (out) {
       await writeFile(resolve(io.cwd, out), text);

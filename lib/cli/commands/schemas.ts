@@ -1,15 +1,17 @@
 // `gpu-optimizer schemas`: writes (or checks) the JSON Schemas of every event into schemas/.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { focus13JsonSchema } from '../../attribution/focus13.ts';
 import { eventJsonSchemas } from '../../domain/events.ts';
 import { EXIT_FAILURE, EXIT_OK, stringFlag, type Command } from '../command.ts';
 
 export function renderSchemas(): Map<string, string> {
   return new Map(
-    Object.entries(eventJsonSchemas()).map(([file, schema]) => [
-      file,
-      `${JSON.stringify(schema, null, 2)}\n`,
-    ]),
+    Object.entries({
+      ...eventJsonSchemas(),
+      // Not an event: the FOCUS 1.3 rows `attribution export --format focus-1.3` writes.
+      'focus-1.3-attribution.json': focus13JsonSchema(),
+    }).map(([file, schema]) => [file, `${JSON.stringify(schema, null, 2)}\n`]),
   );
 }
 

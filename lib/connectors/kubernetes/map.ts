@@ -190,7 +190,14 @@ export function kubeFleetView(
       state: nodeState(n, onNode.length),
       gpuModel: pool.gpuModel,
       gpuCount: physicalGpus(n, device),
-      ...(device.partition ? { gpuPartition: device.partition } : {}),
+      ...(device.partition
+        ? {
+            gpuPartition: {
+              ...device.partition,
+              devicesOnNode: quantity(n.status?.capacity[GPU_RESOURCE]),
+            },
+          }
+        : {}),
       ...(created ? { launchedAt: toRfc3339(Date.parse(created)) } : {}),
       labels: {},
       managed: n.metadata.labels[keys.managed] === 'true',
