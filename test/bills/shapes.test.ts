@@ -125,3 +125,43 @@ describe('money parsing outside bills is bounded too', () => {
     expect(parseUsdRounded('1.5e-3')).toBe(1500n);
   });
 });
+
+describe('FOCUS 1.0 to 1.3 exports', () => {
+  // Written for this test after the FOCUS 1.2 and 1.3 column sets as AWS, Azure and GCP export them.
+  it('reads a FOCUS 1.2 AWS row, a 1.2 Azure row in EUR with its USD columns, and a 1.3 GCP row without ProviderName', async () => {
+    const aws12 = [
+      'BilledCost,EffectiveCost,ListCost,ContractedCost,BillingCurrency,ChargeCategory,ChargeClass,ChargePeriodStart,ChargePeriodEnd,ProviderName,PublisherName,InvoiceIssuerName,ServiceName,ResourceId,SkuPriceId,PricingCurrency,PricingCategory,InvoiceId',
+      '32.77,32.77,32.77,32.77,USD,Usage,,2026-03-01T00:00:00Z,2026-03-01T01:00:00Z,AWS,AWS,AWS,Amazon Elastic Compute Cloud,i-0abc,SKU1,USD,Standard,INV-1',
+    ].join('\n');
+    const azure12 = [
+      'BilledCost,EffectiveCost,ListCost,BillingCurrency,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,ProviderName,x_BilledCostInUsd,x_EffectiveCostInUsd,x_ListCostInUsd',
+      '10.00,10.00,10.00,EUR,Usage,2026-03-01T00:00:00Z,2026-03-01T01:00:00Z,Microsoft,10.80,10.80,10.80',
+    ].join('\n');
+    const gcp13 = [
+      'BilledCost,EffectiveCost,ListCost,BillingCurrency,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,ServiceProviderName,HostProviderName,AllocatedMethodId,AllocatedResourceId',
+      '2.5,2.5,2.5,USD,Usage,2026-03-01 00:00:00 UTC,2026-03-01 01:00:00 UTC,Google Cloud,Google Cloud,,',
+    ].join('\n');
+    const results = await Promise.all([aws12, azure12, gcp13].map((t) => load(t)));
+    expect(results.map((r) => [r.format, r.rows.length, r.rejected.length])).toEqual([
+      ['focus', 1, 0],
+      ['focus', 1, 0],
+      ['focus', 1, 0],
+    ]);
+    expect(results.map((r) => [r.rows[0]!.ProviderName, formatUsd(r.rows[0]!.BilledCost)])).toEqual([
+      ['AWS', '32.770000'],
+      ['Microsoft', '10.800000'],
+      ['Google Cloud', '2.500000'],
+    ]);
+    // The EUR file balances in EUR: its own BilledCost column.
+    expect(results[1]!.balance).toEqual([
+      {
+        currency: 'EUR',
+        fileTotal: 10_000_000n,
+        imported: 10_000_000n,
+        refused: 0n,
+        unreadableLines: 0,
+        balanced: true,
+      },
+    ]);
+  });
+});

@@ -1,4 +1,4 @@
-// FOCUS 1.0 exports (AWS Data Exports in FOCUS format, Azure's FOCUS export, any FOCUS file): one line, one row.
+// FOCUS 1.0 to 1.3 exports (AWS Data Exports in FOCUS format, Azure's and GCP's FOCUS exports): one line, one row.
 import { CHARGE_CATEGORIES, PRICING_CATEGORIES } from '../../domain/attribution.ts';
 import { LineRejected, type BillRowDraft } from './bill-row.ts';
 import {
@@ -91,7 +91,8 @@ export const focusMapper: BillMapper = {
     const listUsd: FineUsd = listText[1] === undefined ? billedUsd : billMoney(listText[1], listText[0]);
     const resourceId = cells.text('ResourceId');
     const row: BillRowDraft = {
-      ProviderName: cells.text('ProviderName') ?? 'unknown',
+      // FOCUS 1.3 deprecates ProviderName for ServiceProviderName (and HostProviderName).
+      ProviderName: cells.text('ProviderName', 'ServiceProviderName', 'HostProviderName') ?? 'unknown',
       BillingAccountId: cells.text('BillingAccountId') ?? '',
       SubAccountId: cells.text('SubAccountId', 'BillingAccountId') ?? '',
       ChargeCategory: chargeCategoryOf(cells.required('ChargeCategory')),
