@@ -9,6 +9,7 @@ import { fixedClock } from '../../lib/memory/clock.ts';
 import { createMemoryStore } from '../../lib/memory/store.ts';
 import { ingest } from '../../lib/runs/ingest.ts';
 import { agentBatch, batchEvent, snapshotEvent, stateChange } from '../ingest/fixtures.ts';
+import { sampleNode } from '../support/store-samples.ts';
 
 const W0 = Date.UTC(2026, 2, 2, 10);
 /** The ingest clock: an hour after the first window, so every valid record is in its past. */
@@ -62,20 +63,11 @@ const POISONS: Record<string, (b: UtilizationBatch) => unknown> = {
   '65 GPUs': (b) => ({ ...b, gpus: Array.from({ length: 65 }, (_, index) => ({ ...b.gpus[0], index })) }),
 };
 
+/** A node as the EC2 connector lists it; `gpuCount` may be set out of bounds to poison it. */
 const snapshotNode = (nodeId: string, gpuCount: number) => ({
-  nodeId,
-  provider: 'aws',
-  poolId: 'aws:us-east-1:us-east-1a:p4d.24xlarge',
-  region: 'us-east-1',
-  zone: 'us-east-1a',
-  instanceType: 'p4d.24xlarge',
+  ...sampleNode(nodeId),
   purchaseOption: 'spot',
-  state: 'running',
-  gpuModel: 'NVIDIA A100-SXM4-40GB',
   gpuCount,
-  labels: {},
-  managed: true,
-  protected: false,
   runningJobs: [],
 });
 
