@@ -91,7 +91,7 @@ export interface ClassCalibration {
   coveredHours: number;
   /** Realised p90 coverage: the share of its known hours at or below the p90 band; null with none known. */
   p90Coverage: number | null;
-  /** Why the level could not be stored (it is used for this run, and re-scored next run). */
+  /** Why the level could not be read, scored or stored: the band is drawn at the level it had (p90 if unread). */
   error?: string;
 }
 
@@ -257,7 +257,18 @@ export async function runForecast(
   };
   const levels = new Map<string, number>();
   const calibrateEach = async (id: string, realised: Map<number, number>) => {
-    const row = await calibrate(ports.store, id, realised, issuedMs, config);
+    // A calibration that cannot be read or scored leaves the band at p90: the forecast itself still goes on.
+    const row = await calibrate(ports.store, id, realised, issuedMs, config).catch(
+      (error: unknown): ClassCalibration => ({
+        classId: id,
+        p90Level: TARGET_P90_LEVEL,
+        scored: 0,
+        knownHours: 0,
+        coveredHours: 0,
+        p90Coverage: null,
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
     levels.set(id, row.p90Level);
     result.calibration.push(row);
     if (row.error !== undefined) log({ run: 'forecast', part: 'calibration', classId: id, error: row.error });

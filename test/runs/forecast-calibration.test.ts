@@ -201,6 +201,26 @@ describe.each([
   });
 });
 
+describe('forecast run: a calibration that cannot be read', () => {
+  it('still forecasts every class at p90 and says why', async () => {
+    const store = createMemoryStore();
+    const { issuedMs } = await seedWithSurge(store, 0);
+    store.calibration.get = async () => {
+      throw new Error('AccessDeniedException: GetItem');
+    };
+    const result = await run(store, issuedMs);
+    expect(result.failed).toEqual([]);
+    expect(result.forecasts.map((f) => f.classId)).toEqual(['vision']);
+    expect(result.calibration).toEqual([
+      expect.objectContaining({
+        classId: 'vision',
+        p90Level: 0.9,
+        error: 'AccessDeniedException: GetItem',
+      }),
+    ]);
+  });
+});
+
 describe.each([
   ['memory', async () => createMemoryStore()],
   ['dynalite', async () => (await freshDynamoStore()).store],
