@@ -184,8 +184,9 @@ export const RUNS = {
     trigger: scheduled('rate(1 hour)', 'hourly demand forecast'),
     options: (config): ForecastConfig => config.forecast,
     ports: ['store', 'events', 'clock'],
-    // demand.between / put (batch), recent rollups.between, classes.list, forecasts.latest / put; Demand Anomaly events
-    access: { ...NONE, table: ['query', 'put', 'batchWrite'], putEvents: true },
+    // demand.between / put (batch), recent rollups.between, classes.list, forecasts.latest / between / put,
+    // calibration.get / advance (conditional put); Demand Anomaly events
+    access: { ...NONE, table: ['query', 'get', 'put', 'batchWrite'], putEvents: true },
     metrics: [METRIC_NAMES.forecastGpus, METRIC_NAMES.actualGpus],
     timeoutSeconds: 300,
     memoryMb: 1024,
