@@ -58,7 +58,7 @@ const IO_MODULES = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'bench/results/', 'out/', 'coverage/'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'bench/results/', 'out/', 'coverage/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
