@@ -8,13 +8,6 @@ const libFolder = (...folders) => `^(\\./|(\\.\\./)+)(lib/)?(${folders.join('|')
 /** Production code: what runs in a Lambda or as the CDK app. The simulator, the CLI and the in-memory ports are not. */
 const PRODUCTION = ['lib/**/*.ts', 'functions/**/*.ts', 'forecasting/**/*.ts', 'bin/app.ts'];
 const NOT_PRODUCTION = ['lib/sim/**', 'lib/cli/**', 'lib/memory/**'];
-/**
- * Files that break the layer rule today and are being switched by their owners: each still imports lib/memory
- * (systemClock: take it from lib/adapters/system-clock.ts; the memory engine of the assembly: import it on
- * demand). Remove a file from this list when it is switched; a new file never goes here.
- */
-/** @type {string[]} */
-const LAYER_EXCEPTIONS = [];
 
 const noSimCliMemory = {
   regex: libFolder('sim', 'cli', 'memory'),
@@ -79,7 +72,7 @@ export default tseslint.config(
   },
   {
     files: PRODUCTION,
-    ignores: [...NOT_PRODUCTION, ...PURE, ...LAYER_EXCEPTIONS],
+    ignores: [...NOT_PRODUCTION, ...PURE],
     rules: { 'no-restricted-imports': ['error', { patterns: [noSimCliMemory] }] },
   },
   {
