@@ -219,3 +219,22 @@ export function fractionalWeights(
   const used = weights.reduce((a, b) => a + b, 0n);
   return { weights, idle: used >= capacity ? 0n : capacity - used, unitsPerGpuSecond: share.den };
 }
+
+/**
+ * What one device costs per hour at its physical GPU's price: a 1g.10gb slice of an H100 at 7 USD/h is 1 USD/h
+ * by compute (1/7) or 0.875 USD/h by memory (1/8). Rounded half-to-even to the micro-dollar.
+ */
+export function devicePriceUsd(
+  gpuUsdPerHour: bigint,
+  partition: GpuPartition | undefined,
+  basis: GpuShareBasis = 'compute',
+): bigint {
+  const { num, den } = deviceShare(partition, basis);
+  const n = gpuUsdPerHour * BigInt(num);
+  const d = BigInt(den);
+  const q = n / d;
+  const r = n % d;
+  // Half-to-even on the remainder, so that prices of many slices carry no bias.
+  if (r * 2n > d || (r * 2n === d && q % 2n !== 0n)) return q + 1n;
+  return q;
+}
