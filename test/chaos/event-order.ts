@@ -39,7 +39,7 @@ export interface NodeTruth {
   option: PurchaseOption;
   managed: boolean;
   /** Windows (0–11) the agent reported, each with the jobs on the GPU. */
-  windows: { index: number; jobs: string[] }[];
+  windows: { index: number; jobs: readonly string[] }[];
   /** Seconds into the hour EC2 terminated it; undefined when it ran on. */
   terminatedAtS?: number | undefined;
   /** A `stopping` a few seconds before the termination (EC2 sends shutting-down, then terminated). */

@@ -60,7 +60,13 @@ export function snapshotEvent(detail: unknown, id: string): Record<string, unkno
 export function agentBatch(
   nodeId: string,
   windowStart: string,
-  options: { bootId?: string; jobs?: string[]; busy?: boolean; readings?: number; gpuModel?: string } = {},
+  options: {
+    bootId?: string;
+    jobs?: readonly string[];
+    busy?: boolean;
+    readings?: number;
+    gpuModel?: string;
+  } = {},
 ): UtilizationBatch {
   const startMs = Date.parse(windowStart);
   const { jobs = [], busy = jobs.length > 0, readings = 30 } = options;
