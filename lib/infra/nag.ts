@@ -68,6 +68,20 @@ export function suppressStackFindings(stack: Stack, parts: NagParts): void {
       true,
     );
   }
+  const refreshPrices = parts.functions.get('refreshPrices');
+  if (refreshPrices)
+    NagSuppressions.addResourceSuppressions(
+      refreshPrices.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'pricing:GetProducts, ec2:DescribeSpotPriceHistory and ec2:DescribeInstanceTypes support no resource-level permissions; they only read.',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
   const importBill = parts.functions.get('importBill');
   if (importBill && parts.billExports)
     NagSuppressions.addResourceSuppressions(

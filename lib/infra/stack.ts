@@ -7,6 +7,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
@@ -307,6 +308,15 @@ export class GpuOptimizerStack extends Stack {
         );
       if (access.readSlackSecret) for (const secret of slackSecrets) secret.grantRead(role);
       if (access.readConnectorSecrets) for (const secret of connectorSecrets) secret.grantRead(role);
+      if (access.readPrices)
+        role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'ReadPrices',
+            // Price lists and spot history have no resource-level permission: read-only, "*".
+            actions: ['pricing:GetProducts', 'ec2:DescribeSpotPriceHistory', 'ec2:DescribeInstanceTypes'],
+            resources: ['*'],
+          }),
+        );
       if (access.readBillExports && billExportsArn)
         role.addToPolicy(
           new iam.PolicyStatement({
@@ -354,6 +364,20 @@ export class GpuOptimizerStack extends Stack {
       detail: {},
     });
     const group = new scheduler.ScheduleGroup(this, 'Schedules', {});
+    // Once per stored config version, after the table holds it; asynchronous, so a slow API never holds a deploy.
+    const runAtDeploy = (name: string, fn: lambda.IFunction) =>
+      new cr.AwsCustomResource(this, `${name[0]!.toUpperCase()}${name.slice(1)}AtDeploy`, {
+        onUpdate: {
+          service: 'Lambda',
+          action: 'invoke',
+          parameters: { FunctionName: fn.functionName, InvocationType: 'Event', Payload: '{}' },
+          physicalResourceId: cr.PhysicalResourceId.of(`${name}-${document.version}`),
+        },
+        policy: cr.AwsCustomResourcePolicy.fromStatements([
+          new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fn.functionArn] }),
+        ]),
+        installLatestAwsSdk: false,
+      }).node.addDependency(storeConfig);
     for (const [name, handler] of this.functions) {
       const trigger = (RUNS[name] as RunEntry).trigger(config);
       const fn = handler.function;
@@ -409,6 +433,8 @@ export class GpuOptimizerStack extends Stack {
         case 'deploy':
           break;
       }
+      if (trigger.kind === 'deploy' || (trigger.kind === 'schedule' && trigger.alsoAtDeploy))
+        runAtDeploy(name, fn);
     }
 
     for (const [queue, what] of [

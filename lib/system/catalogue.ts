@@ -9,6 +9,8 @@ import type { InterruptionConfig } from '../runs/interruption.ts';
 import type { OptimizeConfigInput } from '../runs/optimize.ts';
 import type { PollConnectorsConfig } from '../runs/poll-connectors.ts';
 import type { ReclaimConfigInput } from '../runs/reclaim.ts';
+import type { RefreshPricesConfigInput } from '../runs/refresh-prices.ts';
+import type { SyncConfigInput } from '../runs/sync-config.ts';
 import type { DeployConfig } from './config.ts';
 
 /** DynamoDB actions by the repository calls that need them (see lib/store/KEYS.md). */
@@ -90,7 +92,14 @@ export type Trigger =
       maxBatchingWindowSeconds: number;
       maxReceives: number;
     }
-  | { kind: 'schedule'; expression: string; timeZone?: string; description: string }
+  | {
+      kind: 'schedule';
+      expression: string;
+      timeZone?: string;
+      description: string;
+      /** Also once at each deploy whose config changed (a fresh stack has prices in minutes, not a day). */
+      alsoAtDeploy?: boolean;
+    }
   | { kind: 'event'; rules: RuleSpec[]; maxEventAgeSeconds?: number; retryAttempts: number }
   | { kind: 's3-object'; rule: RuleSpec; maxEventAgeSeconds: number; retryAttempts: number }
   /** Run once each deploy whose config changed, after the config is stored. */
@@ -397,30 +406,48 @@ export const RUNS = {
     timeoutSeconds: 900,
     memoryMb: 2048,
   },
-} as const satisfies Record<string, RunEntry>;
-
-export type FunctionName = keyof typeof RUNS;
-export const FUNCTION_NAMES = Object.keys(RUNS) as FunctionName[];
-
-/** Runs declared here whose use case and door land separately: the stack builds them once their door exists. */
-export const PLANNED_RUNS = {
   refreshPrices: {
     run: 'refresh-prices',
     functionFile: 'refresh-prices',
-    trigger: (config: DeployConfig): Trigger => ({
+    description:
+      'Prices of the configured pools: Pricing API, spot history, instance types; the catalog as a marked fallback',
+    enabled: always,
+    trigger: (config) => ({
       kind: 'schedule',
       expression: `rate(${config.refreshPrices.everyHours} hour${config.refreshPrices.everyHours === 1 ? '' : 's'})`,
       description: 'price refresh',
+      alsoAtDeploy: true,
     }),
-    access: { ...NONE, table: ['batchWrite'], readPrices: true } satisfies FunctionAccess,
+    options: (config): RefreshPricesConfigInput => ({
+      region: config.region,
+      spotLookbackHours: config.refreshPrices.spotLookbackHours,
+      maxAgeHours: config.optimize.prices.maxAgeHours,
+    }),
+    ports: ['store', 'events', 'clock', 'livePrices'],
+    // prices.put / all (batch, query); Run Failed events when a source fails
+    access: { ...NONE, table: ['query', 'batchWrite'], putEvents: true, readPrices: true },
+    metrics: [],
+    timeoutSeconds: 300,
+    memoryMb: 1024,
   },
   syncConfig: {
     run: 'sync-config',
     functionFile: 'sync-config',
-    trigger: (): Trigger => ({ kind: 'deploy' }),
-    access: { ...NONE, table: ['query', 'put', 'batchWrite'] } satisfies FunctionAccess,
+    description: "The config's pools and workload classes into the table, at every deploy",
+    enabled: always,
+    trigger: () => ({ kind: 'deploy' }),
+    options: (config): SyncConfigInput => ({ pools: config.pools, classes: config.classes }),
+    ports: ['store'],
+    // pools.list / put / remove, classes.list / put / remove, prices.removePools
+    access: { ...NONE, table: ['query', 'put', 'batchWrite'] },
+    metrics: [],
+    timeoutSeconds: 120,
+    memoryMb: 512,
   },
-} as const;
+} as const satisfies Record<string, RunEntry>;
+
+export type FunctionName = keyof typeof RUNS;
+export const FUNCTION_NAMES = Object.keys(RUNS) as FunctionName[];
 
 /** The attribution options in the form the attribute run takes (money as decimal strings). */
 export function attributionWire(config: DeployConfig): AttributionOptionsWire {

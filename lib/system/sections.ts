@@ -7,6 +7,7 @@ import { DEFAULT_THRESHOLD_PCT } from '../runs/import-bill.ts';
 import { zOptimizeConfig } from '../runs/optimize.ts';
 import { zPollConnectorsConfig } from '../runs/poll-connectors.ts';
 import { zReclaimConfig } from '../runs/reclaim.ts';
+import { zRefreshPricesConfig } from '../runs/refresh-prices.ts';
 import { zReclaimPolicy } from '../optimizer/idle/policy.ts';
 
 const zEmail = z.email();
@@ -130,5 +131,8 @@ export const zBillsSection = z
 export const zRefreshPricesSection = z
   .object({
     everyHours: z.number().int().min(1).max(168).default(24).describe('Hours between two price refreshes.'),
+    spotLookbackHours: zRefreshPricesConfig.shape.spotLookbackHours.describe(
+      'How far back spot history is read (a quiet market may not have moved for days).',
+    ),
   })
   .describe('The scheduled price refresh (on-demand, reserved and savings-plan rates, spot history).');

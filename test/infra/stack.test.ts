@@ -195,6 +195,8 @@ describe('GpuOptimizerStack', () => {
       Attribute: 'cron(5 * * * ? *)',
       Report: 'cron(0 8 ? * MON *)',
       Connectors: 'rate(5 minutes)',
+      // RefreshPricesFunction: daily, and once at each deploy (see the AtDeploy custom resources).
+      Prices: 'rate(24 hours)',
     });
     for (const s of schedules) {
       expect(JSON.parse(s.Target.Input).time).toBe('<aws.scheduler.scheduled-time>');
@@ -243,7 +245,8 @@ describe('least privilege', () => {
       for (const s of roleStatements(name)) {
         const actions = list(s.Action);
         if (list(s.Resource).includes('*'))
-          for (const a of actions) expect(a, `${name}: ${a} on *`).toMatch(/^ec2:Describe/);
+          for (const a of actions)
+            expect(a, `${name}: ${a} on *`).toMatch(/^(ec2:Describe|pricing:GetProducts$)/);
         const mutatingEc2 = actions.filter((a) =>
           /^ec2:(Stop|Terminate|CreateTags|DeleteTags|RunInstances|CreateFleet)/.test(a),
         );
@@ -262,7 +265,15 @@ describe('least privilege', () => {
     expect(roleStatements('reclaim').flatMap((s) => list(s.Action))).not.toContain('ec2:CreateFleet');
     const launch = roleStatements('optimize').find((s) => s.Sid === 'LaunchManagedInstances')!;
     expect(launch.Condition!.StringEquals).toEqual({ [`aws:RequestTag/${MANAGED_TAG_KEY}`]: 'true' });
-    for (const name of ['ingest', 'forecast', 'attribute', 'connectors', 'notify', 'report'] as const)
+    for (const name of [
+      'ingest',
+      'forecast',
+      'attribute',
+      'connectors',
+      'notify',
+      'report',
+      'syncConfig',
+    ] as const)
       expect(
         roleStatements(name)
           .flatMap((s) => list(s.Action))

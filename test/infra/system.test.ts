@@ -121,6 +121,26 @@ describe('environment from the catalogue', () => {
   });
 });
 
+describe('a fresh deploy has pools, classes and prices at once', () => {
+  it('invokes sync-config and refresh-prices once per config version, after the table holds it', () => {
+    const resources = example.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: Json; DependsOn?: string[] }
+    >;
+    const invokes = Object.entries(resources).filter(
+      ([, r]) => r.Type === 'Custom::AWS' && JSON.stringify(r.Properties).includes('invoke'),
+    );
+    expect(invokes.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'RefreshPricesAtDeploy',
+      'SyncConfigAtDeploy',
+    ]);
+    for (const [, r] of invokes) {
+      expect(JSON.stringify(r.Properties)).toContain(configDocument(EXAMPLE).version);
+      expect(r.DependsOn!.some((d) => d.startsWith('StoredConfig'))).toBe(true);
+    }
+  });
+});
+
 describe('config at scale', () => {
   it('synthesizes 500 pools across 3 regions with every function environment under 4 KB', () => {
     const functions = runFunctions(big);
