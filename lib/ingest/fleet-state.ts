@@ -27,6 +27,7 @@ export const PROVIDER_FIELDS = [
   'instanceType',
   'gpuModel',
   'gpuCount',
+  'gpuPartition',
   'launchedAt',
   'labels',
   'managed',

@@ -45,3 +45,32 @@ describe('counting and pricing shares', () => {
     expect(devicePriceUsd(1_000_000n, slice)).toBe(142_857n);
   });
 });
+
+describe('ingest keeps the partition a snapshot reports', () => {
+  it('a stored node takes gpuPartition from the newer snapshot', async () => {
+    const { applyMessages } = await import('../../lib/ingest/fleet-state.ts');
+    const { zFleetNode } = await import('../../lib/domain/fleet.ts');
+    const base = zFleetNode.parse({
+      nodeId: 'k8s:lab:mig',
+      provider: 'kubernetes',
+      poolId: 'p',
+      region: 'r',
+      zone: 'z',
+      instanceType: 't',
+      purchaseOption: 'on-demand',
+      state: 'running',
+      gpuModel: 'H100',
+      gpuCount: 1,
+    });
+    const partition = migPartition('1g.10gb', 80)!;
+    const fields = applyMessages(base, [
+      {
+        kind: 'snapshot-node',
+        eventId: 'e1',
+        time: '2026-03-02T10:00:00Z',
+        node: { ...base, gpuPartition: { ...partition, devicesOnNode: 7 } },
+      },
+    ]);
+    expect(fields.gpuPartition).toEqual({ ...partition, devicesOnNode: 7 });
+  });
+});
