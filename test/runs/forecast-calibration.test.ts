@@ -90,6 +90,12 @@ describe('forecast run: classes of one GPU requirement', () => {
   });
 });
 
+/** Each store the runs keep calibrations in: in memory and DynamoDB (dynalite). */
+const STORES: [string, () => Promise<Store>][] = [
+  ['memory', async () => createMemoryStore()],
+  ['dynalite', async () => (await freshDynamoStore()).store],
+];
+
 /** Seeds one class with 10 days of demand, forecasts at `issuedMs`, then makes the next day's demand `surge` above. */
 async function seedWithSurge(store: Store, surge: number) {
   await store.classes.put(workloadClass({ id: 'vision', team: 'vision' }));
@@ -102,10 +108,7 @@ async function seedWithSurge(store: Store, surge: number) {
   };
 }
 
-describe.each([
-  ['memory', async () => createMemoryStore()],
-  ['dynalite', async () => (await freshDynamoStore()).store],
-])('forecast run: online p90 calibration (%s store)', (_name, makeStore) => {
+describe.each(STORES)('forecast run: online p90 calibration (%s store)', (_name, makeStore) => {
   it('a class whose forecast was exceeded gets a higher p90 level and a wider band; coverage is reported', async () => {
     const calibrated = await makeStore();
     const { issuedMs, nextDay } = await seedWithSurge(calibrated, 40);
@@ -221,10 +224,7 @@ describe('forecast run: a calibration that cannot be read', () => {
   });
 });
 
-describe.each([
-  ['memory', async () => createMemoryStore()],
-  ['dynalite', async () => (await freshDynamoStore()).store],
-])('calibration store (%s)', (_name, makeStore) => {
+describe.each(STORES)('calibration store (%s)', (_name, makeStore) => {
   it('advances only to a later scored forecast', async () => {
     const store = await makeStore();
     const at = (hour: number) => new Date(T0 + hour * HOUR).toISOString().replace('.000Z', 'Z');
