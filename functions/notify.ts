@@ -9,6 +9,7 @@ import { createSlackWebhook, type SlackTransport } from '../lib/notify/slack/web
 import { runNotify, type NotifyResult } from '../lib/runs/notify.ts';
 import { createDynamoNotifyState } from '../lib/store/outbox.ts';
 import { openDoor } from '../lib/system/door.ts';
+import { redactSecrets } from '../lib/system/redact.ts';
 
 const door = openDoor('notify');
 
@@ -43,7 +44,13 @@ export async function notifyHandler(event: EventBridgeEvent<string, unknown>): P
   const { slack, state } = await ports();
   const result = await runNotify(
     { slack, state, log: door.log },
-    { source: event.source, 'detail-type': event['detail-type'], detail: event.detail, time: event.time },
+    // A run's error may quote a URL with its credential: Slack never sees it.
+    {
+      source: event.source,
+      'detail-type': event['detail-type'],
+      detail: redactSecrets(event.detail),
+      time: event.time,
+    },
   );
   const values: MetricValue[] = [
     { name: METRIC_NAMES.slackOutboxDepth, unit: MetricUnit.Count, value: result.outbox.depth },
