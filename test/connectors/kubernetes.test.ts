@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kubeFleetView, DEFAULT_KUBE_LABEL_KEYS } from '../../lib/connectors/kubernetes/map.ts';
 import { createKubernetesProvider } from '../../lib/connectors/kubernetes/provider.ts';
-import type { KubeNode, KubePod } from '../../lib/connectors/kubernetes/schemas.ts';
+import { gpuNode, gpuPod } from '../gpu/kube-nodes.ts';
 import { describeCapacityProviderContract } from '../contracts/capacity-provider-contract.ts';
 import { startFakeKubeApiServer } from './fake-kube-apiserver.ts';
 
@@ -233,28 +233,9 @@ describe('Kubernetes connector', () => {
  * MIG "single" strategy advertises slices as nvidia.com/gpu with the slice's product and memory; a vGPU VM shows
  * its profile; time-slicing advertises replicas.
  */
-function sharedNode(name: string, labels: Record<string, string>, advertised: number): KubeNode {
-  return {
-    metadata: { name, labels: { 'node.kubernetes.io/instance-type': 'lab-gpu', ...labels }, annotations: {} },
-    spec: {},
-    status: {
-      capacity: { 'nvidia.com/gpu': String(advertised) },
-      allocatable: { 'nvidia.com/gpu': String(advertised) },
-      conditions: [{ type: 'Ready', status: 'True' }],
-    },
-  } as unknown as KubeNode;
-}
-
-function pod(name: string, node: string, gpus: number, team: string): KubePod {
-  return {
-    metadata: { name, namespace: team, labels: { team }, annotations: {} },
-    spec: {
-      nodeName: node,
-      containers: [{ resources: { limits: { 'nvidia.com/gpu': String(gpus) }, requests: {} } }],
-    },
-    status: { phase: 'Running' },
-  } as unknown as KubePod;
-}
+const sharedNode = (name: string, labels: Record<string, string>, advertised: number) =>
+  gpuNode(name, labels, advertised);
+const pod = gpuPod;
 
 describe('shared GPUs on Kubernetes: the physical GPU counted once, with its fraction', () => {
   const migSingle = sharedNode(

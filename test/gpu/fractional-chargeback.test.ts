@@ -5,7 +5,7 @@ import { attributeHour } from '../../lib/attribution/hour.ts';
 import { DEFAULT_ATTRIBUTION_OPTIONS } from '../../lib/attribution/options.ts';
 import { totalsBy } from '../../lib/attribution/summary.ts';
 import { DEFAULT_KUBE_LABEL_KEYS, kubeFleetView } from '../../lib/connectors/kubernetes/map.ts';
-import type { KubeNode, KubePod } from '../../lib/connectors/kubernetes/schemas.ts';
+import { gpuNode, gpuPod } from './kube-nodes.ts';
 import { zCapacitySnapshot } from '../../lib/domain/events.ts';
 import { formatUsd, parseUsd, sumUsd } from '../../lib/domain/money.ts';
 import type { PriceQuote } from '../../lib/domain/price.ts';
@@ -15,38 +15,10 @@ import { planCapacity } from '../../lib/optimizer/planner/solve.ts';
 
 const HOUR = Date.parse('2026-03-02T10:00:00Z');
 
-function node(name: string, labels: Record<string, string>, advertised: number): KubeNode {
-  return {
-    metadata: {
-      name,
-      creationTimestamp: '2026-03-01T00:00:00Z',
-      labels: {
-        'node.kubernetes.io/instance-type': `${name}-type`,
-        'topology.kubernetes.io/region': 'us-east-1',
-        'topology.kubernetes.io/zone': 'us-east-1a',
-        ...labels,
-      },
-      annotations: {},
-    },
-    spec: { providerID: `aws:///us-east-1a/i-${name}` },
-    status: {
-      capacity: { 'nvidia.com/gpu': String(advertised) },
-      allocatable: { 'nvidia.com/gpu': String(advertised) },
-      conditions: [{ type: 'Ready', status: 'True' }],
-    },
-  } as unknown as KubeNode;
-}
-
-function pod(name: string, on: string, gpus: number, team: string): KubePod {
-  return {
-    metadata: { name, namespace: team, labels: { team }, annotations: {} },
-    spec: {
-      nodeName: on,
-      containers: [{ resources: { limits: { 'nvidia.com/gpu': String(gpus) }, requests: {} } }],
-    },
-    status: { phase: 'Running' },
-  } as unknown as KubePod;
-}
+const region = { 'topology.kubernetes.io/region': 'us-east-1', 'topology.kubernetes.io/zone': 'us-east-1a' };
+const node = (name: string, labels: Record<string, string>, advertised: number) =>
+  gpuNode(name, { ...region, ...labels }, advertised, true);
+const pod = gpuPod;
 
 const kubeNodes = [
   node(
@@ -149,7 +121,7 @@ describe('shared GPUs from snapshot to chargeback', () => {
       option: 'on-demand',
       usdPerHour: parseUsd(usdPerHour[name]!),
       asOf: toRfc3339(HOUR),
-      source: 'static',
+      source: 'catalog',
       modelled: false,
     })) as PriceQuote[];
     const classes = (['mig', 'vgpu', 'ts'] as const).map((name) => ({
@@ -231,7 +203,7 @@ describe('shared GPUs from snapshot to chargeback', () => {
           option: 'on-demand',
           usdPerHour: parseUsd('8'),
           asOf: toRfc3339(HOUR),
-          source: 'static',
+          source: 'catalog',
           modelled: false,
         } as PriceQuote,
       ],
@@ -259,7 +231,7 @@ describe('shared GPUs from snapshot to chargeback', () => {
           option: 'on-demand',
           usdPerHour: 1_000_000n,
           asOf: toRfc3339(HOUR),
-          source: 'static',
+          source: 'catalog',
           modelled: false,
         } as PriceQuote,
       ],
