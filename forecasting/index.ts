@@ -7,3 +7,4 @@ export * from './models/index.ts';
 export * from './series.ts';
 export * from './conformal.ts';
 export * from './hierarchy.ts';
+export * from './short-history.ts';

@@ -9,8 +9,10 @@ import {
   forecastHierarchy,
   forecastSeries,
   hourlyDemandByClass,
+  InsufficientHistoryError,
   missShare,
   seriesBetween,
+  shortHistoryForecast,
   toForecast,
   TOTAL,
   type AnomalyFinding,
@@ -319,7 +321,11 @@ export async function runForecast(
       });
       log({ run: 'forecast', classId: id, model: fit.model, filled: p.filled, clipped: p.clipped });
     } catch (error) {
-      fail(id, error);
+      if (!(error instanceof InsufficientHistoryError)) return fail(id, error);
+      // A new class or a new deployment: its recent level until a day of history allows a model.
+      const fit = shortHistoryForecast(p.values, config.horizonHours);
+      await store(id, toForecast(id, issuedMs, HOUR_MS, fit), { classId: id, model: fit.model, mase: null });
+      log({ run: 'forecast', classId: id, model: fit.model, hours: p.values.length });
     }
   };
 

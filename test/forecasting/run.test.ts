@@ -56,6 +56,25 @@ describe('forecast run', () => {
     ]);
   });
 
+  it('plans a class with hours of history at its recent level, banded by its peak, before a model can fit', async () => {
+    const store = createMemoryStore();
+    await store.classes.put(workloadClass({ id: 'vision', team: 'vision' }));
+    // A fresh deployment: five hours of one node, 2 then 6 GPUs busy.
+    const busy = [2, 2, 6, 6, 6];
+    await store.rollups.put(busy.map((b, h) => rollup('n1', T0 + h * HOUR, b, 'vision')));
+    const clock = manualClock(T0 + busy.length * HOUR);
+    const result = await runForecast({ store, events: createMemoryEventSink(), clock }, { horizonHours: 24 });
+
+    expect(result.failed).toEqual([]);
+    const stored = (await store.forecasts.latest('vision'))!;
+    expect(stored.model).toBe('recent-level');
+    expect(stored.steps).toHaveLength(24);
+    for (const step of stored.steps) {
+      expect(step.point).toBe(6);
+      expect(step.p90).toBe(6);
+    }
+  });
+
   it('emits Demand Anomaly when demand stays above the p99 band for the window', async () => {
     const store = await seededStore();
     const events = createMemoryEventSink();
