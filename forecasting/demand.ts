@@ -5,17 +5,23 @@ import type { WindowRollup } from '../lib/domain/usage.ts';
 import type { WorkloadClass } from '../lib/domain/workload.ts';
 
 /** The class a team's work on a GPU model belongs to: the first class of that team that allows the model. */
+/** Whether a GPU as a node reports it ("NVIDIA A100-SXM4-40GB") is a model a class allows ("A100"). */
+export type GpuModelMatch = (allowed: string, reported: string) => boolean;
+
+const sameName: GpuModelMatch = (allowed, reported) => allowed === reported;
+
 export function classFor(
   classes: readonly WorkloadClass[],
   team: string | undefined,
   project: string | undefined,
   gpuModel: string,
+  modelMatches: GpuModelMatch = sameName,
 ): WorkloadClass | undefined {
   return classes.find(
     (c) =>
       c.team === team &&
       (c.project === undefined || c.project === project) &&
-      (c.allowedGpuModels.length === 0 || c.allowedGpuModels.includes(gpuModel)),
+      (c.allowedGpuModels.length === 0 || c.allowedGpuModels.some((m) => modelMatches(m, gpuModel))),
   );
 }
 
@@ -28,6 +34,7 @@ export function classFor(
 export function hourlyDemandByClass(
   rollups: readonly WindowRollup[],
   classes: readonly WorkloadClass[],
+  modelMatches: GpuModelMatch = sameName,
 ): Map<string, DemandPoint[]> {
   // class → hour → node → busy GPUs summed over the windows reported, and how many windows.
   const cells = new Map<string, Map<number, Map<string, { busy: number; windows: number }>>>();
@@ -48,7 +55,7 @@ export function hourlyDemandByClass(
         : [{ team: r.node.labels.team, project: r.node.labels.project, busy: busyGpus }];
     const touched = new Set<string>();
     for (const share of shares) {
-      const workload = classFor(classes, share.team, share.project, gpuModel);
+      const workload = classFor(classes, share.team, share.project, gpuModel, modelMatches);
       if (!workload) continue;
       let byHour = cells.get(workload.id);
       if (!byHour) cells.set(workload.id, (byHour = new Map()));

@@ -1,6 +1,7 @@
 // Lambda door of the forecast run: an hourly schedule in, a summary of the run out.
 import type { ScheduledEvent } from 'aws-lambda';
 import { hourlyDemandByClass } from '../forecasting/index.ts';
+import { allowsGpuModel } from '../lib/connectors/gpu-model.ts';
 import { MetricUnit, type MetricRecord, type MetricValue } from '../lib/adapters/metrics.ts';
 import type { Forecast } from '../lib/domain/forecast.ts';
 import type { Store } from '../lib/domain/ports.ts';
@@ -76,7 +77,7 @@ function forecastVersusActual(seen: Seen, hourMs: number): MetricRecord[] {
     const atMs = parseRfc3339(r.windowStart);
     return atMs >= hourMs && atMs < hourMs + HOUR_MS;
   });
-  const actual = hourlyDemandByClass(mergeByNodeWindow(lastHour), seen.classes);
+  const actual = hourlyDemandByClass(mergeByNodeWindow(lastHour), seen.classes, allowsGpuModel);
   const records: MetricRecord[] = [];
   let forecastTotal: number | undefined;
   let actualTotal: number | undefined;

@@ -84,3 +84,14 @@ export function resolveGpuDevice(sourceName: string, hints: GpuDeviceHints = {})
   const partition = timeSlicePartition(hints.replicas ?? 1);
   return partition ? { physical, partition } : { physical };
 }
+
+/**
+ * Whether a reported device is a model a workload class allows: the class names a model ("A100") and the node
+ * reports what its driver calls it ("NVIDIA A100-SXM4-40GB"); a memory variant ("A100-80GB") is an A100 too.
+ */
+export function allowsGpuModel(allowed: string, reported: string): boolean {
+  if (allowed === reported) return true;
+  const want = canonicalGpuModel(allowed).name;
+  const seen = resolveGpuDevice(reported).physical.name;
+  return seen === want || seen.startsWith(`${want}-`);
+}

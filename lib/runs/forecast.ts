@@ -18,6 +18,7 @@ import {
   type AnomalyFinding,
   type Reconciliation,
 } from '../../forecasting/index.ts';
+import { allowsGpuModel } from '../connectors/gpu-model.ts';
 import type { Calibration } from '../domain/calibration.ts';
 import type { DemandHour } from '../domain/demand.ts';
 import { makeEvent, type DomainEvent } from '../domain/events.ts';
@@ -533,7 +534,7 @@ export async function demandHistory(
     : Math.max(fromMs, Math.min(latestStoredMs + HOUR_MS, toMs - recomputeHours * HOUR_MS));
 
   const rollups = await store.rollups.between(recomputedFromMs, toMs);
-  const recomputed = hourlyDemandByClass(mergeByNodeWindow(rollups), classes);
+  const recomputed = hourlyDemandByClass(mergeByNodeWindow(rollups), classes, allowsGpuModel);
   const fresh: DemandHour[] = [];
   for (const [classId, points] of recomputed)
     for (const p of points) fresh.push({ classId, hourStartMs: p.atMs, gpus: p.gpus });

@@ -217,6 +217,10 @@ describe('a fresh deployment’s first three hours', () => {
     expect(
       stored.flatMap((p) => p.actions).every((a) => a.mode === 'recommend' && a.status === 'recommended'),
     ).toBe(true);
+    // Once the first forecast is in (at the first hour), the busy agent nodes are planned for, not released.
+    const afterFirstForecast = stored.filter((p) => Date.parse(p.createdAt) > DEPLOYED_AT + HOUR + WINDOW_MS);
+    expect(afterFirstForecast.length).toBeGreaterThanOrEqual(6);
+    expect(afterFirstForecast.flatMap((p) => p.actions).filter((a) => a.kind === 'release')).toEqual([]);
     expect(ec2Mock.commandCalls(CreateFleetCommand)).toHaveLength(0);
     expect(ec2Mock.commandCalls(StopInstancesCommand)).toHaveLength(0);
     expect(ec2Mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
