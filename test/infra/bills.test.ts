@@ -4,6 +4,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addStacks } from '../../lib/infra/app.ts';
+import { RUNS } from '../../lib/system/catalogue.ts';
 import { parseDeployConfig, readDeployConfigFile, type DeployConfigInput } from '../../lib/infra/config.ts';
 
 const EXAMPLE = readDeployConfigFile('config/example.json');
@@ -15,7 +16,7 @@ const BILLS = {
 
 function synth(input: DeployConfigInput, nag = true) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stacks = addStacks(app, parseDeployConfig(input));
+  const stacks = addStacks(app, input);
   if (nag) Aspects.of(app).add(new AwsSolutionsChecks());
   app.synth();
   return { stack: stacks.central, template: Template.fromStack(stacks.central) };
@@ -103,20 +104,27 @@ describe('bill exports in the stack', () => {
     expect(others).toEqual([]);
   });
 
-  it('hands the function its bucket, prefix, threshold and format', () => {
+  it('hands the function its bucket, prefix, threshold and format through the stored config, not its environment', () => {
     withBills.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({
+        Variables: {
           POWERTOOLS_SERVICE_NAME: 'gpu-optimizer-importBill',
-          BILL_BUCKET: BILLS.bucket,
-          BILL_PREFIX: BILLS.prefix,
-          BILL_VARIANCE_THRESHOLD_PCT: '5',
-          BILL_FORMAT: 'focus',
+          POWERTOOLS_METRICS_NAMESPACE: Match.anyValue(),
+          POWERTOOLS_LOG_LEVEL: Match.anyValue(),
           TABLE_NAME: Match.anyValue(),
           EVENT_BUS_NAME: Match.anyValue(),
-        }),
+          CONFIG_VERSION: Match.stringLikeRegexp('^[0-9a-f]{16}$'),
+        },
       },
       Timeout: 900,
+    });
+    const stored = JSON.stringify(withBills.template.findResources('Custom::AWS'));
+    for (const value of [BILLS.bucket, BILLS.prefix, 'focus']) expect(stored).toContain(value);
+    expect(RUNS.importBill.options(parseDeployConfig({ ...EXAMPLE, bills: BILLS }))).toEqual({
+      bucket: BILLS.bucket,
+      prefix: BILLS.prefix,
+      thresholdPct: 5,
+      format: 'focus',
     });
   });
 
