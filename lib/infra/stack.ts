@@ -28,6 +28,7 @@ import {
   type RunEntry,
 } from '../system/catalogue.ts';
 import { CONFIG_PARTITION, configItem } from '../system/config-store.ts';
+import { METRIC_NAMES, METRICS_NAMESPACE } from './metric-names.ts';
 import { connectorSecretNames } from '../system/secrets.ts';
 import { slackSecretNames } from '../system/sections.ts';
 import {
@@ -340,6 +341,24 @@ export class GpuOptimizerStack extends Stack {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }).addAlarmAction(alarmAction);
     }
+
+    // Slack alerts the notify run could not deliver wait in the table's outbox: a person should hear when they pile up.
+    const notifyFunction = this.functions.get('notify');
+    if (notifyFunction)
+      new cloudwatch.Alarm(notifyFunction, 'SlackOutboxAlarm', {
+        alarmDescription: 'gpu-optimizer notify: Slack alerts undelivered for an hour (outbox not empty)',
+        metric: new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: METRIC_NAMES.slackOutboxDepth,
+          dimensionsMap: { service: 'gpu-optimizer-notify' },
+          statistic: 'Minimum',
+          period: Duration.hours(1),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(alarmAction);
 
     // Each run's trigger, as its catalogue entry declares it.
     const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');

@@ -148,6 +148,14 @@ describe('GpuOptimizerStack', () => {
       ],
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
     });
+    // Slack alerts left in the outbox for an hour page a person.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'GpuOptimizer',
+      MetricName: 'SlackOutboxDepth',
+      Dimensions: [{ Name: 'service', Value: 'gpu-optimizer-notify' }],
+      Period: 3600,
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmTopic') }],
+    });
   });
 
   it('sends EC2 spot notices straight to the interruption function, state changes to the queue, on both buses', () => {
