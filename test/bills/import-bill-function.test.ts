@@ -7,9 +7,10 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { createTable, localDocumentClient } from '../../lib/store/embedded.ts';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoStore } from '../../lib/store/index.ts';
+import { doorTable } from '../functions/support.ts';
 import { scanTable } from '../support/dynamo.ts';
 import { fixture, FOCUS_BILL as BILL, FOCUS_BILL_DAY as DAY, seedListPriceAttribution } from './fixtures.ts';
 
@@ -24,9 +25,8 @@ const KEY: string = EVENT.detail.object.key;
 
 const s3 = mockClient(S3Client);
 const bus = mockClient(EventBridgeClient);
-const endpoint = inject('dynamoEndpoint');
-const tableName = `fn-bills-${randomUUID()}`;
-const client = localDocumentClient(endpoint);
+let tableName: string;
+let client: DynamoDBDocumentClient;
 type Handler = (typeof import('../../functions/import-bill.ts'))['handler'];
 let handler: Handler;
 
@@ -46,19 +46,13 @@ function gzippedExport(): GetObjectCommandOutput {
 
 beforeAll(async () => {
   vi.spyOn(console, 'log').mockImplementation(() => {});
-  await createTable(client, tableName);
+  // The deploy config's bills section names the bucket and prefix the stack's rule watches.
+  ({ client, tableName } = await doorTable(
+    { bills: { bucket: BUCKET, prefix: 'focus/gpu-focus/' } },
+    { EVENT_BUS_NAME: 'GpuOptimizer' },
+  ));
   // The attribution the bill is reconciled with: list prices, where the bill has a savings plan.
   await seedListPriceAttribution(createDynamoStore({ client, tableName }));
-  Object.assign(process.env, {
-    TABLE_NAME: tableName,
-    EVENT_BUS_NAME: 'GpuOptimizer',
-    BILL_BUCKET: BUCKET,
-    BILL_PREFIX: 'focus/gpu-focus/',
-    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  });
   ({ handler } = await import('../../functions/import-bill.ts'));
 });
 

@@ -22,6 +22,7 @@ function row(hourMs: number, team: string, project: string, job: string, usd: st
     x_Team: team,
     x_Project: project,
     x_JobId: job,
+    Tags: { team, project },
   } as unknown as AttributionRow;
 }
 

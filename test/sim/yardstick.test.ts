@@ -201,7 +201,7 @@ describe('the exact floor', () => {
         reactiveOnDemandPolicy({ headroom: 0.3 }),
         spotFirstPolicy({ headroom: 0.2 }),
         spotReservedPolicy({ headroom: 0.1 }),
-        optimizerPolicy({ horizonHours: 6 }),
+        optimizerPolicy({ config: { horizonHours: 6 } }),
         holdNothing,
       ];
       for (const policy of policies) {
