@@ -1,4 +1,5 @@
 // The system's one config: validated strictly at synth, stored in the table at deploy, read and cached by every run.
+import { DEFAULT_STACK_NAME } from '../domain/bus.ts';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -101,7 +102,7 @@ export const zDeployConfig = z
     stackName: z
       .string()
       .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
-      .default('GpuOptimizer')
+      .default(DEFAULT_STACK_NAME)
       .describe('The stack name, also the event bus name the agents put to.'),
     mode: zMode
       .default('recommend')

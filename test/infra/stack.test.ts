@@ -1,4 +1,5 @@
 // The stack's template (bundling skipped): every resource, key properties, every IAM statement scoped, cdk-nag clean.
+import { DEFAULT_BUS_NAME } from '../../lib/domain/bus.ts';
 import { App, Aspects } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -58,6 +59,14 @@ function roleStatements(fn: string): Statement[] {
 }
 
 describe('GpuOptimizerStack', () => {
+  it('names its bus as the agent’s default names it, and outputs it with the agent role and profile', () => {
+    const [bus] = Object.values(template.findResources('AWS::Events::EventBus'));
+    expect(bus!.Properties.Name).toBe(DEFAULT_BUS_NAME);
+    const outputs = Object.keys(template.findOutputs('*'));
+    for (const name of ['EventBusName', 'AgentRoleArn', 'AgentInstanceProfile'])
+      expect(outputs.some((o) => o.startsWith(name))).toBe(true);
+  });
+
   it('declares the table the store uses: keys, index and TTL from lib/store/table.ts, on-demand, PITR, encrypted', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
