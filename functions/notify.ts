@@ -9,7 +9,7 @@ import { createSlackWebhook, type SlackTransport } from '../lib/notify/slack/web
 import { runNotify, type NotifyResult } from '../lib/runs/notify.ts';
 import { createDynamoNotifyState } from '../lib/store/outbox.ts';
 import { openDoor } from '../lib/system/door.ts';
-import { redactSecrets } from '../lib/system/redact.ts';
+import { redactSecrets } from '../lib/domain/redact.ts';
 
 const door = openDoor('notify');
 

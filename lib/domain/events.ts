@@ -1,4 +1,5 @@
 // Every event of the system: its source, detail-type, versioned detail schema, and one registry to parse by.
+import { redactSecrets } from './redact.ts';
 import { z } from 'zod';
 import { zCount, zId, zMicroUsd, zNonNegative, zTimestamp } from './fields.ts';
 import { zFleetNode, zReleaseMethod } from './fleet.ts';
@@ -164,7 +165,8 @@ export function makeEvent<T extends DetailType>(
   return {
     source: EVENT_TYPES[detailType].source,
     detailType,
-    detail,
+    // A failure's message may quote a connector's URL with its credentials; no event carries them.
+    detail: detailType === 'Run Failed' ? redactSecrets(detail) : detail,
     ...(time ? { time } : {}),
   } as DomainEvent;
 }

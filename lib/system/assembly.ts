@@ -14,7 +14,7 @@ import {
 import { deferredProvider, createAwsEventSink, createAwsStore, once } from '../adapters/aws-ports.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import type { DeployConfig } from './config.ts';
-import { redactSecrets } from './redact.ts';
+import { redactSecrets } from '../domain/redact.ts';
 import { resolveConnectors, secretsManagerReader, type ReadSecret } from './secrets.ts';
 
 export type Engine = 'aws' | 'embedded' | 'memory';

@@ -16,7 +16,7 @@ import {
 } from './catalogue.ts';
 import type { DeployConfig } from './config.ts';
 import { readStoredConfig } from './config-store.ts';
-import { redactSecrets, redactText } from './redact.ts';
+import { redactSecrets, redactText } from '../domain/redact.ts';
 
 /** The log line a use case hands its `log` port: a level, a message (or msg), and fields. */
 export type RunLog = (entry: Record<string, unknown>) => void;

@@ -80,3 +80,18 @@ describe('events', () => {
     expect(tryToWire(bad)).toEqual({ ok: false, error: expect.stringMatching(/^detail\.at: /) });
   });
 });
+
+describe('Run Failed events', () => {
+  it('never carry the credentials of a URL quoted in the failure', () => {
+    const event = makeEvent('Run Failed', {
+      schemaVersion: '1',
+      run: 'poll-connectors',
+      at: '2026-03-02T10:00:00Z',
+      error: 'GET https://admin:hunter2@prom.example.internal/api/v1/query?token=abc failed: 503',
+    });
+    const text = JSON.stringify(event);
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('token=abc');
+    expect(text).toContain('prom.example.internal');
+  });
+});

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RUNS } from '../../lib/system/catalogue.ts';
 import { parseDeployConfig } from '../../lib/system/config.ts';
-import { redactSecrets, redactText, redactUrl } from '../../lib/system/redact.ts';
+import { redactSecrets, redactText, redactUrl } from '../../lib/domain/redact.ts';
 import { resolveConnectors } from '../../lib/system/secrets.ts';
 import { nearestKey } from '../../lib/system/strict.ts';
 
