@@ -15,6 +15,15 @@ export interface CostTotal {
   sharedGpuHours: number;
 }
 
+/** An owner's GPU use in words: "12.5 GPU-h, 3.1 on shared GPUs" (MIG slices, vGPUs, time-sliced replicas). */
+export function gpuUseText(total: Pick<CostTotal, 'gpuHours' | 'sharedGpuHours'>): string {
+  const hours = (h: number) =>
+    h.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
+  return total.sharedGpuHours > 0
+    ? `${hours(total.gpuHours)} GPU-h, ${hours(total.sharedGpuHours)} on shared GPUs`
+    : `${hours(total.gpuHours)} GPU-h`;
+}
+
 /** Totals by one owner column, largest effective cost first. */
 export function totalsBy(rows: readonly AttributionRow[], by: RollupKey): CostTotal[] {
   const totals = new Map<string, CostTotal>();

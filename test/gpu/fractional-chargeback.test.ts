@@ -1,5 +1,8 @@
 // A 7-slice MIG node, a vGPU node and a time-sliced node through snapshot → plan → attribution: each physical GPU
 // counted once, and its hour split exactly among its tenants (largest remainder), the rest to __idle__.
+import { renderReportHtml } from '../../lib/notify/report/html.ts';
+import { buildWeeklyReport } from '../../lib/notify/report/model.ts';
+import { renderReportText } from '../../lib/notify/report/text.ts';
 import { describe, expect, it } from 'vitest';
 import { attributeHour } from '../../lib/attribution/hour.ts';
 import { DEFAULT_ATTRIBUTION_OPTIONS } from '../../lib/attribution/options.ts';
@@ -213,6 +216,39 @@ describe('shared GPUs from snapshot to chargeback', () => {
       ['__idle__', '7.000000'],
       ['g1', '1.000000'],
     ]);
+  });
+
+  it('shows each team’s fractional use in the weekly report: a MIG slice’s hours at its share of one GPU', () => {
+    const view = kubeFleetView(kubeNodes.slice(0, 1), pods.slice(0, 3), 'lab', DEFAULT_KUBE_LABEL_KEYS, HOUR);
+    const hour = attributeHour({
+      hourStartMs: HOUR,
+      nodes: view.nodes,
+      rollups: rollups('k8s:lab:mig', view.nodes[0]!.poolId, [['g1', 'gamma', 1]]),
+      prices: [
+        {
+          poolId: view.nodes[0]!.poolId,
+          option: 'on-demand',
+          usdPerHour: parseUsd('7'),
+          asOf: toRfc3339(HOUR),
+          source: 'catalog',
+          modelled: false,
+        } as PriceQuote,
+      ],
+      options: DEFAULT_ATTRIBUTION_OPTIONS,
+    });
+    const report = buildWeeklyReport({
+      weekStartMs: HOUR,
+      attribution: hour.rows,
+      ledger: [],
+      forecasts: [],
+      plans: [],
+    });
+    const gamma = report.spendByTeam.find((t) => t.key === 'gamma')!;
+    // One 1g.10gb slice of an H100 for an hour: a seventh of a GPU-hour, all of it on a shared GPU.
+    expect(gamma.gpuHours).toBeCloseTo(1 / 7, 12);
+    expect(gamma.sharedGpuHours).toBeCloseTo(1 / 7, 12);
+    expect(renderReportText(report)).toMatch(/gamma\s+\$1\.00 · 0\.1 GPU-h, 0\.1 on shared GPUs/);
+    expect(renderReportHtml(report)).toContain('0.1 GPU-h, 0.1 on shared GPUs');
   });
 
   it('an odd split stays exact: largest remainder, the parts sum to the node-hour', () => {

@@ -1,7 +1,7 @@
 // The weekly report as HTML that mail clients render: tables, inline styles, bars drawn as table cells (no script, no image),
 // fluid from a 320 px phone to the 640 px column.
 import { reconciliationLines } from '../../attribution/reconcile.ts';
-import type { CostTotal } from '../../attribution/summary.ts';
+import { gpuUseText, type CostTotal } from '../../attribution/summary.ts';
 import { formatUsdForDisplay, usdToNumber, type MicroUsd } from '../../domain/money.ts';
 import { escapeHtml } from '../../format/html.ts';
 import { forecastCoverage, type WeeklyReport } from './model.ts';
@@ -57,6 +57,8 @@ function ownerChart(
   totals: readonly CostTotal[],
   color: string,
   empty: string,
+  /** Said after the amount: the team chart gives each team's GPU-hours, fractional GPUs at their share. */
+  detail?: (total: CostTotal) => string,
 ): string {
   const max = Math.max(0, ...totals.map((t) => usdToNumber(t.effectiveUsd)));
   if (totals.length === 0) return chart(id, title, `<tr><td>${escapeHtml(empty)}</td></tr>`);
@@ -66,7 +68,7 @@ function ownerChart(
     barRows(
       totals.map((t) => ({
         label: t.key,
-        value: usd(t.effectiveUsd),
+        value: detail ? `${usd(t.effectiveUsd)} · ${detail(t)}` : usd(t.effectiveUsd),
         share: pct(usdToNumber(t.effectiveUsd), max),
         color,
       })),
@@ -183,6 +185,7 @@ export function renderReportHtml(report: WeeklyReport): string {
       report.spendByTeam,
       BAR_COLORS.spend,
       'No attributed spend this week.',
+      gpuUseText,
     ),
     ownerChart(
       'spend-by-project',

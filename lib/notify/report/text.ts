@@ -1,6 +1,6 @@
 // The weekly report as plain text: the e-mail's text part, for clients and people that do not read HTML.
 import { reconciliationLines } from '../../attribution/reconcile.ts';
-import type { CostTotal } from '../../attribution/summary.ts';
+import { gpuUseText, type CostTotal } from '../../attribution/summary.ts';
 import { formatUsdForDisplay } from '../../domain/money.ts';
 import { forecastCoverage, type WeeklyReport } from './model.ts';
 
@@ -24,7 +24,9 @@ export function renderReportText(report: WeeklyReport): string {
     ]),
     '',
     'Spend by team',
-    ...(report.spendByTeam.length ? owners(report.spendByTeam) : ['  none']),
+    ...(report.spendByTeam.length
+      ? table(report.spendByTeam.map((t) => [t.key, `${usd(t.effectiveUsd)} · ${gpuUseText(t)}`]))
+      : ['  none']),
     '',
     'Spend by project',
     ...(report.spendByProject.length ? owners(report.spendByProject) : ['  none']),
