@@ -113,5 +113,6 @@ describe('the optimizer policy over ramps and jumps', () => {
     expect(Number(optimizer.penalizedCostUsd)).toBeGreaterThanOrEqual(oracle.floorUsd * 1e6);
     expect(again.penalizedCostUsd).toBe(optimizer.penalizedCostUsd);
     expect(again.lateGpuHours).toBe(optimizer.lateGpuHours);
-  });
+    // Five runs of a month with the LP each hour: 15 s alone, more beside the other test files on two cores.
+  }, 120_000);
 });
