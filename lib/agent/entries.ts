@@ -1,34 +1,21 @@
 // PutEvents entries for utilization batches, their size by AWS's rule, and their grouping into calls.
 import { EVENT_TYPES, MAX_EVENT_BYTES, SOURCES } from '../domain/events.ts';
+import {
+  groupForPutEvents,
+  PUT_EVENTS_MAX_ENTRIES,
+  putEventsEntryBytes,
+  type PutEventsEntry,
+} from '../domain/ports.ts';
 import type { UtilizationBatch } from '../domain/usage.ts';
 
 /** The fields of a PutEventsRequestEntry the agent sets; what the spool keeps, byte for byte. */
-export interface PutEntry {
-  Source: string;
-  DetailType: string;
-  Detail: string;
-  Time?: Date;
-  Resources?: string[];
-}
+export type PutEntry = PutEventsEntry & { Resources?: string[] };
 
 /** PutEvents accepts at most this many entries a call. */
-export const MAX_ENTRIES_PER_CALL = 10;
+export const MAX_ENTRIES_PER_CALL = PUT_EVENTS_MAX_ENTRIES;
 
-const utf8Length = (s: string) => Buffer.byteLength(s, 'utf8');
-
-/**
- * An entry's size as EventBridge counts it: Time is 14 bytes; Source, DetailType, Detail and each Resource
- * their UTF-8 bytes ("Calculating PutEvents event entry size", EventBridge User Guide).
- */
-export function entrySize(entry: PutEntry): number {
-  return (
-    (entry.Time ? 14 : 0) +
-    utf8Length(entry.Source) +
-    utf8Length(entry.DetailType) +
-    utf8Length(entry.Detail) +
-    (entry.Resources ?? []).reduce((n, r) => n + utf8Length(r), 0)
-  );
-}
+/** An entry's size as EventBridge counts it (lib/domain/ports.ts). */
+export const entrySize: (entry: PutEntry) => number = putEventsEntryBytes;
 
 const BATCH_TYPE = 'GPU Utilization Batch' satisfies keyof typeof EVENT_TYPES;
 
@@ -48,28 +35,13 @@ export class EntryTooLargeError extends Error {
 }
 
 /**
- * Groups entries, in order, into calls of at most 10 entries whose total size stays under 256 KB
- * (EventBridge limits the whole request as well as each entry).
+ * Groups entries, in order, into calls of at most 10 entries whose total size stays under 256 KB. The agent
+ * splits its batches to fit before spooling them, so an entry too large here is a fault, not something to send.
  */
-export function groupIntoCalls<T>(
-  items: readonly T[],
-  sizeOf: (item: T) => number,
-  limits = { maxEntries: MAX_ENTRIES_PER_CALL, maxBytes: MAX_EVENT_BYTES },
-): T[][] {
-  const calls: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
+export function groupIntoCalls<T>(items: readonly T[], sizeOf: (item: T) => number): T[][] {
   for (const item of items) {
     const size = sizeOf(item);
-    if (size >= limits.maxBytes) throw new EntryTooLargeError(size);
-    if (current.length > 0 && (current.length >= limits.maxEntries || bytes + size >= limits.maxBytes)) {
-      calls.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
+    if (size >= MAX_EVENT_BYTES) throw new EntryTooLargeError(size);
   }
-  if (current.length > 0) calls.push(current);
-  return calls;
+  return groupForPutEvents(items, sizeOf);
 }
