@@ -11,12 +11,8 @@ export async function interruptionHandler(
   const { config, assembly } = await door.system();
   return runInterruption(
     {
-      store: await assembly.store(),
-      events: await assembly.events(),
+      ...(await door.fleetPorts()),
       prices: await assembly.prices(),
-      providers: await assembly.providers(),
-      clock: assembly.clock,
-      log: door.log,
     },
     event,
     door.entry.options(config),

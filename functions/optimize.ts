@@ -9,12 +9,8 @@ export async function optimizeHandler(_event: ScheduledEvent): Promise<OptimizeR
   const { config, assembly } = await door.system();
   return runOptimize(
     {
-      store: await assembly.store(),
-      events: await assembly.events(),
+      ...(await door.fleetPorts()),
       prices: await assembly.prices(),
-      providers: await assembly.providers(),
-      clock: assembly.clock,
-      log: door.log,
     },
     door.entry.options(config),
   );

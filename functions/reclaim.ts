@@ -6,15 +6,11 @@ import { runReclaim, type ReclaimResult } from '../lib/runs/reclaim.ts';
 const door = openDoor('reclaim');
 
 export async function reclaimHandler(_event: ScheduledEvent): Promise<ReclaimResult> {
-  const { config, assembly } = await door.system();
+  const { config } = await door.system();
   // Recommend mode never calls the fleet, so its SDKs are never loaded (the providers build on first call).
   return runReclaim(
     {
-      store: await assembly.store(),
-      events: await assembly.events(),
-      providers: await assembly.providers(),
-      clock: assembly.clock,
-      log: door.log,
+      ...(await door.fleetPorts()),
       ...(config.attribution ? { attribution: config.attribution } : {}),
     },
     door.entry.options(config),

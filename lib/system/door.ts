@@ -33,8 +33,18 @@ export interface Door<N extends FunctionName> {
   runLogger: RunLogger;
   /** The stored config and the ports built from it, once per container (a failed attempt is retried). */
   system(): Promise<{ config: DeployConfig; assembly: Assembly }>;
+  /** The ports every run that acts on the fleet takes: the table, the bus, every configured fleet, the clock, the log. */
+  fleetPorts(): Promise<FleetPorts>;
   /** The handler wrapped as every door is: the logger gets the Lambda context. */
   wrap<E, R>(handler: (event: E) => Promise<R>): middy.MiddyfiedHandler<E, R>;
+}
+
+export interface FleetPorts {
+  store: Awaited<ReturnType<Assembly['store']>>;
+  events: Awaited<ReturnType<Assembly['events']>>;
+  providers: Awaited<ReturnType<Assembly['providers']>>;
+  clock: Assembly['clock'];
+  log: RunLog;
 }
 
 const LEVELS = new Set<LogLevel>(['debug', 'info', 'warn', 'error']);
@@ -82,6 +92,16 @@ export function openDoor<N extends FunctionName>(name: N, env: NodeJS.ProcessEnv
     log,
     runLogger: { log: write },
     system,
+    async fleetPorts() {
+      const { assembly } = await system();
+      return {
+        store: await assembly.store(),
+        events: await assembly.events(),
+        providers: await assembly.providers(),
+        clock: assembly.clock,
+        log,
+      };
+    },
     wrap: (handler) => middy(handler).use(injectLambdaContext(logger)),
   };
 }
