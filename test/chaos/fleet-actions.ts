@@ -4,7 +4,6 @@
 import fc from 'fast-check';
 import type { FleetNode } from '../../lib/domain/fleet.ts';
 import { isLive } from '../../lib/domain/fleet.ts';
-import type { Forecast } from '../../lib/domain/forecast.ts';
 import type { Pool, PurchaseOption } from '../../lib/domain/pool.ts';
 import type { CapacityProvider, Store } from '../../lib/domain/ports.ts';
 import { toRfc3339 } from '../../lib/domain/time.ts';
@@ -20,7 +19,7 @@ import { runInterruption } from '../../lib/runs/interruption.ts';
 import { runOptimize } from '../../lib/runs/optimize.ts';
 import { runReclaim } from '../../lib/runs/reclaim.ts';
 import { windows } from '../idle/build.ts';
-import { node, pool, quote, START_MS, workload } from '../optimizer/builders.ts';
+import { node, pool, quote, START_MS, steadyForecast, workload } from '../optimizer/builders.ts';
 
 const MIN = 60_000;
 const NOW = START_MS + 5 * MIN;
@@ -101,22 +100,7 @@ const arbCase: fc.Arbitrary<CaseSpec> = fc.record({
   interruptSpot: fc.boolean(),
 });
 
-function forecast(gpus: number): Forecast {
-  return {
-    classId: 'batch',
-    issuedAt: toRfc3339(START_MS),
-    stepSeconds: 3600,
-    model: 'seasonal-naive',
-    scores: [],
-    steps: Array.from({ length: 4 }, (_, h) => ({
-      at: toRfc3339(START_MS + h * 3600_000),
-      point: gpus,
-      p50: gpus,
-      p90: gpus,
-      p99: gpus,
-    })),
-  };
-}
+const forecast = (gpus: number) => steadyForecast('batch', { point: gpus }, 4);
 
 /** Why releasing this node would be unsafe, or undefined when it may go. */
 function unsafeToRelease(spec: NodeSpec): string | undefined {

@@ -3,8 +3,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { toRfc3339 } from '../../lib/domain/time.ts';
-import { node, pool, quote, START_MS, workload } from '../optimizer/builders.ts';
+import { node, pool, quote, START_MS, steadyForecast, workload } from '../optimizer/builders.ts';
 import { doorTable, mockBus, schedulerEvent } from './support.ts';
 
 const p4d = pool('aws:us-east-1:us-east-1a:p4d.24xlarge', { instanceType: 'p4d.24xlarge' });
@@ -24,20 +23,7 @@ describe('functions/optimize', () => {
     await store.classes.put(workload('batch', { spotShare: 1 }));
     await store.prices.put([quote(p4d.id, 'on-demand', '32.77'), quote(p4d.id, 'spot', '9.83')]);
     await store.nodes.put(node('i-0a1b2c3d4e5f60001', p4d, 'on-demand'));
-    await store.forecasts.put({
-      classId: 'batch',
-      issuedAt: toRfc3339(START_MS),
-      stepSeconds: 3600,
-      model: 'seasonal-naive',
-      scores: [],
-      steps: Array.from({ length: 24 }, (_, h) => ({
-        at: toRfc3339(START_MS + h * 3600_000),
-        point: 12,
-        p50: 12,
-        p90: 16,
-        p99: 24,
-      })),
-    });
+    await store.forecasts.put(steadyForecast('batch', { point: 12, p90: 16, p99: 24 }));
     ec2.on(DescribeInstancesCommand).resolves({
       Reservations: [
         {

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { zFleetNode, type FleetNode, type FleetNodeInput } from '../../lib/domain/fleet.ts';
 import { parseUsd } from '../../lib/domain/money.ts';
 import { zPool, type Pool, type PoolInput, type PurchaseOption } from '../../lib/domain/pool.ts';
+import type { Forecast } from '../../lib/domain/forecast.ts';
 import type { PriceQuote } from '../../lib/domain/price.ts';
+import { toRfc3339 } from '../../lib/domain/time.ts';
 import { zWorkloadClass, type WorkloadClass, type WorkloadClassInput } from '../../lib/domain/workload.ts';
 
 export const START_MS = Date.parse('2026-03-02T00:00:00Z');
@@ -68,3 +70,26 @@ export function node(
 }
 
 export const flat = (gpus: number, hours: number): number[] => new Array<number>(hours).fill(gpus);
+
+/** A forecast issued at START_MS, the same every hour: the point (also p50), and p90 and p99 (the point when left out). */
+export function steadyForecast(
+  classId: string,
+  bands: { point: number; p90?: number; p99?: number },
+  hours = 24,
+): Forecast {
+  const p90 = bands.p90 ?? bands.point;
+  return {
+    classId,
+    issuedAt: toRfc3339(START_MS),
+    stepSeconds: 3600,
+    model: 'seasonal-naive',
+    scores: [],
+    steps: Array.from({ length: hours }, (_, h) => ({
+      at: toRfc3339(START_MS + h * 3600_000),
+      point: bands.point,
+      p50: bands.point,
+      p90,
+      p99: bands.p99 ?? p90,
+    })),
+  };
+}

@@ -2,10 +2,8 @@
 import { CreateFleetCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { createEc2Provider } from '../../lib/connectors/aws-ec2/provider.ts';
-import type { Forecast } from '../../lib/domain/forecast.ts';
 import type { Pool } from '../../lib/domain/pool.ts';
 import type { CapacityProvider, Store } from '../../lib/domain/ports.ts';
-import { toRfc3339 } from '../../lib/domain/time.ts';
 import { createMemoryCapacityProvider } from '../../lib/memory/capacity-provider.ts';
 import { manualClock, type ManualClock } from '../../lib/memory/clock.ts';
 import { createMemoryEventSink } from '../../lib/memory/event-sink.ts';
@@ -14,7 +12,7 @@ import { createMemoryStore } from '../../lib/memory/store.ts';
 import { runOptimize } from '../../lib/runs/optimize.ts';
 import { capacityKey, createFakeEc2, ec2Error, type FakeEc2 } from '../connectors/fake-ec2.ts';
 import { windows } from '../idle/build.ts';
-import { node, pool, quote, START_MS, workload } from '../optimizer/builders.ts';
+import { node, pool, quote, START_MS, steadyForecast, workload } from '../optimizer/builders.ts';
 
 const MIN = 60_000;
 const P4D: Pool = pool('aws:us-east-1:us-east-1a:p4d.24xlarge', {
@@ -23,22 +21,7 @@ const P4D: Pool = pool('aws:us-east-1:us-east-1a:p4d.24xlarge', {
 });
 const PRICES = [quote(P4D.id, 'on-demand', '32.77'), quote(P4D.id, 'spot', '9.83')];
 
-function forecast(classId: string, gpus: number): Forecast {
-  return {
-    classId,
-    issuedAt: toRfc3339(START_MS),
-    stepSeconds: 3600,
-    model: 'seasonal-naive',
-    scores: [],
-    steps: Array.from({ length: 24 }, (_, h) => ({
-      at: toRfc3339(START_MS + h * 3600_000),
-      point: gpus,
-      p50: gpus,
-      p90: gpus,
-      p99: gpus,
-    })),
-  };
-}
+const forecast = (classId: string, gpus: number) => steadyForecast(classId, { point: gpus });
 
 /** A class allowed fully on spot, a forecast of 16 GPUs, and no hour-ahead lift (no history yet). */
 async function seed(store: Store) {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Forecast } from '../../lib/domain/forecast.ts';
 import { toRfc3339 } from '../../lib/domain/time.ts';
 import { createMemoryCapacityProvider } from '../../lib/memory/capacity-provider.ts';
 import { fixedClock } from '../../lib/memory/clock.ts';
@@ -9,27 +8,13 @@ import { createMemoryStore } from '../../lib/memory/store.ts';
 import { runOptimize } from '../../lib/runs/optimize.ts';
 import type { Store } from '../../lib/domain/ports.ts';
 import { windows } from '../idle/build.ts';
-import { node, pool, quote, START_MS, workload } from '../optimizer/builders.ts';
+import { node, pool, quote, START_MS, steadyForecast, workload } from '../optimizer/builders.ts';
 
 const p4d = pool('aws:p4d');
 const prices = [quote('aws:p4d', 'on-demand', '32.77'), quote('aws:p4d', 'spot', '9.83')];
 
-function forecast(classId: string, gpus: number): Forecast {
-  return {
-    classId,
-    issuedAt: toRfc3339(START_MS),
-    stepSeconds: 3600,
-    model: 'seasonal-naive',
-    scores: [],
-    steps: Array.from({ length: 24 }, (_, h) => ({
-      at: toRfc3339(START_MS + h * 3600_000),
-      point: gpus - 4,
-      p50: gpus - 4,
-      p90: gpus,
-      p99: gpus + 8,
-    })),
-  };
-}
+const forecast = (classId: string, gpus: number) =>
+  steadyForecast(classId, { point: gpus - 4, p90: gpus, p99: gpus + 8 });
 
 /** Half an hour of quiet GPU readings for each node, as its agent would have sent them. */
 export async function idleReadings(
