@@ -85,13 +85,22 @@ export function resolveGpuDevice(sourceName: string, hints: GpuDeviceHints = {})
   return partition ? { physical, partition } : { physical };
 }
 
+const ALLOWS = new Map<string, boolean>();
+
 /**
  * Whether a reported device is a model a workload class allows: the class names a model ("A100") and the node
  * reports what its driver calls it ("NVIDIA A100-SXM4-40GB"); a memory variant ("A100-80GB") is an A100 too.
  */
 export function allowsGpuModel(allowed: string, reported: string): boolean {
   if (allowed === reported) return true;
-  const want = canonicalGpuModel(allowed).name;
-  const seen = resolveGpuDevice(reported).physical.name;
-  return seen === want || seen.startsWith(`${want}-`);
+  // Called for every rollup of every class the forecast run reads; a fleet has a handful of names.
+  const key = `${allowed}\u0000${reported}`;
+  let allows = ALLOWS.get(key);
+  if (allows === undefined) {
+    const want = canonicalGpuModel(allowed).name;
+    const seen = resolveGpuDevice(reported).physical.name;
+    allows = seen === want || seen.startsWith(`${want}-`);
+    ALLOWS.set(key, allows);
+  }
+  return allows;
 }
