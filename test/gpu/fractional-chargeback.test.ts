@@ -88,6 +88,31 @@ function rollups(nodeId: string, poolId: string, jobs: [string, string, number][
   })) as WindowRollup[];
 }
 
+/** One hour of the 7-slice MIG node with these jobs on its slices, at this price for the node-hour. */
+function migNodeHour(
+  jobs: [string, string, number][],
+  usdPerHour: bigint,
+  options: typeof DEFAULT_ATTRIBUTION_OPTIONS = DEFAULT_ATTRIBUTION_OPTIONS,
+) {
+  const view = kubeFleetView(kubeNodes.slice(0, 1), pods.slice(0, 3), 'lab', DEFAULT_KUBE_LABEL_KEYS, HOUR);
+  return attributeHour({
+    hourStartMs: HOUR,
+    nodes: view.nodes,
+    rollups: rollups('k8s:lab:mig', view.nodes[0]!.poolId, jobs),
+    prices: [
+      {
+        poolId: view.nodes[0]!.poolId,
+        option: 'on-demand',
+        usdPerHour,
+        asOf: toRfc3339(HOUR),
+        source: 'catalog',
+        modelled: false,
+      } as PriceQuote,
+    ],
+    options,
+  });
+}
+
 describe('shared GPUs from snapshot to chargeback', () => {
   it('counts each physical GPU once, plans whole instances, and splits each hour exactly', async () => {
     // Snapshot: what the Kubernetes connector reports, through the event's own schema (wire and back).
@@ -195,22 +220,9 @@ describe('shared GPUs from snapshot to chargeback', () => {
   });
 
   it('splits by memory when so configured: a 1g.10gb slice of an H100 is 1/8', () => {
-    const view = kubeFleetView(kubeNodes.slice(0, 1), pods.slice(0, 3), 'lab', DEFAULT_KUBE_LABEL_KEYS, HOUR);
-    const hour = attributeHour({
-      hourStartMs: HOUR,
-      nodes: view.nodes,
-      rollups: rollups('k8s:lab:mig', view.nodes[0]!.poolId, [['g1', 'gamma', 1]]),
-      prices: [
-        {
-          poolId: view.nodes[0]!.poolId,
-          option: 'on-demand',
-          usdPerHour: parseUsd('8'),
-          asOf: toRfc3339(HOUR),
-          source: 'catalog',
-          modelled: false,
-        } as PriceQuote,
-      ],
-      options: { ...DEFAULT_ATTRIBUTION_OPTIONS, gpuShareBasis: 'memory' },
+    const hour = migNodeHour([['g1', 'gamma', 1]], parseUsd('8'), {
+      ...DEFAULT_ATTRIBUTION_OPTIONS,
+      gpuShareBasis: 'memory',
     });
     expect(hour.rows.map((r) => [r.x_JobId, formatUsd(r.EffectiveCost)])).toEqual([
       ['__idle__', '7.000000'],
@@ -219,23 +231,7 @@ describe('shared GPUs from snapshot to chargeback', () => {
   });
 
   it('shows each team’s fractional use in the weekly report: a MIG slice’s hours at its share of one GPU', () => {
-    const view = kubeFleetView(kubeNodes.slice(0, 1), pods.slice(0, 3), 'lab', DEFAULT_KUBE_LABEL_KEYS, HOUR);
-    const hour = attributeHour({
-      hourStartMs: HOUR,
-      nodes: view.nodes,
-      rollups: rollups('k8s:lab:mig', view.nodes[0]!.poolId, [['g1', 'gamma', 1]]),
-      prices: [
-        {
-          poolId: view.nodes[0]!.poolId,
-          option: 'on-demand',
-          usdPerHour: parseUsd('7'),
-          asOf: toRfc3339(HOUR),
-          source: 'catalog',
-          modelled: false,
-        } as PriceQuote,
-      ],
-      options: DEFAULT_ATTRIBUTION_OPTIONS,
-    });
+    const hour = migNodeHour([['g1', 'gamma', 1]], parseUsd('7'));
     const report = buildWeeklyReport({
       weekStartMs: HOUR,
       attribution: hour.rows,
@@ -252,27 +248,14 @@ describe('shared GPUs from snapshot to chargeback', () => {
   });
 
   it('an odd split stays exact: largest remainder, the parts sum to the node-hour', () => {
-    const view = kubeFleetView(kubeNodes.slice(0, 1), pods.slice(0, 3), 'lab', DEFAULT_KUBE_LABEL_KEYS, HOUR);
-    const hour = attributeHour({
-      hourStartMs: HOUR,
-      nodes: view.nodes,
-      rollups: rollups('k8s:lab:mig', view.nodes[0]!.poolId, [
+    const hour = migNodeHour(
+      [
         ['a1', 'alpha', 3],
         ['b1', 'beta', 2],
         ['g1', 'gamma', 1],
-      ]),
-      prices: [
-        {
-          poolId: view.nodes[0]!.poolId,
-          option: 'on-demand',
-          usdPerHour: 1_000_000n,
-          asOf: toRfc3339(HOUR),
-          source: 'catalog',
-          modelled: false,
-        } as PriceQuote,
       ],
-      options: DEFAULT_ATTRIBUTION_OPTIONS,
-    });
+      1_000_000n,
+    );
     // 1.000000 over sevenths: 3/7 = 0.428571…, 2/7 = 0.285714…, 1/7 = 0.142857… and idle 1/7.
     expect(hour.rows.map((r) => formatUsd(r.EffectiveCost)).sort()).toEqual(
       ['0.142857', '0.142857', '0.285714', '0.428572'].sort(),
