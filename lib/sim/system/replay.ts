@@ -22,6 +22,7 @@ import { lateFillPool } from '../serve.ts';
 import type { Scenario } from '../scenario.ts';
 import { agentBatches, bootWaitGpuHours, placeDemand, type HourPlacement } from './agent.ts';
 import { createSimulatedCloud, type SimulatedCloud } from './cloud.ts';
+import { replayRunOptions, simulatedDeployment, type DeploymentOverrides } from './deployment.ts';
 
 export interface SystemReplayOptions {
   /** First hour (scenario index) the system runs and is billed for; earlier hours are its history. */
@@ -36,6 +37,11 @@ export interface SystemReplayOptions {
   initialFleet?: readonly { poolId: string; option: PurchaseOption; instances: number }[];
   /** Days of history the forecast run reads (it is seeded from the trace before the first hour). */
   historyDays?: number;
+  /**
+   * Sections of the simulated deployment's config (as in a config file); every run's options come from it
+   * through the run catalogue, with the catalogue's defaults for what is left out.
+   */
+  deployment?: DeploymentOverrides;
   onHour?: (done: number, of: number) => void;
   /** A store to run on instead of a fresh embedded DynamoDB (tests, benches). */
   store?: Store;
@@ -194,6 +200,14 @@ async function replay(
       ),
     );
 
+  const deployment = simulatedDeployment(scenario, {
+    ...options.deployment,
+    forecast: {
+      ...(options.historyDays !== undefined ? { historyDays: options.historyDays } : {}),
+      ...options.deployment?.forecast,
+    },
+  });
+  const runOptions = replayRunOptions(deployment);
   const cloud: SimulatedCloud = createSimulatedCloud(scenario, clock);
   const prices = createMemoryPriceSource(cloud.quotes);
   const runPorts = { store, events: bus, clock, log: quietLog };
@@ -214,7 +228,7 @@ async function replay(
   // What the deployment knows before its first hour: classes, prices, the demand history of the trace.
   for (const c of scenario.classes) await store.classes.put(c.workload);
   await store.prices.put(cloud.quotes);
-  const historyHours = (options.historyDays ?? 28) * 24;
+  const historyHours = runOptions.forecast.historyDays * 24;
   const seedFrom = Math.max(0, options.fromHour - historyHours);
   await store.demand.put(
     scenario.classes.flatMap((c) =>
@@ -321,20 +335,11 @@ async function replay(
 
     // 4–6. The scheduled runs of the hour.
     await timed('forecast', () =>
-      runForecast(runPorts, {
-        horizonHours: 48,
-        historyDays: options.historyDays,
-        // Simulated agents never deliver late, so only the hour just closed needs reading from rollups.
-        recomputeHours: 1,
-      }),
+      // Simulated agents never deliver late, so only the hour just closed needs reading from rollups.
+      runForecast(runPorts, { ...runOptions.forecast, recomputeHours: 1 }),
     );
     const optimized = await timed('optimize', () =>
-      runOptimize(optimizePorts, {
-        mode: 'enforce',
-        horizonHours: 48,
-        maxActionsPerRun: 1000,
-        reservedInstances: reserved,
-      }),
+      runOptimize(optimizePorts, { ...runOptions.optimize, reservedInstances: reserved }),
     );
     for (const a of optimized.actions) {
       if (a.status !== 'done') continue;
@@ -347,7 +352,7 @@ async function replay(
     const reclaimed = await timed('reclaim', () =>
       runReclaim(
         { ...runPorts, providers: { [scenario.pools[0]!.pool.provider]: cloud } },
-        { policy: { mode: 'enforce' } },
+        runOptions.reclaim,
       ),
     );
     for (const r of reclaimed.released) {
