@@ -45,13 +45,37 @@ export function poolId(provider: string, region: string, zone: string, instanceT
   return `${provider}:${region}:${zone}:${instanceType}`;
 }
 
+/** Pool ids hold no `|` (they are joined with `:`), so the last one in a key separates pool and option. */
+const POOL_OPTION_SEPARATOR = '|';
+
 /**
  * The key of a pool × purchase option: what a plan decides, a price is quoted for and a node is bought as.
  * The one definition; maps keyed by pool and option use it.
  */
 export function poolOptionKey(poolId: string, option: string): string {
-  return `${poolId}|${option}`;
+  return `${poolId}${POOL_OPTION_SEPARATOR}${option}`;
 }
+
+export class PoolOptionKeyError extends Error {
+  constructor(readonly key: string) {
+    super(
+      `invalid pool-option key ${JSON.stringify(key)}: expected <pool id>|<purchase option>, like "aws:us-east-1:us-east-1a:p4d.24xlarge|spot"`,
+    );
+    this.name = 'PoolOptionKeyError';
+  }
+}
+
+/** The pool and purchase option of a key made by poolOptionKey; throws PoolOptionKeyError on any other text. */
+export function parsePoolOptionKey(key: string): { poolId: string; option: PurchaseOption } {
+  const at = key.lastIndexOf(POOL_OPTION_SEPARATOR);
+  const option = key.slice(at + 1);
+  // A plain lookup, not zod: the simulator parses keys of every holding every hour.
+  if (at <= 0 || !isPurchaseOption(option)) throw new PoolOptionKeyError(key);
+  return { poolId: key.slice(0, at), option };
+}
+
+const isPurchaseOption = (text: string): text is PurchaseOption =>
+  (PURCHASE_OPTIONS as readonly string[]).includes(text);
 
 export function interconnectAtLeast(have: Interconnect, need: Interconnect): boolean {
   return INTERCONNECTS.indexOf(have) >= INTERCONNECTS.indexOf(need);

@@ -17,7 +17,7 @@ export interface RunAttribution {
 }
 
 function resourceOf(line: BillLine): string {
-  const base = `${line.poolId}|${line.option}`;
+  const base = holdingKey(line.poolId, line.option);
   if (line.kind === 'held') return base;
   return line.kind === 'boot' ? `${base}|boot` : `${base}|late-fill|${line.classId}`;
 }

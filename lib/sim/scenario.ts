@@ -1,5 +1,5 @@
 // What a simulation replays: hourly demand per workload class, the pools that can serve it, their prices and spot availability.
-import type { Pool, PurchaseOption } from '../domain/pool.ts';
+import { poolOptionKey, type Pool, type PurchaseOption } from '../domain/pool.ts';
 import { poolServesClass, type WorkloadClass } from '../domain/workload.ts';
 
 export const SIM_STEP_MS = 3_600_000;
@@ -107,14 +107,8 @@ export function pricedAt(pool: SimPool, hour: number): PricedPool {
   };
 }
 
-export function holdingKey(poolId: string, option: PurchaseOption): string {
-  return `${poolId}|${option}`;
-}
-
-export function parseHoldingKey(key: string): { poolId: string; option: PurchaseOption } {
-  const at = key.lastIndexOf('|');
-  return { poolId: key.slice(0, at), option: key.slice(at + 1) as PurchaseOption };
-}
+/** Holdings are keyed by pool and option with the domain's one key. */
+export { poolOptionKey as holdingKey, parsePoolOptionKey as parseHoldingKey } from '../domain/pool.ts';
 
 /** Instances held per pool and option. */
 export type Holdings = Map<string, number>;
@@ -130,7 +124,7 @@ export function ownedHoldings(scenario: Scenario): Holdings {
   const owned: Holdings = new Map();
   for (const sp of scenario.pools) {
     if (sp.usdPerHour['on-prem'] !== undefined && sp.pool.maxInstances) {
-      owned.set(holdingKey(sp.pool.id, 'on-prem'), sp.pool.maxInstances);
+      owned.set(poolOptionKey(sp.pool.id, 'on-prem'), sp.pool.maxInstances);
     }
   }
   return owned;

@@ -1,16 +1,17 @@
 // Reclaim and the capacity plan: idle capacity the plan holds on purpose (headroom for the coming hour) is not reclaimed.
 import { isLive, type FleetNode } from '../../domain/fleet.ts';
 import type { Plan } from '../../domain/plan.ts';
+import { parsePoolOptionKey, poolOptionKey } from '../../domain/pool.ts';
 import type { ReclaimPlan } from './lifecycle.ts';
 
-const keyOf = (n: Pick<FleetNode, 'poolId' | 'purchaseOption'>) => `${n.poolId}|${n.purchaseOption}`;
+const keyOf = (n: Pick<FleetNode, 'poolId' | 'purchaseOption'>) => poolOptionKey(n.poolId, n.purchaseOption);
 
 /** Instances the plan holds now per pool|option: its first period. */
 export function plannedNow(plan: Plan): Map<string, number> {
   const now = new Map<string, number>();
   for (const line of plan.lines) {
     if (line.periodStart !== plan.horizonStart) continue;
-    const key = `${line.poolId}|${line.option}`;
+    const key = poolOptionKey(line.poolId, line.option);
     now.set(key, (now.get(key) ?? 0) + line.instances);
   }
   return now;
@@ -44,7 +45,7 @@ export function keepPlannedHeadroom(
   const largest = Math.max(0, ...gpusOf.values());
   let plannedGpus = 0;
   for (const [key, instances] of wanted)
-    plannedGpus += instances * (gpusOf.get(key.split('|')[0]!) ?? largest);
+    plannedGpus += instances * (gpusOf.get(parsePoolOptionKey(key).poolId) ?? largest);
   let spareGpus = nodes.filter(isLive).reduce((sum, n) => sum + n.gpuCount, 0) - plannedGpus;
   const held = [...reclaim.held];
   const take = (nodeId: string): boolean => {

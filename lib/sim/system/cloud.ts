@@ -1,6 +1,6 @@
 // The simulated cloud of the system replay: a CapacityProvider over a scenario's pools, with real spot capacity, EC2-shaped ids and an hourly bill.
 import { isLive, type FleetNode } from '../../domain/fleet.ts';
-import type { PurchaseOption } from '../../domain/pool.ts';
+import { poolOptionKey, type PurchaseOption } from '../../domain/pool.ts';
 import type { CapacityProvider, Clock, LaunchRequest, ReleaseRequest } from '../../domain/ports.ts';
 import type { PriceQuote } from '../../domain/price.ts';
 import { HOUR_MS, parseRfc3339 } from '../../domain/time.ts';
@@ -56,7 +56,7 @@ export function createSimulatedCloud(scenario: Scenario, clock: Clock): Simulate
     releaseMethods: ['terminate', 'stop'],
     nodeId: simInstanceId,
   });
-  const price = new Map(quotes.map((q) => [`${q.poolId}|${q.option}`, q.usdPerHour]));
+  const price = new Map(quotes.map((q) => [poolOptionKey(q.poolId, q.option), q.usdPerHour]));
   // When each ended node ended: EC2 lists ended instances for about an hour.
   const endedAtMs = new Map<string, number>();
   // Every node ever launched, as the cloud last described it: what the bill is read from.
@@ -91,7 +91,7 @@ export function createSimulatedCloud(scenario: Scenario, clock: Clock): Simulate
       });
     },
     async launch(request: LaunchRequest) {
-      if (!price.has(`${request.poolId}|${request.option}`)) {
+      if (!price.has(poolOptionKey(request.poolId, request.option))) {
         return {
           launched: [],
           failures: [
@@ -150,7 +150,7 @@ export function createSimulatedCloud(scenario: Scenario, clock: Clock): Simulate
         const fromMs = Math.max(hourStartMs, n.launchedAt ? parseRfc3339(n.launchedAt) : hourStartMs);
         const toMs = Math.min(hourEndMs, endedAtMs.get(n.nodeId) ?? hourEndMs);
         if (toMs <= fromMs) continue;
-        const usdPerHour = price.get(`${n.poolId}|${n.purchaseOption}`);
+        const usdPerHour = price.get(poolOptionKey(n.poolId, n.purchaseOption));
         if (usdPerHour === undefined) throw new Error(`no ${n.purchaseOption} price for ${n.poolId}`);
         lines.push({
           nodeId: n.nodeId,
