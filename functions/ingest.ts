@@ -1,5 +1,6 @@
-// Lambda door of the ingest run: SQS records (EventBridge events) in, partial batch failures out.
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+// Lambda door of the ingest run: SQS records (EventBridge events) in, partial batch failures out (Powertools batch).
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAwsStore, once } from '../lib/adapters/aws-ports.ts';
 import { MetricUnit, type MetricRecord } from '../lib/adapters/metrics.ts';
 import type { Store } from '../lib/domain/ports.ts';
@@ -13,16 +14,32 @@ import { openDoor } from '../lib/system/door.ts';
 /** Ingest needs no config: only its table, so that a config change never stops the intake. */
 const door = openDoor('ingest');
 const store = once(() => createAwsStore(door.environment.TABLE_NAME!));
+const processor = new BatchProcessor(EventType.SQS, { logger: door.logger });
 
-export async function ingestHandler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function ingestHandler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
   const written: WindowRollup[] = [];
-  const result = await ingest(
-    event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
-    { store: recordingRollups(await store(), written), clock: systemClock, logger: door.runLogger },
-  );
+  // The run takes the whole batch at once (rollups written 25 to a call, one write per node), so each record's
+  // handler waits for that one run and fails with its own record's reason: Powertools builds the response.
+  let run: Promise<Map<string, string>> | undefined;
+  const failuresOfBatch = async () => {
+    const result = await ingest(
+      event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
+      { store: recordingRollups(await store(), written), clock: systemClock, logger: door.runLogger },
+    );
+    return new Map(result.failures.map((f) => [f.messageId, f.reason]));
+  };
+  const ingestRecord = async (record: SQSRecord) => {
+    const reason = (await (run ??= failuresOfBatch())).get(record.messageId);
+    if (reason !== undefined) throw new Error(reason);
+  };
+  const response = await processPartialResponse(event, ingestRecord, processor, {
+    ...(context ? { context } : {}),
+    // A batch of poison records is reported record by record, not as a function error: the Errors alarm
+    // stays for faults of the function, and the queue's retries and DLQ handle the records alike.
+    throwOnFullBatchFailure: false,
+  });
   door.metrics.publish(utilizationByWindow(written));
-  // SQS reads only the partial batch response; the run has logged each failure's reason.
-  return { batchItemFailures: result.batchItemFailures };
+  return response;
 }
 
 /** The store, noting the rollups it wrote: the dashboard's utilization is of what was kept, not of what was refused. */

@@ -2,6 +2,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { createDoorMetrics, type DoorMetrics } from '../adapters/metrics.ts';
 import { once } from '../adapters/aws-ports.ts';
 import type { LogLevel, Logger as RunLogger } from '../ingest/logger.ts';
@@ -36,7 +37,7 @@ export interface Door<N extends FunctionName> {
   /** The ports every run that acts on the fleet takes: the table, the bus, every configured fleet, the clock, the log. */
   fleetPorts(): Promise<FleetPorts>;
   /** The handler wrapped as every door is: the logger gets the Lambda context. */
-  wrap<E, R>(handler: (event: E) => Promise<R>): middy.MiddyfiedHandler<E, R>;
+  wrap<E, R>(handler: (event: E, context: Context) => Promise<R>): middy.MiddyfiedHandler<E, R>;
 }
 
 export interface FleetPorts {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { GpuReading, UtilizationBatch } from '../../lib/domain/usage.ts';
 import { batchEvent } from '../ingest/fixtures.ts';
 import { sampleBatch } from '../support/samples.ts';
-import { captureEmf, doorTable, emfMetric } from './support.ts';
+import { captureEmf, captureLogs, doorTable, emfMetric, lambdaContext } from './support.ts';
 
 const sqsRecord = (messageId: string, body: string) =>
   ({ messageId, body, eventSource: 'aws:sqs', awsRegion: 'us-east-1' }) as SQSRecord;
@@ -105,5 +105,24 @@ describe('functions/ingest metrics', () => {
     );
     expect(response.batchItemFailures).toHaveLength(1);
     expect(emf.lines).toEqual([]);
+  });
+
+  it('reports each record of an all-poison batch as its own failure, not as a function error, logging with the request', async () => {
+    const { handler } = await import('../../functions/ingest.ts');
+    const logs = captureLogs();
+    const response = await handler(
+      { Records: [sqsRecord('p1', '{}'), sqsRecord('p2', 'not json')] },
+      lambdaContext('GpuOptimizer-Ingest', 'req-ingest-1'),
+    ).finally(logs.restore);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'p1' }, { itemIdentifier: 'p2' }] });
+    const invalid = logs.lines.filter((l) => l.message === 'invalid record');
+    expect(invalid.map((l) => l.messageId)).toEqual(['p1', 'p2']);
+    // One log style: the run's lines carry the Lambda context the door's middleware gave the logger.
+    for (const line of invalid)
+      expect(line).toMatchObject({
+        service: 'gpu-optimizer-ingest',
+        function_name: 'GpuOptimizer-Ingest',
+        function_request_id: 'req-ingest-1',
+      });
   });
 });

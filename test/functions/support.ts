@@ -4,7 +4,7 @@ import {
   type EventBridgeClient,
   type PutEventsCommandInput,
 } from '@aws-sdk/client-eventbridge';
-import type { ScheduledEvent } from 'aws-lambda';
+import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { readFileSync } from 'node:fs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -58,6 +58,40 @@ export function schedulerEvent(timeMs: number, schedule: string): ScheduledEvent
     resources: [`arn:aws:scheduler:us-east-1:123456789012:schedule/gpu-optimizer/${schedule}`],
     detail: {},
   };
+}
+
+/** The context Lambda hands a function: its name, the request's id and the time it has left. */
+export function lambdaContext(functionName: string, awsRequestId: string, remainingMs = 60_000): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/01/05/[$LATEST]0123456789abcdef0123456789abcdef',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+/** Collects the JSON log lines the Powertools Logger writes (stdout and stderr) from now on. */
+export function captureLogs(): { lines: Record<string, unknown>[]; restore(): void } {
+  const lines: Record<string, unknown>[] = [];
+  const collect = (chunk: string | Uint8Array) => {
+    for (const text of String(chunk).split('\n'))
+      if (text.startsWith('{"level"')) lines.push(JSON.parse(text) as Record<string, unknown>);
+    return true;
+  };
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(collect),
+    vi.spyOn(process.stderr, 'write').mockImplementation(collect),
+  ];
+  return { lines, restore: () => spies.forEach((spy) => spy.mockRestore()) };
 }
 
 export interface EmfLine {
