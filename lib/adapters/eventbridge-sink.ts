@@ -4,6 +4,7 @@ import { tryToWire } from '../domain/events.ts';
 import {
   groupForPutEvents,
   putEventsEntryBytes,
+  wireEventEntry,
   type EventSink,
   type PutEventsOutcome,
 } from '../domain/ports.ts';
@@ -18,19 +19,11 @@ export function createEventBridgeSink(options: EventBridgeSinkOptions): EventSin
   return {
     async put(batch): Promise<PutEventsOutcome> {
       const failed: PutEventsOutcome['failed'] = [];
-      const entries: { index: number; Source: string; DetailType: string; Detail: string; Time?: Date }[] =
-        [];
+      const entries: (ReturnType<typeof wireEventEntry> & { index: number })[] = [];
       batch.forEach((event, index) => {
         const wire = tryToWire(event);
         if (!wire.ok) failed.push({ index, error: wire.error });
-        else
-          entries.push({
-            index,
-            Source: wire.wire.source,
-            DetailType: wire.wire.detailType,
-            Detail: JSON.stringify(wire.wire.detail),
-            ...(wire.wire.time ? { Time: new Date(wire.wire.time) } : {}),
-          });
+        else entries.push({ index, ...wireEventEntry(wire.wire) });
       });
       for (const chunk of groupForPutEvents(entries, putEventsEntryBytes)) {
         const out = await options.client.send(

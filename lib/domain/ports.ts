@@ -3,7 +3,7 @@ import type { AttributionRow } from './attribution.ts';
 import type { BillRow } from './bill.ts';
 import type { Calibration } from './calibration.ts';
 import type { DemandHour } from './demand.ts';
-import { MAX_EVENT_BYTES, type DomainEvent } from './events.ts';
+import { MAX_EVENT_BYTES, tryToWire, type DomainEvent, type WireEvent } from './events.ts';
 import type { FleetNode, NodeMark, NodeVersion, PendingNodeFact, ReleaseMethod } from './fleet.ts';
 import type { Forecast } from './forecast.ts';
 import type { LedgerEntry } from './ledger.ts';
@@ -56,6 +56,22 @@ export function putEventsEntryBytes(entry: PutEventsEntry): number {
     utf8Bytes(entry.Detail) +
     (entry.Resources ?? []).reduce((n, r) => n + utf8Bytes(r), 0)
   );
+}
+
+/** The PutEvents request entry of an event in its wire form (the bus name aside). */
+export function wireEventEntry(wire: WireEvent): Omit<PutEventsEntry, 'Resources'> {
+  return {
+    Source: wire.source,
+    DetailType: wire.detailType,
+    Detail: JSON.stringify(wire.detail),
+    ...(wire.time ? { Time: new Date(wire.time) } : {}),
+  };
+}
+
+/** An event's entry size; 0 for one that cannot be encoded, which the sink refuses on its own. */
+export function eventEntryBytes(event: DomainEvent): number {
+  const wire = tryToWire(event);
+  return wire.ok ? putEventsEntryBytes(wireEventEntry(wire.wire)) : 0;
 }
 
 /**

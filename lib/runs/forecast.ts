@@ -27,9 +27,8 @@ import type { Clock, EventSink, Store } from '../domain/ports.ts';
 import { DAY_MS, HOUR_MS, hourStart, parseRfc3339, toRfc3339 } from '../domain/time.ts';
 import { mergeByNodeWindow } from '../domain/usage.ts';
 import type { WorkloadClass } from '../domain/workload.ts';
+import { putEventsInCalls } from './put-events.ts';
 
-/** EventBridge takes at most 10 entries per PutEvents. */
-const EVENTS_PER_PUT = 10;
 /** The p90 level a class starts at, before any of its forecasts has been scored. */
 const TARGET_P90_LEVEL = 0.9;
 /** At most this many unscored forecasts are scored in one run (after an outage): a day of hourly runs. */
@@ -403,15 +402,8 @@ export async function runForecast(
     }
   }
 
-  for (let i = 0; i < events.length; i += EVENTS_PER_PUT) {
-    const batch = events.slice(i, i + EVENTS_PER_PUT);
-    try {
-      const outcome = await ports.events.put(batch);
-      for (const f of outcome.failed) result.eventFailures.push(`${batch[f.index]?.detailType}: ${f.error}`);
-    } catch (error) {
-      result.eventFailures.push(error instanceof Error ? error.message : String(error));
-    }
-  }
+  for (const unsent of await putEventsInCalls(ports.events, events))
+    result.eventFailures.push(`${unsent.event.detailType}: ${unsent.error}`);
   return result;
 }
 

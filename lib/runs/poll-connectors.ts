@@ -6,16 +6,17 @@ import {
   tryToWire,
   type DomainEvent,
   type EventDetail,
-  type WireEvent,
 } from '../domain/events.ts';
 import {
-  groupForPutEvents,
+  eventEntryBytes,
   putEventsEntryBytes,
+  wireEventEntry,
   type CapacityProvider,
   type Clock,
   type EventSink,
 } from '../domain/ports.ts';
 import { toRfc3339, windowStart } from '../domain/time.ts';
+import { putEventsInCalls } from './put-events.ts';
 
 /**
  * Snapshot parts are cut this far under the entry limit: the bus wraps each in an envelope (id, account,
@@ -69,21 +70,6 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The entry size EventBridge counts for a wire event, as the EventBridge sink would send it. */
-function wireEntryBytes(wire: WireEvent): number {
-  return putEventsEntryBytes({
-    Source: wire.source,
-    DetailType: wire.detailType,
-    Detail: JSON.stringify(wire.detail),
-    ...(wire.time ? { Time: new Date(wire.time) } : {}),
-  });
-}
-
-function entryBytes(event: DomainEvent): number {
-  const wire = tryToWire(event);
-  return wire.ok ? wireEntryBytes(wire.wire) : 0;
-}
-
 type Snapshot = EventDetail<'Capacity Snapshot'>;
 
 /**
@@ -99,7 +85,7 @@ export function splitSnapshot(
   const whole = makeEvent('Capacity Snapshot', snapshot, time);
   const wire = tryToWire(whole);
   // An event that does not encode goes on as it is: the sink reports which field is wrong.
-  if (!wire.ok || wireEntryBytes(wire.wire) < maxBytes) return [whole];
+  if (!wire.ok || putEventsEntryBytes(wireEventEntry(wire.wire)) < maxBytes) return [whole];
   // Sizes are added up, not measured part by part: JSON of an array is its items joined by commas.
   const nodeBytes = (wire.wire.detail as { nodes: unknown[] }).nodes.map((n) =>
     Buffer.byteLength(JSON.stringify(n)),
@@ -111,7 +97,7 @@ export function splitSnapshot(
     demand: first ? snapshot.demand : [],
   });
   const emptyBytes = [true, false].map((first) =>
-    entryBytes(makeEvent('Capacity Snapshot', partOf([], first), time)),
+    eventEntryBytes(makeEvent('Capacity Snapshot', partOf([], first), time)),
   );
   const parts: Snapshot['nodes'][] = [];
   let current: Snapshot['nodes'] = [];
@@ -139,11 +125,6 @@ export function splitSnapshot(
   });
   parts.push(current);
   return parts.map((nodes, k) => makeEvent('Capacity Snapshot', partOf(nodes, k === 0), time));
-}
-
-/** Groups events, in order, into PutEvents calls: at most 10 entries, and under the size limit together. */
-function putGroups(events: readonly DomainEvent[]): DomainEvent[][] {
-  return groupForPutEvents(events, entryBytes);
 }
 
 async function pollOne(
@@ -217,16 +198,9 @@ export async function runPollConnectors(
   const nowMs = ports.clock.now();
   const polled = await Promise.all(ports.connectors.map((c) => pollOne(c, nowMs, config)));
   const events = polled.flatMap((p) => p.events);
-  const eventFailures: string[] = [];
-  for (const batch of putGroups(events)) {
-    try {
-      const outcome = await ports.events.put(batch);
-      for (const f of outcome.failed)
-        eventFailures.push(`${batch[f.index]?.detailType ?? 'event'}: ${f.error}`);
-    } catch (error) {
-      eventFailures.push(`PutEvents of ${batch.length} events: ${message(error)}`);
-    }
-  }
+  const eventFailures = (await putEventsInCalls(ports.events, events)).map(
+    (u) => `${u.event.detailType}: ${u.error}`,
+  );
   const result: PollConnectorsResult = {
     polledAt: toRfc3339(nowMs),
     connectors: polled.map((p) => p.result),

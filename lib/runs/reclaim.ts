@@ -21,9 +21,7 @@ import { zReclaimPolicy } from '../optimizer/idle/policy.ts';
 import { findStalledJobs, type StalledJob } from '../optimizer/idle/stalled.ts';
 import { thresholdsFor, zIdleThresholdConfig } from '../optimizer/idle/thresholds.ts';
 import type { IdleDecision } from '../optimizer/idle/types.ts';
-
-/** EventBridge takes at most 10 entries per PutEvents. */
-const EVENTS_PER_PUT = 10;
+import { putEventsInCalls } from './put-events.ts';
 
 export const zReclaimConfig = z.object({
   thresholds: zIdleThresholdConfig.default(zIdleThresholdConfig.parse({})),
@@ -293,14 +291,9 @@ export async function runReclaim(
     }
   }
 
-  for (let i = 0; i < events.length; i += EVENTS_PER_PUT) {
-    const chunk = events.slice(i, i + EVENTS_PER_PUT);
-    const outcome = await ports.events.put(chunk);
-    for (const f of outcome.failed) {
-      const event = chunk[f.index];
-      const nodeId = event && 'nodeId' in event.detail ? String(event.detail.nodeId) : '?';
-      result.failed.push({ nodeId, step: 'events', error: f.error });
-    }
+  for (const { event, error } of await putEventsInCalls(ports.events, events)) {
+    const nodeId = 'nodeId' in event.detail ? String(event.detail.nodeId) : '?';
+    result.failed.push({ nodeId, step: 'events', error });
   }
 
   for (const job of stalled) log({ level: 'warn', msg: 'stalled job: alive on its GPUs at 0 %', ...job });
