@@ -2,6 +2,7 @@
 import {
   connectorRegistryFromConfig,
   createConnectorRegistry,
+  type ConnectorEntry,
   type ConnectorRegistry,
 } from '../connectors/registry.ts';
 import type { CapacityProvider, Clock, EventSink, Store } from '../domain/ports.ts';
@@ -13,7 +14,7 @@ import {
 } from '../pricing/cached-price-source.ts';
 import { deferredProvider, createAwsEventSink, createAwsStore, once } from '../adapters/aws-ports.ts';
 import { systemClock } from '../adapters/system-clock.ts';
-import type { DeployConfig } from './config.ts';
+import type { DeployConfig, DeployConnectors } from './config.ts';
 import { redactSecrets } from '../domain/redact.ts';
 import { resolveConnectors, secretsManagerReader, type ReadSecret } from './secrets.ts';
 
@@ -88,6 +89,17 @@ function ec2Providers(config: DeployConfig): CapacityProvider[] {
   });
 }
 
+/** A secret reader whose failure names the secret and what to check. */
+function namingSecret(readSecret: ReadSecret): ReadSecret {
+  return (name) =>
+    readSecret(name).catch((error: unknown) => {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `the Secrets Manager secret ${name} could not be read (${why}): check that it exists, holds the token, and that the stack's role may read it`,
+      );
+    });
+}
+
 export function assemble(options: AssemblyOptions): Assembly {
   const { config, engine } = options;
   const clock = options.clock ?? systemClock;
@@ -112,9 +124,35 @@ export function assemble(options: AssemblyOptions): Assembly {
   });
   const connectors = once(async (): Promise<ConnectorRegistry> => {
     if (!config.connectors) return createConnectorRegistry([]);
-    return connectorRegistryFromConfig(await resolveConnectors(config.connectors, readSecret), {
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+    const { slurm, kubernetes, ...rest } = config.connectors;
+    // Each fleet's secret is read on its own: a fleet whose secret cannot be read fails its own part, not the run.
+    const registryOptions = { ...(options.fetch ? { fetch: options.fetch } : {}) };
+    const resolve = (deployed: DeployConnectors) => resolveConnectors(deployed, namingSecret(readSecret));
+    const unreadable: ConnectorEntry[] = [];
+    const withSecret = async (kind: 'slurm' | 'kubernetes', deployed: DeployConnectors) => {
+      if (!deployed[kind]) return {};
+      try {
+        return await resolve(deployed);
+      } catch {
+        // Its calls fail with the reason until a later call reads the secret (the container outlives a fix).
+        const provider = deferredProvider(kind, async () => {
+          const resolved = await resolve(deployed);
+          return connectorRegistryFromConfig({ ...resolved, prometheus: rest.prometheus }, registryOptions)
+            .providers[0]!;
+        });
+        unreadable.push({ kind, provider });
+        return {};
+      }
+    };
+    const [slurmResolved, kubernetesResolved] = await Promise.all([
+      withSecret('slurm', { slurm }),
+      withSecret('kubernetes', { kubernetes }),
+    ]);
+    const registry = connectorRegistryFromConfig(
+      { ...rest, ...slurmResolved, ...kubernetesResolved },
+      registryOptions,
+    );
+    return unreadable.length === 0 ? registry : createConnectorRegistry([...registry.entries, ...unreadable]);
   });
   const providers = once(async (): Promise<ConnectorRegistry> => {
     const fleets = options.fleets ?? (engine === 'aws' ? ec2Providers(config) : []);
