@@ -9,9 +9,9 @@ import {
   EC2_DETAIL_TYPES,
   EC2_SOURCE,
   NODE_STATE_OF_EC2,
+  parseEc2Notice,
   zEc2StateChangeDetail,
-  zRebalanceDetail,
-  zSpotInterruptionDetail,
+  type Ec2NoticeKind,
 } from './ec2-events.ts';
 import { isCertainlyValidBatch } from './fast-batch.ts';
 
@@ -39,7 +39,7 @@ export type IngestMessage =
       eventId: string;
       time: string;
       instanceId: string;
-      notice: 'interruption' | 'rebalance';
+      notice: Ec2NoticeKind;
     }
   | { kind: 'snapshot'; eventId: string; time: string; snapshot: EventDetail<'Capacity Snapshot'> };
 
@@ -64,14 +64,10 @@ export function parseEvent(json: unknown): RecordResult {
       };
     }
     if (type === EC2_DETAIL_TYPES.spotInterruption || type === EC2_DETAIL_TYPES.rebalance) {
-      const schema = type === EC2_DETAIL_TYPES.rebalance ? zRebalanceDetail : zSpotInterruptionDetail;
-      const detail = schema.safeParse(e.detail);
-      if (!detail.success) return { ok: false, envelope: e, error: describeZodError(detail.error, 'detail') };
-      const notice = type === EC2_DETAIL_TYPES.rebalance ? 'rebalance' : 'interruption';
-      return {
-        ok: true,
-        message: { kind: 'ec2-notice', ...base, instanceId: detail.data['instance-id'], notice },
-      };
+      const parsed = parseEc2Notice(e);
+      if (!parsed.ok) return { ok: false, envelope: e, error: parsed.error };
+      const { instanceId, kind: notice } = parsed.notice;
+      return { ok: true, message: { kind: 'ec2-notice', ...base, instanceId, notice } };
     }
     return { ok: false, envelope: e, error: `no ingest for aws.ec2 ${JSON.stringify(type)}` };
   }

@@ -1,30 +1,14 @@
 // The interruption run: on an EC2 spot interruption warning or rebalance recommendation, note it on the node and replace its capacity at once.
-import { z } from 'zod';
 import { makeEvent } from '../domain/events.ts';
 import { createActuator } from '../actuator/actuator.ts';
 import { launchUntilServed } from '../actuator/capacity.ts';
 import { replacementCandidates, throughputOf } from '../actuator/fallback.ts';
 import { toConnectorRegistry } from '../connectors/registry.ts';
+import { parseEc2Notice } from '../ingest/ec2-events.ts';
 import type { Action, Mode } from '../domain/plan.ts';
 import { priceKey } from '../domain/price.ts';
 import { isRfc3339, toRfc3339 } from '../domain/time.ts';
-import { describeZodError } from '../domain/validation.ts';
 import { gatherFleet, type OptimizePorts } from './optimize.ts';
-
-export const INTERRUPTION_DETAIL_TYPES = {
-  'EC2 Spot Instance Interruption Warning': 'interruption',
-  'EC2 Instance Rebalance Recommendation': 'rebalance',
-} as const;
-
-/** The EventBridge envelope of the two EC2 notices (the fields this run reads). */
-export const zEc2NoticeEvent = z.object({
-  'detail-type': z.enum(['EC2 Spot Instance Interruption Warning', 'EC2 Instance Rebalance Recommendation']),
-  source: z.literal('aws.ec2'),
-  time: z.string(),
-  region: z.string().optional(),
-  detail: z.object({ 'instance-id': z.string().min(1), 'instance-action': z.string().optional() }),
-});
-export type Ec2NoticeEvent = z.infer<typeof zEc2NoticeEvent>;
 
 /** The same ports as the optimize run: the interruption replans part of the same fleet. */
 export type InterruptionPorts = OptimizePorts;
@@ -59,15 +43,12 @@ export async function runInterruption(
   config: InterruptionConfig = { mode: 'recommend' },
 ): Promise<InterruptionResult> {
   const log = ports.log ?? (() => {});
-  const parsed = zEc2NoticeEvent.safeParse(raw);
-  if (!parsed.success)
-    return { handled: false, reason: `not an EC2 notice: ${describeZodError(parsed.error)}` };
-  const event = parsed.data;
-  const kind = INTERRUPTION_DETAIL_TYPES[event['detail-type']];
+  const parsed = parseEc2Notice(raw);
+  if (!parsed.ok) return { handled: false, reason: `not an EC2 notice: ${parsed.error}` };
+  const { kind, instanceId: nodeId, time } = parsed.notice;
   const nowMs = ports.clock.now();
   // Documentation samples carry a placeholder time; the notice is then taken as received now.
-  const noticeAt = isRfc3339(event.time) ? event.time : toRfc3339(nowMs);
-  const nodeId = event.detail['instance-id'];
+  const noticeAt = isRfc3339(time) ? time : toRfc3339(nowMs);
   const node = await ports.store.nodes.get(nodeId);
   if (!node) {
     log({ level: 'warn', run: 'interruption', nodeId, reason: 'unknown instance' });

@@ -132,7 +132,8 @@ async function runCase(
   const specs = new Map<string, NodeSpec>();
   const nodes: FleetNode[] = spec.nodes.map((s, i) => {
     const p = POOLS[s.pool]!;
-    const id = `i-${index}-${i}`;
+    // EC2's id form (i- and 8 to 17 hex digits): the interruption run refuses a notice for anything else.
+    const id = `i-${index.toString(16).padStart(8, '0')}${i.toString(16).padStart(4, '0')}`;
     specs.set(id, s);
     return node(id, p, s.option as PurchaseOption, {
       managed: s.managed,
@@ -172,7 +173,14 @@ async function runCase(
       c.instances +
       nodes.filter((n) => n.poolId === POOLS[c.pool]!.id && n.purchaseOption === c.option && isLive(n))
         .length;
-  const cloud = createMemoryCapacityProvider({ pools: POOLS, prices: PRICES, nodes, capacity, clock });
+  const cloud = createMemoryCapacityProvider({
+    pools: POOLS,
+    prices: PRICES,
+    nodes,
+    capacity,
+    clock,
+    nodeId: (n) => `i-${index.toString(16).padStart(8, '0')}${(0xf000 + n).toString(16)}`,
+  });
   const released: string[] = [];
   const provider: MemoryCapacityProvider = {
     ...cloud,
