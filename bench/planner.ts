@@ -133,7 +133,13 @@ if (childCase >= 0) {
 } else {
   // Each case runs in its own process so that its peak memory is its own.
   const self = fileURLToPath(import.meta.url);
-  const only = process.argv.includes('--quick') ? [0, 1] : CASES.map((_, i) => i);
+  // `--only "1,000 pools"` runs the cases whose name contains the text; `--quick` the two smallest.
+  const onlyAt = process.argv.indexOf('--only');
+  const only = CASES.map((_, i) => i).filter((i) =>
+    onlyAt >= 0
+      ? CASES[i]!.name.includes(process.argv[onlyAt + 1] ?? '')
+      : !process.argv.includes('--quick') || i < 2,
+  );
   const rows = only.map((i) => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--case', String(i)], {
       encoding: 'utf8',
@@ -151,6 +157,8 @@ if (childCase >= 0) {
       `${r.name.padEnd(30)}${String(r.periods).padStart(7)}${String(r.components).padStart(8)}${String(r.variables).padStart(11)}${String(r.rows).padStart(9)}${r.seconds.toFixed(2).padStart(9)}${r.cpuSeconds.toFixed(2).padStart(7)}${r.coldStartSeconds.toFixed(2).padStart(8)}${String(r.peakRssMiB).padStart(14)}${r.loadAverage.toFixed(1).padStart(6)}`,
     );
   }
+  // A partial run (one row while iterating) leaves the recorded figures alone.
+  if (onlyAt >= 0) process.exit(0);
   const file = join(dirname(self), 'results', 'planner.json');
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(

@@ -1,6 +1,7 @@
-// Loads the HiGHS solver (wasm) once per process and solves LP-format models, falling back to other methods when one fails.
+// Loads the HiGHS solver (wasm) once per process and solves models (as numbers or LP text), falling back to other methods when one fails.
 import highsModule from 'highs';
 import type { Highs, LegacyHighsOptions } from 'highs';
+import type { HighsModelData, LpModel } from './lp.ts';
 
 export type HighsOptions = LegacyHighsOptions;
 
@@ -66,11 +67,69 @@ function attempt(highs: Highs, lpText: string, options: HighsOptions): LpSolutio
  */
 export async function solveLp(lpText: string, options: HighsOptions = {}): Promise<LpSolution> {
   const highs = await loadHighs();
+  return withFallbacks(options, (tried) => attempt(highs, lpText, tried));
+}
+
+// Model status codes by the names the one-shot text solve reports, so that both ways answer alike.
+const MODEL_STATUS_NAMES: readonly string[] = [
+  'Not Set',
+  'Load error',
+  'Model error',
+  'Presolve error',
+  'Solve error',
+  'Postsolve error',
+  'Empty',
+  'Optimal',
+  'Infeasible',
+  'Primal infeasible or unbounded',
+  'Unbounded',
+  'Bound on objective reached',
+  'Target for objective reached',
+  'Time limit reached',
+  'Iteration limit reached',
+  'Unknown',
+];
+
+function attemptModel(highs: Highs, model: HighsModelData, options: HighsOptions): LpSolution {
+  const solver = highs.createModel(model.data);
+  try {
+    solver.options.set({ output_flag: false, ...options } as Record<string, string | number | boolean>);
+    solver.run();
+    const status = MODEL_STATUS_NAMES[solver.getModelStatus()] ?? 'Unknown';
+    const usable =
+      status === 'Optimal' ||
+      ((status === 'Time limit reached' || status === 'Iteration limit reached') &&
+        Number(solver.info.get('primal_solution_status')) === 2);
+    if (!usable) throw new SolverError(status, `HiGHS ended with status "${status}"`);
+    const column = solver.getSolution().colValue;
+    const values = new Map<string, number>();
+    model.columnNames.forEach((name, j) => values.set(name, column[j]!));
+    return { status, values, objective: solver.getObjectiveValue() };
+  } finally {
+    solver.dispose();
+  }
+}
+
+/**
+ * Solves a model handed to HiGHS as numbers (`relax` drops integrality): the answer `solveLp` gives for its
+ * `toLpText(relax)`, with the same fallbacks, without writing and parsing the text.
+ */
+export async function solveModel(
+  model: LpModel,
+  relax: boolean,
+  options: HighsOptions = {},
+): Promise<LpSolution> {
+  const highs = await loadHighs();
+  const data = model.toHighsModel(relax);
+  return withFallbacks(options, (tried) => attemptModel(highs, data, tried));
+}
+
+function withFallbacks(options: HighsOptions, solve: (options: HighsOptions) => LpSolution): LpSolution {
   let first: SolverError | undefined;
   const failures: string[] = [];
   for (const step of [{ label: '', options: {} }, ...FALLBACKS]) {
     try {
-      const solution = attempt(highs, lpText, { ...options, ...step.options });
+      const solution = solve({ ...options, ...step.options });
       if (step.label === '') return solution;
       return { ...solution, fallback: `${failures.join('; ')}; solved with ${step.label}` };
     } catch (error) {
@@ -82,4 +141,70 @@ export async function solveLp(lpText: string, options: HighsOptions = {}): Promi
     }
   }
   throw first!;
+}
+
+export interface MipBoundSolution {
+  /** "optimal" when the gap was closed, "time limit" when stopped, else the solver's status code. */
+  status: string;
+  /** The proved lower bound of a minimisation (HiGHS's MIP dual bound). */
+  dualBound: number;
+  /** The best whole-number solution found, when one was: its objective and the values of `names`. */
+  incumbent?: { objective: number; values: Map<string, number> };
+  /** Relative distance between the incumbent and the bound (Infinity without an incumbent). */
+  gap: number;
+}
+
+/**
+ * Solves a MIP in LP text to a time limit and keeps what a limited search proves: the dual bound (no
+ * whole-number solution costs less) as well as the best solution found. The one-shot `solveLp` reports the
+ * incumbent only. `names`: the columns whose values the caller reads.
+ */
+export async function solveMipWithBound(
+  lpText: string,
+  names: readonly string[],
+  options: { timeLimitSeconds: number; relativeGap: number },
+): Promise<MipBoundSolution> {
+  const highs = await loadHighs();
+  const model = highs.createModel({ format: 'lp', data: lpText });
+  try {
+    model.options.set({
+      output_flag: false,
+      time_limit: options.timeLimitSeconds,
+      mip_rel_gap: options.relativeGap,
+    });
+    const { modelStatus } = model.run();
+    const codes = highs.constants.modelStatus;
+    const status =
+      modelStatus === codes.optimal
+        ? 'optimal'
+        : modelStatus === codes.timeLimit
+          ? 'time limit'
+          : `status ${modelStatus}`;
+    if (modelStatus !== codes.optimal && modelStatus !== codes.timeLimit)
+      throw new SolverError(status, `HiGHS MIP ended with model status ${modelStatus}`);
+    const dualBound = Number(model.info.get('mip_dual_bound'));
+    const hasPrimal = Number(model.info.get('primal_solution_status')) === 2;
+    let incumbent: MipBoundSolution['incumbent'];
+    if (hasPrimal) {
+      const column = model.getSolution().colValue;
+      const values = new Map<string, number>();
+      for (const name of names) {
+        // A column no row or bound names is not in the model: it is 0.
+        let index = -1;
+        try {
+          index = model.getColByName(name);
+        } catch {
+          index = -1;
+        }
+        values.set(name, index >= 0 ? (column[index] ?? 0) : 0);
+      }
+      incumbent = { objective: model.getObjectiveValue(), values };
+    }
+    const gap = incumbent
+      ? Math.abs(incumbent.objective - dualBound) / Math.max(1e-9, Math.abs(incumbent.objective))
+      : Number.POSITIVE_INFINITY;
+    return { status, dualBound, ...(incumbent ? { incumbent } : {}), gap };
+  } finally {
+    model.dispose();
+  }
 }

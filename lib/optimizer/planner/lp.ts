@@ -1,21 +1,7 @@
-// A small writer of linear programs in CPLEX LP format, with readable named rows and sanitized names.
+// A linear program with named variables and rows, stored as flat arrays: handed to HiGHS as numbers, or written as CPLEX LP text.
+import type { ModelData } from 'highs';
 
 export type Sense = '<=' | '>=' | '=';
-
-export interface LpVariable {
-  name: string;
-  cost: number;
-  lower: number;
-  upper: number;
-  integer: boolean;
-}
-
-export interface LpRow {
-  name: string;
-  terms: [string, number][];
-  sense: Sense;
-  rhs: number;
-}
 
 // LP format names: at most 255 characters, no leading digit or period, only a safe subset of symbols.
 const MAX_NAME = 200;
@@ -26,77 +12,158 @@ export function sanitizeLpName(id: string): string {
   return /^[A-Za-z_]/.test(safe) ? safe : `_${safe}`;
 }
 
-function formatNumber(n: number): string {
+function assertFinite(n: number): void {
   if (!Number.isFinite(n)) throw new RangeError(`LP coefficient must be finite, got ${n}`);
+}
+
+function formatNumber(n: number): string {
+  assertFinite(n);
   // Plain decimal keeps the LP text readable; 12 significant digits are more than HiGHS tolerances use.
   return Number(n.toPrecision(12)).toString();
 }
 
-export class LpModel {
-  readonly variables = new Map<string, LpVariable>();
-  readonly rows: LpRow[] = [];
-  private readonly rowNames = new Set<string>();
+/**
+ * The number the LP text carries for `n` (12 significant digits), so that a model handed over as numbers is
+ * the very model its text describes, and solves to the same answer. Whole numbers need no rounding.
+ */
+function lpNumber(n: number): number {
+  assertFinite(n);
+  return Number.isInteger(n) && Math.abs(n) < 1e12 ? n : Number(n.toPrecision(12));
+}
 
-  addVariable(name: string, cost: number, options: Partial<Omit<LpVariable, 'name' | 'cost'>> = {}): string {
-    if (this.variables.has(name)) throw new Error(`duplicate LP variable ${name}`);
-    this.variables.set(name, {
-      name,
-      cost,
-      lower: options.lower ?? 0,
-      upper: options.upper ?? Infinity,
-      integer: options.integer ?? false,
-    });
+/** A model as HiGHS takes it, with the variable name of each of its columns. */
+export interface HighsModelData {
+  data: ModelData;
+  /** Variable name per HiGHS column. */
+  columnNames: string[];
+}
+
+export class LpModel {
+  /** Column index per variable name (a name a row used before it was added holds a column too). */
+  readonly variables = new Map<string, number>();
+  private readonly names: string[] = [];
+  private readonly declared: boolean[] = [];
+  private readonly cost: number[] = [];
+  private readonly lower: number[] = [];
+  private readonly upper: number[] = [];
+  private readonly integer: boolean[] = [];
+  private integers = 0;
+
+  private readonly rowNames: string[] = [];
+  private readonly rowNameSet = new Set<string>();
+  /** Rows in compressed form: row i holds entries rowStart[i] … rowStart[i + 1] - 1. */
+  private readonly rowStart: number[] = [0];
+  private readonly entryColumn: number[] = [];
+  private readonly entryValue: number[] = [];
+  private readonly rowSense: Sense[] = [];
+  private readonly rowRhs: number[] = [];
+
+  private column(name: string): number {
+    let j = this.variables.get(name);
+    if (j !== undefined) return j;
+    // A row may name a variable before it is added (the LP format allows it): it is a free 0-cost column until then.
+    j = this.names.length;
+    this.variables.set(name, j);
+    this.names.push(name);
+    this.declared.push(false);
+    this.cost.push(0);
+    this.lower.push(0);
+    this.upper.push(Infinity);
+    this.integer.push(false);
+    return j;
+  }
+
+  addVariable(
+    name: string,
+    cost: number,
+    options: { lower?: number; upper?: number; integer?: boolean } = {},
+  ): string {
+    const j = this.column(name);
+    if (this.declared[j]) throw new Error(`duplicate LP variable ${name}`);
+    this.declared[j] = true;
+    this.cost[j] = cost;
+    this.lower[j] = options.lower ?? 0;
+    this.upper[j] = options.upper ?? Infinity;
+    if (options.integer) {
+      this.integer[j] = true;
+      this.integers++;
+    }
     return name;
   }
 
   addCost(name: string, cost: number): void {
-    const v = this.variables.get(name);
-    if (!v) throw new Error(`no LP variable ${name}`);
-    v.cost += cost;
+    const j = this.variables.get(name);
+    if (j === undefined || !this.declared[j]) throw new Error(`no LP variable ${name}`);
+    this.cost[j]! += cost;
   }
 
-  addRow(name: string, terms: [string, number][], sense: Sense, rhs: number): void {
-    if (this.rowNames.has(name)) throw new Error(`duplicate LP row ${name}`);
-    this.rowNames.add(name);
-    this.rows.push({ name, terms: terms.filter(([, c]) => c !== 0), sense, rhs });
+  addRow(name: string, terms: readonly (readonly [string, number])[], sense: Sense, rhs: number): void {
+    if (this.rowNameSet.has(name)) throw new Error(`duplicate LP row ${name}`);
+    this.rowNameSet.add(name);
+    this.rowNames.push(name);
+    for (const [variable, coef] of terms) {
+      if (coef === 0) continue;
+      this.entryColumn.push(this.column(variable));
+      this.entryValue.push(coef);
+    }
+    this.rowStart.push(this.entryColumn.length);
+    this.rowSense.push(sense);
+    this.rowRhs.push(rhs);
   }
 
   get integerCount(): number {
-    let n = 0;
-    for (const v of this.variables.values()) if (v.integer) n++;
-    return n;
+    return this.integers;
+  }
+
+  get variableCount(): number {
+    return this.names.length;
+  }
+
+  get rowCount(): number {
+    return this.rowNames.length;
+  }
+
+  /** Whether the LP text lists a variable's bounds (any but the default 0 ≤ x). */
+  private hasBounds(j: number): boolean {
+    return this.upper[j] !== Infinity || this.lower[j] !== 0;
   }
 
   /** The model as CPLEX LP text; `relax` drops integrality. */
   toLpText(relax = false): string {
     const out: string[] = ['Minimize', ' obj:'];
     let line = '';
-    for (const v of this.variables.values()) {
-      if (v.cost === 0) continue;
-      line += ` ${v.cost < 0 ? '-' : '+'} ${formatNumber(Math.abs(v.cost))} ${v.name}`;
+    for (let j = 0; j < this.names.length; j++) {
+      const cost = this.cost[j]!;
+      if (cost === 0) continue;
+      line += ` ${cost < 0 ? '-' : '+'} ${formatNumber(Math.abs(cost))} ${this.names[j]}`;
       if (line.length > 200) {
         out.push(line);
         line = '';
       }
     }
     // An objective with no terms is still valid if it names a variable at zero cost.
-    if (out.length === 2 && line === '') line = ` 0 ${this.variables.keys().next().value ?? ''}`;
+    if (out.length === 2 && line === '') line = ` 0 ${this.names[0] ?? ''}`;
     if (line) out.push(line);
     out.push('Subject To');
-    for (const row of this.rows) {
-      const terms = row.terms.length > 0 ? row.terms : [[this.variables.keys().next().value!, 0] as const];
-      let text = ` ${row.name}:`;
-      for (const [name, coef] of terms)
-        text += ` ${coef < 0 ? '-' : '+'} ${formatNumber(Math.abs(coef))} ${name}`;
-      out.push(`${text} ${row.sense} ${formatNumber(row.rhs)}`);
+    for (let i = 0; i < this.rowNames.length; i++) {
+      let text = ` ${this.rowNames[i]}:`;
+      const from = this.rowStart[i]!;
+      const to = this.rowStart[i + 1]!;
+      if (from === to) text += ` + 0 ${this.names[0]}`;
+      for (let k = from; k < to; k++) {
+        const coef = this.entryValue[k]!;
+        text += ` ${coef < 0 ? '-' : '+'} ${formatNumber(Math.abs(coef))} ${this.names[this.entryColumn[k]!]}`;
+      }
+      out.push(`${text} ${this.rowSense[i]} ${formatNumber(this.rowRhs[i]!)}`);
     }
     out.push('Bounds');
     const generals: string[] = [];
-    for (const v of this.variables.values()) {
-      if (v.upper === Infinity) {
-        if (v.lower !== 0) out.push(` ${v.name} >= ${formatNumber(v.lower)}`);
-      } else out.push(` ${formatNumber(v.lower)} <= ${v.name} <= ${formatNumber(v.upper)}`);
-      if (v.integer && !relax) generals.push(v.name);
+    for (let j = 0; j < this.names.length; j++) {
+      const name = this.names[j]!;
+      if (this.upper[j] === Infinity) {
+        if (this.lower[j] !== 0) out.push(` ${name} >= ${formatNumber(this.lower[j]!)}`);
+      } else out.push(` ${formatNumber(this.lower[j]!)} <= ${name} <= ${formatNumber(this.upper[j]!)}`);
+      if (this.integer[j] && !relax) generals.push(name);
     }
     if (generals.length > 0) {
       out.push('Generals');
@@ -104,5 +171,89 @@ export class LpModel {
     }
     out.push('End');
     return out.join('\n');
+  }
+
+  /**
+   * The model as HiGHS's numeric input: the same model `toLpText(relax)` describes, with its columns in the
+   * order the LP reader creates them (objective, rows, bounds, integers, each by first mention) and numbers
+   * rounded as the text writes them, so that the solver takes the same path to the same answer — without
+   * writing and parsing megabytes of text.
+   */
+  toHighsModel(relax = false): HighsModelData {
+    const n = this.names.length;
+    const order = new Int32Array(n).fill(-1);
+    const columnNames: string[] = [];
+    const mention = (j: number) => {
+      if (order[j] !== -1) return;
+      order[j] = columnNames.length;
+      columnNames.push(this.names[j]!);
+    };
+    let anyCost = false;
+    for (let j = 0; j < n; j++)
+      if (this.cost[j] !== 0) {
+        anyCost = true;
+        mention(j);
+      }
+    if (!anyCost && n > 0) mention(0);
+    const rows = this.rowNames.length;
+    for (let i = 0; i < rows; i++) {
+      const from = this.rowStart[i]!;
+      const to = this.rowStart[i + 1]!;
+      if (from === to && n > 0) mention(0);
+      for (let k = from; k < to; k++) mention(this.entryColumn[k]!);
+    }
+    for (let j = 0; j < n; j++) if (this.hasBounds(j)) mention(j);
+    if (!relax) for (let j = 0; j < n; j++) if (this.integer[j]) mention(j);
+
+    const numCols = columnNames.length;
+    const colCost = new Float64Array(numCols);
+    const colLower = new Float64Array(numCols);
+    const colUpper = new Float64Array(numCols);
+    const integrality = relax || this.integers === 0 ? undefined : new Int32Array(numCols);
+    for (let j = 0; j < n; j++) {
+      const c = order[j]!;
+      if (c === -1) continue;
+      colCost[c] = lpNumber(this.cost[j]!);
+      colLower[c] = lpNumber(this.lower[j]!);
+      colUpper[c] = this.upper[j] === Infinity ? Infinity : lpNumber(this.upper[j]!);
+      if (integrality && this.integer[j]) integrality[c] = 1;
+    }
+    const rowLower = new Float64Array(rows);
+    const rowUpper = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) {
+      const rhs = lpNumber(this.rowRhs[i]!);
+      const sense = this.rowSense[i];
+      rowLower[i] = sense === '<=' ? -Infinity : rhs;
+      rowUpper[i] = sense === '>=' ? Infinity : rhs;
+    }
+    // Column-wise, each column's rows in order: the matrix exactly as the LP reader stores it.
+    const entries = this.entryColumn.length;
+    const starts = new Int32Array(numCols + 1);
+    for (let k = 0; k < entries; k++) starts[order[this.entryColumn[k]!]! + 1]!++;
+    for (let c = 0; c < numCols; c++) starts[c + 1]! += starts[c]!;
+    const next = starts.slice(0, numCols);
+    const indices = new Int32Array(entries);
+    const values = new Float64Array(entries);
+    for (let i = 0; i < rows; i++) {
+      for (let k = this.rowStart[i]!; k < this.rowStart[i + 1]!; k++) {
+        const at = next[order[this.entryColumn[k]!]!]!++;
+        indices[at] = i;
+        values[at] = lpNumber(this.entryValue[k]!);
+      }
+    }
+    return {
+      columnNames,
+      data: {
+        numCols,
+        numRows: rows,
+        colCost,
+        colLower,
+        colUpper,
+        rowLower,
+        rowUpper,
+        matrix: { format: 'csc', numRows: rows, numCols, starts, indices, values },
+        ...(integrality ? { integrality } : {}),
+      },
+    };
   }
 }

@@ -5,7 +5,7 @@ import type { PurchaseOption } from '../../domain/pool.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import type { WorkloadClass } from '../../domain/workload.ts';
 import { explainPool, lineCostUsd, type InstanceCounts } from './explain.ts';
-import { SolverError, solveLp, type LpSolution } from './highs.ts';
+import { SolverError, solveModel, type LpSolution } from './highs.ts';
 import {
   DEFAULT_PLANNER_SETTINGS,
   InfeasiblePlanError,
@@ -89,8 +89,8 @@ export async function planCapacity(
     stats.push({
       classes: component.classes.length,
       pools: component.offers.length,
-      variables: built.model.variables.size,
-      rows: built.model.rows.length,
+      variables: built.model.variableCount,
+      rows: built.model.rowCount,
       method,
       status: solution.status,
       seconds: (performance.now() - t0) / 1000,
@@ -199,7 +199,7 @@ async function solveComponent(
     (settings.integer === 'auto' && built.model.integerCount <= settings.mipMaxIntegerVariables);
   if (useMip) {
     try {
-      const solution = await solveLp(built.model.toLpText(false), {
+      const solution = await solveModel(built.model, false, {
         mip_rel_gap: settings.mipRelativeGap,
         time_limit: settings.mipTimeLimitSeconds,
       });
@@ -215,7 +215,7 @@ async function solveComponent(
       if (settings.integer === 'mip') throw error;
       // A MIP that found no integer solution in time (or that the solver failed on) falls back to the
       // rounded relaxation below, and says so.
-      const solution = await solveLp(built.model.toLpText(true), { solver: 'simplex' });
+      const solution = await solveModel(built.model, true, { solver: 'simplex' });
       return {
         solution,
         method: 'lp-rounded-up',
@@ -223,7 +223,7 @@ async function solveComponent(
       };
     }
   }
-  const solution = await solveLp(built.model.toLpText(true), { solver: 'simplex' });
+  const solution = await solveModel(built.model, true, { solver: 'simplex' });
   return { solution, method: 'lp-rounded-up', ...(solution.fallback ? { fallback: solution.fallback } : {}) };
 }
 
