@@ -179,8 +179,8 @@ export const RUNS = {
     }),
     options: () => ({}),
     ports: ['store', 'clock'],
-    // rollups.put, nodes.get / put / patch (agent batches, EC2 events, capacity snapshots)
-    access: { ...NONE, table: ['get', 'put', 'update', 'batchWrite'], readConfig: false },
+    // rollups.put, nodes.get / put / patch, nodes.pendingFacts (Query) (agent batches, EC2 events, capacity snapshots)
+    access: { ...NONE, table: ['query', 'get', 'put', 'update', 'batchWrite'], readConfig: false },
     metrics: [METRIC_NAMES.gpuUtilizationPct],
     timeoutSeconds: 60,
     memoryMb: 512,
@@ -336,8 +336,8 @@ export const RUNS = {
     }),
     options: (config) => config.slack!,
     ports: ['store', 'slack'],
-    // decision events in, Slack out; what was posted and what Slack did not take kept in the table
-    access: { ...NONE, table: ['query', 'put', 'batchWrite'], readSlackSecret: true },
+    // decision events in, Slack out; what was posted (seen / thread: GetItem) and what Slack did not take kept in the table
+    access: { ...NONE, table: ['query', 'get', 'put', 'batchWrite'], readSlackSecret: true },
     metrics: [METRIC_NAMES.slackUndelivered, METRIC_NAMES.slackOutboxDepth],
     timeoutSeconds: 30,
     memoryMb: 256,
