@@ -1,13 +1,18 @@
 // The one place a run changes the fleet: each launch, release, mark and unmark passes the guard chain, then goes to the provider that owns it.
 import { refusalEntry } from '../attribution/ledger.ts';
-import { isLive, type FleetNode, type NodeMark } from '../domain/fleet.ts';
-import type { Labels } from '../domain/labels.ts';
+import { isLive, type FleetNode } from '../domain/fleet.ts';
 import type { Lever } from '../domain/ledger.ts';
 import type { Action, Mode } from '../domain/plan.ts';
-import type { CapacityProvider, LedgerRepository } from '../domain/ports.ts';
+import type {
+  Actuator,
+  CapacityProvider,
+  GuardedRequest,
+  LedgerRepository,
+  ProviderIndex,
+  StepOutcome,
+} from '../domain/ports.ts';
 import { refusal, type Refusal } from '../domain/refusal.ts';
 import { releaseMethodFor, type ReleaseMethodOverrides } from '../domain/release-methods.ts';
-import type { ProviderIndex } from '../connectors/registry.ts';
 import type { NodeEvidence } from './evidence.ts';
 import {
   countAgainstCaps,
@@ -15,8 +20,6 @@ import {
   NO_CAPS,
   type BudgetGuard,
   type GuardContext,
-  type GuardedRequest,
-  type Judgement,
   type RunCaps,
 } from './guards.ts';
 
@@ -41,34 +44,6 @@ export interface ActuatorOptions {
   /** Where refusals are recorded, once per node, reason and hour. */
   ledger?: LedgerRepository;
   releaseMethods?: ReleaseMethodOverrides;
-}
-
-/** What became of a mark or unmark. */
-export interface StepOutcome {
-  status: 'done' | 'recommended' | 'refused' | 'failed';
-  refusal?: Refusal;
-  error?: string;
-}
-
-export interface Actuator {
-  readonly mode: Mode;
-  /** Judges a request against the chain without carrying it out or counting it. */
-  judge(request: GuardedRequest): Judgement;
-  /** A launch action (pool, option, count): carried out in enforce mode, its nodes in `nodeIds`, their states in `launched`. */
-  launch(action: Action, labels?: Labels): Promise<{ action: Action; launched: FleetNode[] }>;
-  /** A release action of one node (`nodeIds[0]`); its method is the action's, else the provider's default. */
-  release(action: Action): Promise<Action>;
-  /**
-   * Judges a step before a run commits to it (before headroom or other counts are taken), recording a refusal.
-   * Nothing is counted against the caps: the step is judged again when carried out.
-   */
-  screen(request: Extract<GuardedRequest, { node: FleetNode }>): Promise<Refusal | undefined>;
-  /** Refuses an action for a reason found outside the chain (a launch it waits for), and records it. */
-  refuse(action: Action, reason: Refusal): Promise<Action>;
-  mark(node: FleetNode, mark: NodeMark): Promise<StepOutcome>;
-  unmark(node: FleetNode): Promise<StepOutcome>;
-  /** Ledger writes that failed (the actions themselves stand). */
-  readonly ledgerFailures: string[];
 }
 
 export function createActuator(options: ActuatorOptions): Actuator {

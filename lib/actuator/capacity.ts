@@ -3,10 +3,10 @@ import type { FleetNode } from '../domain/fleet.ts';
 import type { Labels } from '../domain/labels.ts';
 import type { Action } from '../domain/plan.ts';
 import type { Pool } from '../domain/pool.ts';
+import type { Actuator } from '../domain/ports.ts';
 import { priceKey, type PriceQuote } from '../domain/price.ts';
 import { refusal } from '../domain/refusal.ts';
 import { poolServesClass, type WorkloadClass } from '../domain/workload.ts';
-import type { Actuator } from './actuator.ts';
 import { instancesFor, replacementCandidates, throughputOf, type ReplacementCandidate } from './fallback.ts';
 
 /** GPUs × throughput: the unit in which a shortfall is replaced by another GPU model. */

@@ -1,15 +1,12 @@
 // The ordered guard chain every change to the fleet passes: kill switch, mode, managed, protected, job or login, GPU evidence, reserved, caps, budget.
 import type { FleetNode } from '../domain/fleet.ts';
 import type { Mode } from '../domain/plan.ts';
-import type { PurchaseOption } from '../domain/pool.ts';
+import type { GuardedRequest, Judgement } from '../domain/ports.ts';
 import { refusal, type Refusal } from '../domain/refusal.ts';
 import { toRfc3339 } from '../domain/time.ts';
 import type { NodeEvidence } from './evidence.ts';
 
-/** A change the actuator is asked to make: a launch into a pool, or a step on one node. */
-export type GuardedRequest =
-  | { kind: 'launch'; poolId: string; option: PurchaseOption; count: number }
-  | { kind: 'release' | 'mark' | 'unmark' | 'tag'; node: FleetNode };
+/** What a request asks for: a launch into a pool, or a step on one node. */
 export type GuardedKind = GuardedRequest['kind'];
 type NodeRequest = Extract<GuardedRequest, { node: FleetNode }>;
 
@@ -179,11 +176,6 @@ export const GUARD_CHAIN: readonly Guard[] = [
   capsGuard,
   budgetGuard,
 ];
-
-export type Judgement =
-  | { verdict: 'carry-out' }
-  | { verdict: 'recommend' }
-  | { verdict: 'refuse'; refusal: Refusal; guard: string };
 
 /** Runs the chain on one request. Recommend mode still runs every guard: a recommendation is never unsafe. */
 export function judge(

@@ -1,8 +1,7 @@
 // The agent loop: sample every interval, cut one batch per window, spool and send it; failures never end it.
 import { MAX_EVENT_BYTES } from '../domain/events.ts';
-import type { Clock } from '../domain/ports.ts';
+import type { BatchSink, Clock, Logger } from '../domain/ports.ts';
 import type { UtilizationBatch } from '../domain/usage.ts';
-import type { Logger } from '../ingest/logger.ts';
 import { drainSpool, type DrainResult } from './drain.ts';
 import { batchEntry, batchEntrySize } from './entries.ts';
 import type { JobResolver } from './jobs.ts';
@@ -12,13 +11,6 @@ import type { SenderDeps } from './sender.ts';
 import type { SampleSource } from './sources.ts';
 import type { FileSpool } from './spool.ts';
 import { splitToFit, WindowBatcher } from './window.ts';
-
-/** Where finished batches go: printed (--dry-run) or spooled and sent. */
-export interface BatchSink {
-  deliver(batches: readonly UtilizationBatch[]): Promise<void>;
-  /** Sends what is waiting; called on every tick so an outage drains once EventBridge is back. */
-  retry(): Promise<void>;
-}
 
 /** Splits batches that would be too large, then hands each to `print` as one JSON event. */
 export function printSink(print: (event: unknown) => void): BatchSink {

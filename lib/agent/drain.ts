@@ -1,6 +1,6 @@
 // Drains the spool in order through PutEvents; stops at the first call that cannot get through.
 import { MAX_EVENT_BYTES } from '../domain/events.ts';
-import type { Logger } from '../ingest/logger.ts';
+import type { Logger } from '../domain/ports.ts';
 import { entrySize, groupIntoCalls } from './entries.ts';
 import { putEntries, type SenderDeps } from './sender.ts';
 import type { FileSpool } from './spool.ts';

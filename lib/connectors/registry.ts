@@ -1,31 +1,7 @@
 // Every configured fleet (EC2, GCP, Azure, Slurm, Kubernetes) in one registry that answers which provider owns a pool or a node.
-import type { FleetNode } from '../domain/fleet.ts';
 import { PROVIDERS, type Provider } from '../domain/pool.ts';
-import type { CapacityProvider } from '../domain/ports.ts';
+import type { CapacityProvider, ConnectorEntry, ConnectorRegistry } from '../domain/ports.ts';
 import { createConnectors, type ConnectorsConfig } from './config.ts';
-
-/** A fleet and, when known, what kind it is (the `provider` of its pools and nodes). */
-export interface ConnectorEntry {
-  kind?: Provider;
-  provider: CapacityProvider;
-}
-
-/** Which provider owns a pool or a node, for one run. Pools are listed at most once, and only when needed. */
-export interface ProviderIndex {
-  forPool(poolId: string): Promise<CapacityProvider | undefined>;
-  forNode(node: Pick<FleetNode, 'poolId' | 'provider'>): Promise<CapacityProvider | undefined>;
-}
-
-export interface ConnectorRegistry {
-  readonly entries: readonly ConnectorEntry[];
-  readonly providers: readonly CapacityProvider[];
-  /**
-   * An index for one run. `known` holds owners the run already learnt (pools it listed); a node is then found
-   * by its pool, else by the one fleet of its kind, else by listing every fleet's pools (a failing fleet is
-   * skipped: it owns nothing this run).
-   */
-  index(known?: ReadonlyMap<string, CapacityProvider>): ProviderIndex;
-}
 
 const isProvider = (text: string): text is Provider => (PROVIDERS as readonly string[]).includes(text);
 

@@ -6,10 +6,13 @@ import type { DemandHour } from './demand.ts';
 import { MAX_EVENT_BYTES, tryToWire, type DomainEvent, type WireEvent } from './events.ts';
 import type { FleetNode, NodeMark, NodeVersion, PendingNodeFact, ReleaseMethod } from './fleet.ts';
 import type { Forecast } from './forecast.ts';
+import type { Labels } from './labels.ts';
 import type { LedgerEntry } from './ledger.ts';
-import type { Plan } from './plan.ts';
-import type { Pool, PurchaseOption } from './pool.ts';
+import type { EmailMessage, OutboxMessage, QuietEvent, SlackMessage } from './notify.ts';
+import type { Action, Mode, Plan } from './plan.ts';
+import type { Pool, Provider, PurchaseOption } from './pool.ts';
 import type { PriceQuote } from './price.ts';
+import type { Refusal } from './refusal.ts';
 import type { UtilizationBatch, WindowRollup } from './usage.ts';
 import type { WorkloadClass } from './workload.ts';
 
@@ -336,4 +339,142 @@ export interface Store {
   demand: DemandRepository;
   /** Each class's p90 level, moved online by the misses of its scored forecasts (the forecast run). */
   calibration: CalibrationRepository;
+}
+
+/** Structured logging: one JSON object a line (lib/ingest/logger.ts), so log tools can filter on fields. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A secret's value by name: Secrets Manager in AWS (lib/system/secrets.ts). */
+export type ReadSecret = (secretName: string) => Promise<string>;
+
+/** Sends one e-mail with an HTML and a plain-text part: SES v2 in AWS (lib/notify/email.ts). */
+export interface Mailer {
+  send(message: EmailMessage): Promise<{ messageId: string }>;
+}
+
+export type DeliveryOutcome =
+  | {
+      delivered: true;
+      attempts: number;
+      /** The message's timestamp, where the transport tells it (threads). */ ts?: string;
+    }
+  | {
+      delivered: false;
+      attempts: number;
+      error: string;
+      /** False when retrying later cannot help (a revoked webhook, a bad token, an unknown channel). */
+      retryable: boolean;
+    };
+
+export interface SendOptions {
+  /** Post as a reply in this thread; transports that cannot thread ignore it. */
+  threadTs?: string;
+}
+
+/** A way to post to Slack: an incoming webhook, or the Web API's chat.postMessage with a bot token. */
+export interface SlackTransport {
+  /** Whether replies can go into a thread (incoming webhooks cannot). */
+  readonly threads: boolean;
+  /** Delivers one message or says why not; a Slack outage is an outcome, never an exception. */
+  send(message: SlackMessage, options?: SendOptions): Promise<DeliveryOutcome>;
+}
+
+/** What the notify run remembers between events: fingerprints already posted, threads, quiet events, the outbox. */
+export interface Outbox {
+  /** Adds a message, or rewrites it (same id and queuedAt) with its new attempt count and error. */
+  put(message: OutboxMessage): Promise<void>;
+  /** The oldest messages first. */
+  oldest(limit: number): Promise<OutboxMessage[]>;
+  remove(message: OutboxMessage): Promise<void>;
+  depth(): Promise<number>;
+}
+
+export interface NotifyState {
+  /** Whether the fingerprint was posted and is still remembered at `nowMs`. */
+  seen(fingerprint: string, nowMs: number): Promise<boolean>;
+  remember(fingerprint: string, untilMs: number): Promise<void>;
+  /** The Slack timestamp of the first message about a subject, to reply in its thread. */
+  thread(threadKey: string): Promise<string | undefined>;
+  rememberThread(threadKey: string, ts: string, nowMs: number): Promise<void>;
+  recordQuiet(event: QuietEvent): Promise<void>;
+  /** Days (yyyy-mm-dd) before `beforeDay` that hold quiet events and whose digest nobody has claimed. */
+  digestDaysDue(beforeDay: string): Promise<string[]>;
+  quietOn(day: string): Promise<QuietEvent[]>;
+  /** Claims a day's digest: true for the one run that gets to send it. */
+  claimDigest(day: string, nowMs: number): Promise<boolean>;
+  outbox: Outbox;
+}
+
+/** A fleet and, when known, what kind it is (the `provider` of its pools and nodes). */
+export interface ConnectorEntry {
+  kind?: Provider;
+  provider: CapacityProvider;
+}
+
+/** Which provider owns a pool or a node, for one run. Pools are listed at most once, and only when needed. */
+export interface ProviderIndex {
+  forPool(poolId: string): Promise<CapacityProvider | undefined>;
+  forNode(node: Pick<FleetNode, 'poolId' | 'provider'>): Promise<CapacityProvider | undefined>;
+}
+
+export interface ConnectorRegistry {
+  readonly entries: readonly ConnectorEntry[];
+  readonly providers: readonly CapacityProvider[];
+  /**
+   * An index for one run. `known` holds owners the run already learnt (pools it listed); a node is then found
+   * by its pool, else by the one fleet of its kind, else by listing every fleet's pools (a failing fleet is
+   * skipped: it owns nothing this run).
+   */
+  index(known?: ReadonlyMap<string, CapacityProvider>): ProviderIndex;
+}
+
+/** A request the actuator's guard chain judges (lib/actuator/guards.ts). */
+export type GuardedRequest =
+  | { kind: 'launch'; poolId: string; option: PurchaseOption; count: number }
+  | { kind: 'release' | 'mark' | 'unmark' | 'tag'; node: FleetNode };
+
+/** The guard chain's answer to a request. */
+export type Judgement =
+  | { verdict: 'carry-out' }
+  | { verdict: 'recommend' }
+  | { verdict: 'refuse'; refusal: Refusal; guard: string };
+
+/** What became of a mark or unmark. */
+export interface StepOutcome {
+  status: 'done' | 'recommended' | 'refused' | 'failed';
+  refusal?: Refusal;
+  error?: string;
+}
+
+/** Every change to capacity goes through it: the guard chain, then the provider that owns the pool or node. */
+export interface Actuator {
+  readonly mode: Mode;
+  /** Judges a request against the chain without carrying it out or counting it. */
+  judge(request: GuardedRequest): Judgement;
+  /** A launch action (pool, option, count): carried out in enforce mode, its nodes in `nodeIds`, their states in `launched`. */
+  launch(action: Action, labels?: Labels): Promise<{ action: Action; launched: FleetNode[] }>;
+  /** A release action of one node (`nodeIds[0]`); its method is the action's, else the provider's default. */
+  release(action: Action): Promise<Action>;
+  /**
+   * Judges a step before a run commits to it (before headroom or other counts are taken), recording a refusal.
+   * Nothing is counted against the caps: the step is judged again when carried out.
+   */
+  screen(request: Extract<GuardedRequest, { node: FleetNode }>): Promise<Refusal | undefined>;
+  /** Refuses an action for a reason found outside the chain (a launch it waits for), and records it. */
+  refuse(action: Action, reason: Refusal): Promise<Action>;
+  mark(node: FleetNode, mark: NodeMark): Promise<StepOutcome>;
+  unmark(node: FleetNode): Promise<StepOutcome>;
+  /** Ledger writes that failed (the actions themselves stand). */
+  readonly ledgerFailures: string[];
+}
+
+/** Where the agent's finished batches go (lib/agent/agent.ts): printed (--dry-run) or spooled and sent. */
+export interface BatchSink {
+  deliver(batches: readonly UtilizationBatch[]): Promise<void>;
+  /** Sends what is waiting; called on every tick so an outage drains once EventBridge is back. */
+  retry(): Promise<void>;
 }

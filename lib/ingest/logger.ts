@@ -1,10 +1,5 @@
 // Structured logging: one JSON object a line, so CloudWatch Logs Insights and journald can filter on fields.
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface Logger {
-  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
-}
+import type { Logger, LogLevel } from '../domain/ports.ts';
 
 /** Writes `{"level","message","time",…fields}` lines through `write`. */
 export function jsonLogger(write: (line: string) => void, now: () => number = Date.now): Logger {

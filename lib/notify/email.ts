@@ -1,17 +1,6 @@
 // Sends one e-mail with an HTML and a plain-text part through SES v2.
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
-
-export interface EmailMessage {
-  from: string;
-  to: readonly string[];
-  subject: string;
-  html: string;
-  text: string;
-}
-
-export interface Mailer {
-  send(message: EmailMessage): Promise<{ messageId: string }>;
-}
+import type { Mailer } from '../domain/ports.ts';
 
 export function createSesMailer(client: Pick<SESv2Client, 'send'>): Mailer {
   return {

@@ -1,9 +1,8 @@
 // The ingest run: validates a batch of queue records, writes window rollups and updates fleet state.
-import type { Clock, Store } from '../domain/ports.ts';
+import type { Clock, Logger, Store } from '../domain/ports.ts';
 import { rollupBatch, type WindowRollup } from '../domain/usage.ts';
 import { futureFactError } from '../ingest/fact-times.ts';
 import { nodeMessagesOf, type NodeMessage } from '../ingest/fleet-state.ts';
-import type { Logger } from '../ingest/logger.ts';
 import { writeNodeMessages, type NodeWriteOutcome } from '../ingest/node-writes.ts';
 import { parseRecordBody, type IngestMessage } from '../ingest/records.ts';
 

@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { parseWireEvent } from '../domain/events.ts';
 import { toRfc3339, utcDate } from '../domain/time.ts';
-import { digestMessage, slackMessage, type DigestEntry, type SlackMessage } from '../notify/slack/blocks.ts';
+import type { OutboxMessage, QuietEvent, SlackMessage } from '../domain/notify.ts';
+import type { DeliveryOutcome, NotifyState, SlackTransport } from '../domain/ports.ts';
+import { digestMessage, slackMessage, type DigestEntry } from '../notify/slack/blocks.ts';
 import { alertPolicy } from '../notify/slack/policy.ts';
-import type { DeliveryOutcome, SlackTransport } from '../notify/slack/webhook.ts';
-import type { NotifyState, OutboxMessage, QuietEvent } from '../notify/state.ts';
 import { OUTBOX_TTL_MS } from '../store/outbox.ts';
 
 /** An EventBridge event as Lambda receives it. */

@@ -1,8 +1,7 @@
 // The report run: reads the week from the store, builds the savings report, and mails it (or hands it back for a page).
-import type { Clock, Store } from '../domain/ports.ts';
+import type { Clock, Mailer, Store } from '../domain/ports.ts';
 import type { Forecast } from '../domain/forecast.ts';
 import { weekStart } from '../domain/time.ts';
-import type { Mailer } from '../notify/email.ts';
 import { renderReportHtml, reportSubject } from '../notify/report/html.ts';
 import {
   buildWeeklyReport,

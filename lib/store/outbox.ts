@@ -1,7 +1,8 @@
 // The notify run's memory in the table: fingerprints posted, Slack threads, quiet events for the digest, and the outbox of undelivered messages (keys in KEYS.md).
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DAY_MS, utcDate } from '../domain/time.ts';
-import { zOutboxMessage, zQuietEvent, type NotifyState, type OutboxMessage } from '../notify/state.ts';
+import { zOutboxMessage, zQuietEvent, type OutboxMessage } from '../domain/notify.ts';
+import type { NotifyState } from '../domain/ports.ts';
 import { encodeEntity } from './codec.ts';
 import {
   batchWrite,

@@ -1,11 +1,14 @@
 // One assembly: every port a run needs, built from one config for AWS, the embedded DynamoDB (dynalite) or memory.
-import {
-  connectorRegistryFromConfig,
-  createConnectorRegistry,
-  type ConnectorEntry,
-  type ConnectorRegistry,
-} from '../connectors/registry.ts';
-import type { CapacityProvider, Clock, EventSink, Store } from '../domain/ports.ts';
+import { connectorRegistryFromConfig, createConnectorRegistry } from '../connectors/registry.ts';
+import type {
+  CapacityProvider,
+  Clock,
+  ConnectorEntry,
+  ConnectorRegistry,
+  EventSink,
+  ReadSecret,
+  Store,
+} from '../domain/ports.ts';
 import type { Pool } from '../domain/pool.ts';
 import {
   createCachedPriceSource,
@@ -16,7 +19,7 @@ import { deferredProvider, createAwsEventSink, createAwsStore, once } from '../a
 import { systemClock } from '../adapters/system-clock.ts';
 import type { DeployConfig, DeployConnectors } from './config.ts';
 import { redactSecrets } from '../domain/redact.ts';
-import { resolveConnectors, secretsManagerReader, type ReadSecret } from './secrets.ts';
+import { resolveConnectors, secretsManagerReader } from './secrets.ts';
 
 export type Engine = 'aws' | 'embedded' | 'memory';
 

@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { createDoorMetrics, type DoorMetrics } from '../adapters/metrics.ts';
 import { once } from '../adapters/aws-ports.ts';
-import type { LogLevel, Logger as RunLogger } from '../ingest/logger.ts';
+import type { LogLevel, Logger as RunLogger } from '../domain/ports.ts';
 import { parseOrThrow } from '../domain/validation.ts';
 import { assemble, type Assembly } from './assembly.ts';
 import {

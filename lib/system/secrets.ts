@@ -1,8 +1,7 @@
 // Secrets by reference: the config names a Secrets Manager secret, the run reads its value when it needs it.
 import type { ConnectorsConfig } from '../connectors/config.ts';
+import type { ReadSecret } from '../domain/ports.ts';
 import type { DeployConnectors } from './config.ts';
-
-export type ReadSecret = (secretName: string) => Promise<string>;
 
 /** A reader of Secrets Manager values, each read once per container. */
 export function secretsManagerReader(client?: unknown): ReadSecret {

@@ -1,13 +1,8 @@
 // The guard chain, table-driven: each guard's typed refusal, the order they are applied in, and what each kind of change passes.
 import { describe, expect, it } from 'vitest';
 import type { NodeEvidence } from '../../lib/actuator/evidence.ts';
-import {
-  GUARD_CHAIN,
-  judge,
-  NO_CAPS,
-  type GuardContext,
-  type GuardedRequest,
-} from '../../lib/actuator/guards.ts';
+import { GUARD_CHAIN, judge, NO_CAPS, type GuardContext } from '../../lib/actuator/guards.ts';
+import type { GuardedRequest } from '../../lib/domain/ports.ts';
 import type { FleetNode, FleetNodeInput } from '../../lib/domain/fleet.ts';
 import { refusal, type RefusalCode } from '../../lib/domain/refusal.ts';
 import { toRfc3339 } from '../../lib/domain/time.ts';

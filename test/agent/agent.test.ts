@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { printSink, runAgent, type BatchSink } from '../../lib/agent/agent.ts';
+import { printSink, runAgent } from '../../lib/agent/agent.ts';
+import type { BatchSink } from '../../lib/domain/ports.ts';
 import { batchEntrySize } from '../../lib/agent/entries.ts';
 import { noJobs, type JobResolver } from '../../lib/agent/jobs.ts';
 import { noLogins } from '../../lib/agent/logins.ts';

@@ -1,7 +1,8 @@
 // A Slurm-only on-prem config against a real slurmrestd: reclaim in enforce mode drains an idle managed node through the connector registry, and refuses a protected one with its reason.
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connectorRegistryFromConfig, type ConnectorRegistry } from '../../lib/connectors/registry.ts';
+import { connectorRegistryFromConfig } from '../../lib/connectors/registry.ts';
+import type { ConnectorRegistry } from '../../lib/domain/ports.ts';
 import { createSlurmRestClient, type SlurmRestClient } from '../../lib/connectors/slurm/client.ts';
 import { createScontrolRunner } from '../../lib/connectors/slurm/scontrol.ts';
 import type { FleetNode } from '../../lib/domain/fleet.ts';

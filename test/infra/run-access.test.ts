@@ -9,7 +9,7 @@ import { FUNCTION_ACCESS, FUNCTION_NAMES, TABLE_ACTIONS, type FunctionName } fro
 import { memoryLogger } from '../../lib/ingest/logger.ts';
 import { manualClock } from '../../lib/memory/clock.ts';
 import { createMemoryEventSink } from '../../lib/memory/event-sink.ts';
-import type { DeliveryOutcome, SlackTransport } from '../../lib/notify/slack/webhook.ts';
+import type { DeliveryOutcome, SlackTransport } from '../../lib/domain/ports.ts';
 import { runAttribute } from '../../lib/runs/attribute.ts';
 import { runForecast } from '../../lib/runs/forecast.ts';
 import { createMemoryObjectReader, runImportBill } from '../../lib/runs/import-bill.ts';

@@ -1,10 +1,10 @@
 // Quiet, useful alerts against dynalite and a Slack server on 127.0.0.1: what is new is posted once, the rest waits for the daily digest, undelivered messages are kept and sent later, replies thread.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeEvent, type DomainEvent } from '../../lib/domain/events.ts';
-import type { SlackMessage } from '../../lib/notify/slack/blocks.ts';
+import type { SlackMessage } from '../../lib/domain/notify.ts';
+import type { NotifyState, SlackTransport } from '../../lib/domain/ports.ts';
 import { createSlackBot, withWebhookFallback } from '../../lib/notify/slack/bot.ts';
-import { createSlackWebhook, type SlackTransport } from '../../lib/notify/slack/webhook.ts';
-import type { NotifyState } from '../../lib/notify/state.ts';
+import { createSlackWebhook } from '../../lib/notify/slack/webhook.ts';
 import { runNotify, type NotifyResult } from '../../lib/runs/notify.ts';
 import { createDynamoNotifyState } from '../../lib/store/outbox.ts';
 import { FAST_RETRY, freshDynamoStore, scanTable } from '../support/dynamo.ts';

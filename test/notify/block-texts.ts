@@ -1,5 +1,5 @@
 // Every text of a Slack message's blocks, in order: what a reader sees, for the notify tests to search.
-import type { Block } from '../../lib/notify/slack/blocks.ts';
+import type { Block } from '../../lib/domain/notify.ts';
 
 export const blockTexts = (blocks: Block[]): string[] =>
   blocks.flatMap((b) =>

@@ -7,8 +7,8 @@ import {
   fitText,
   slackMessage,
   type DigestEntry,
-  type SlackMessage,
 } from '../../lib/notify/slack/blocks.ts';
+import type { SlackMessage } from '../../lib/domain/notify.ts';
 import { blockTexts } from './block-texts.ts';
 import { DECISION_EVENTS } from './decision-events.ts';
 

@@ -2,7 +2,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SlackMessage } from '../../lib/notify/slack/blocks.ts';
+import type { SlackMessage } from '../../lib/domain/notify.ts';
 import { botTokenFromSecret, webhookUrlFromSecret } from '../../lib/notify/slack/secret.ts';
 import { createSlackWebhook, retryAfterMs } from '../../lib/notify/slack/webhook.ts';
 import { runNotify } from '../../lib/runs/notify.ts';

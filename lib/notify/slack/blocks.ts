@@ -1,22 +1,7 @@
 // Block Kit messages for the decision events and the daily digest: one builder per kind, pure, escaped and size-capped.
 import type { DomainEvent, EventDetail } from '../../domain/events.ts';
 import { formatUsdForDisplay, type MicroUsd } from '../../domain/money.ts';
-
-export interface TextObject {
-  type: 'mrkdwn' | 'plain_text';
-  text: string;
-}
-export type Block =
-  | { type: 'header'; text: TextObject }
-  | { type: 'section'; text?: TextObject; fields?: TextObject[] }
-  | { type: 'context'; elements: TextObject[] }
-  | { type: 'divider' };
-
-/** What Slack takes: `text` is the notification and the fallback where blocks are not shown, `blocks` the layout. */
-export interface SlackMessage {
-  text: string;
-  blocks: Block[];
-}
+import type { Block, SlackMessage, TextObject } from '../../domain/notify.ts';
 
 /**
  * Slack's Block Kit limits (api.slack.com/reference/block-kit): a section's text 3000 characters, each of its

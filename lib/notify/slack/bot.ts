@@ -1,12 +1,7 @@
 // Posts messages with a bot token through the Web API's chat.postMessage: the one Slack transport that can thread.
-import type { SlackMessage } from './blocks.ts';
-import {
-  cachedSecret,
-  createRetryingSender,
-  type RetryOptions,
-  type SlackTransport,
-  type Verdict,
-} from './webhook.ts';
+import type { SlackMessage } from '../../domain/notify.ts';
+import type { SlackTransport } from '../../domain/ports.ts';
+import { cachedSecret, createRetryingSender, type RetryOptions, type Verdict } from './webhook.ts';
 
 export const SLACK_API_BASE = 'https://slack.com/api';
 

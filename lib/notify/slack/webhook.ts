@@ -1,6 +1,7 @@
 // Posts messages to a Slack incoming webhook: spaced to Slack's rate, retried on 429 and 5xx, never throwing; the
 // delivery loop here is shared with the bot transport (bot.ts).
-import type { SlackMessage } from './blocks.ts';
+import type { SlackMessage } from '../../domain/notify.ts';
+import type { DeliveryOutcome, SendOptions, SlackTransport } from '../../domain/ports.ts';
 
 /** Slack allows about one message per second per incoming webhook. */
 export const DEFAULT_MIN_INTERVAL_MS = 1000;
@@ -10,32 +11,6 @@ export const DEFAULT_MAX_WAIT_MS = 20_000;
 const BACKOFF_BASE_MS = 500;
 const REQUEST_TIMEOUT_MS = 5000;
 
-export type DeliveryOutcome =
-  | {
-      delivered: true;
-      attempts: number;
-      /** The message's timestamp, where the transport tells it (threads). */ ts?: string;
-    }
-  | {
-      delivered: false;
-      attempts: number;
-      error: string;
-      /** False when retrying later cannot help (a revoked webhook, a bad token, an unknown channel). */
-      retryable: boolean;
-    };
-
-export interface SendOptions {
-  /** Post as a reply in this thread; transports that cannot thread ignore it. */
-  threadTs?: string;
-}
-
-/** A way to post to Slack: an incoming webhook, or the Web API's chat.postMessage with a bot token. */
-export interface SlackTransport {
-  /** Whether replies can go into a thread (incoming webhooks cannot). */
-  readonly threads: boolean;
-  /** Delivers one message or says why not; a Slack outage is an outcome, never an exception. */
-  send(message: SlackMessage, options?: SendOptions): Promise<DeliveryOutcome>;
-}
 /** The incoming-webhook transport. */
 export type SlackWebhook = SlackTransport;
 

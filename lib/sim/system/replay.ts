@@ -13,7 +13,7 @@ import { costForSeconds, sumUsd } from '../../domain/money.ts';
 import type { PurchaseOption } from '../../domain/pool.ts';
 import type { Store } from '../../domain/ports.ts';
 import { HOUR_MS, toRfc3339 } from '../../domain/time.ts';
-import type { Logger } from '../../ingest/logger.ts';
+import type { Logger } from '../../domain/ports.ts';
 import { manualClock } from '../../memory/clock.ts';
 import { createMemoryEventSink } from '../../memory/event-sink.ts';
 import { createMemoryPriceSource } from '../../memory/price-source.ts';
