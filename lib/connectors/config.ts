@@ -1,6 +1,6 @@
 // Which non-AWS fleets to poll, from one validated config: Slurm, Kubernetes, GCP, Azure, and Prometheus/DCGM for GPU samples.
 import { z } from 'zod';
-import type { CapacityProvider } from '../domain/ports.ts';
+import type { CapacityProvider, UtilizationSource } from '../domain/ports.ts';
 import { createAzureFromConfig, zAzureConfig } from './azure/config.ts';
 import { createGcpFromConfig, zGcpConfig } from './gcp/config.ts';
 import { identifyByNodeName } from './identify.ts';
@@ -9,7 +9,6 @@ import { createPrometheusDcgmSource } from './prometheus/source.ts';
 import { createSlurmRestClient } from './slurm/client.ts';
 import { createSlurmProvider } from './slurm/provider.ts';
 import { createScontrolRunner } from './slurm/scontrol.ts';
-import type { UtilizationSource } from './utilization-source.ts';
 
 export const zConnectorsConfig = z.object({
   slurm: z

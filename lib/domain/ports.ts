@@ -341,6 +341,12 @@ export interface Store {
   calibration: CalibrationRepository;
 }
 
+/** Where GPU samples of nodes without the agent come from (Prometheus/DCGM), plugged into a fleet's provider. */
+export interface UtilizationSource {
+  /** One batch per node and 5-minute window with windowStart in [fromMs, toMs). */
+  utilization(fromMs: number, toMs: number): Promise<UtilizationBatch[]>;
+}
+
 /** Structured logging: one JSON object a line (lib/ingest/logger.ts), so log tools can filter on fields. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -12,7 +12,7 @@ import {
 } from '../../domain/ports.ts';
 import { describeZodError } from '../../domain/validation.ts';
 import { ConnectorHttpError, createJsonHttp } from '../http.ts';
-import type { UtilizationSource } from '../utilization-source.ts';
+import type { UtilizationSource } from '../../domain/ports.ts';
 import {
   DEFAULT_KUBE_LABEL_KEYS,
   kubeFleetView,

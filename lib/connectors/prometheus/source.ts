@@ -6,7 +6,7 @@ import { WINDOW_MS } from '../../domain/time.ts';
 import { partitionKey } from '../../domain/gpu.ts';
 import { resolveGpuDevice } from '../gpu-model.ts';
 import { createJsonHttp } from '../http.ts';
-import type { UtilizationSource } from '../utilization-source.ts';
+import type { UtilizationSource } from '../../domain/ports.ts';
 import {
   DCGM_FIELDS,
   DcgmSamples,

@@ -11,11 +11,11 @@ import {
   type QueueDemand,
   type ReleaseOutcome,
   type ReleaseRequest,
+  type UtilizationSource,
 } from '../../domain/ports.ts';
 import type { PriceQuote } from '../../domain/price.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import type { UtilizationBatch } from '../../domain/usage.ts';
-import type { UtilizationSource } from '../utilization-source.ts';
 import type { NodeUpdate, SlurmRestClient } from './client.ts';
 import {
   commentWithMark,
