@@ -9,6 +9,7 @@ import {
   type Sharing,
 } from './scenario.ts';
 import type { WorkloadClass } from '../domain/workload.ts';
+import { mostServed } from './serve-most.ts';
 
 type ClassRef = { workload: WorkloadClass };
 
@@ -115,6 +116,13 @@ export function serveHour(
       spotGpus,
       shortfallGpus: Math.max(0, need),
     });
+  }
+  if (sharing !== 'dedicated') {
+    // Shared GPUs then go where they serve the most on time: the greedy can leave a class late behind one
+    // that took the capacity it needed and could have run on spot.
+    const most = mostServed(poolById, order, demandByClass, slots, allocations);
+    const used = most.allocations.reduce((a, x) => a + x.gpus, 0);
+    return { ...most, idleGpus: Math.max(0, heldGpus - used), heldGpus };
   }
   // Held minus used: under dedicated instances the unused part of a team's instance is idle too.
   const idleGpus = Math.max(0, heldGpus - allocations.reduce((a, x) => a + x.gpus, 0));

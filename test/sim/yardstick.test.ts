@@ -188,7 +188,76 @@ function randomScenario(seed: number): Scenario {
   };
 }
 
+/** The random scenario with a second class, `serve`, that may not run on spot; shared or dedicated instances. */
+function twoClassScenario(seed: number, sharing: 'shared' | 'dedicated'): Scenario {
+  const base = randomScenario(seed);
+  let x = seed * 7919 + 13;
+  const rand = () => (x = (x * 9301 + 49297) % 233280) / 233280;
+  const train = base.classes[0]!;
+  return {
+    ...base,
+    name: `${base.name}-${sharing}`,
+    sharing,
+    classes: [
+      train,
+      {
+        workload: { ...train.workload, id: 'serve', team: 'web', spotShare: 0 },
+        demandGpus: train.demandGpus.map(() => Math.round(rand() * 20 * 10) / 10),
+      },
+    ],
+  };
+}
+
+const everyPolicy = (): Policy[] => [
+  onDemandPeakPolicy(),
+  reactiveOnDemandPolicy({ headroom: 0 }),
+  reactiveOnDemandPolicy({ headroom: 0.3 }),
+  spotFirstPolicy({ headroom: 0.2 }),
+  spotReservedPolicy({ headroom: 0.1 }),
+  optimizerPolicy({ config: { horizonHours: 6 } }),
+  holdNothing,
+];
+
 describe('the exact floor', () => {
+  it('two classes sharing instances: no policy beats the floor, and the oracle attains it', async () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const scenario = twoClassScenario(seed, 'shared');
+      const solution = await solveOracle(scenario);
+      expect(solution.method, `seed ${seed}`).toBe('mip');
+      const floor = solution.floorUsd * 1e6;
+      for (const policy of everyPolicy()) {
+        const run = await simulatePolicy(scenario, policy);
+        expect(Number(run.penalizedCostUsd), `seed ${seed} ${policy.name}`).toBeGreaterThanOrEqual(floor - 1);
+      }
+      // The engine serves the held fleet as well as the model may: the oracle's whole-instance plan costs the floor.
+      const oracle = await simulatePolicy(scenario, oraclePolicy(scenario));
+      expect(Number(oracle.penalizedCostUsd) / floor, `seed ${seed}`).toBeLessThan(1.0002);
+      expect(solution.gap, `seed ${seed}`).toBeLessThan(2e-4);
+    }
+  }, 120_000);
+
+  it('dedicated instances, a MIP stopped early, any P: the floor stays below every policy and states its gap', async () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const scenario = twoClassScenario(seed, 'dedicated');
+      // A search stopped at once proves little: the floor is then its bound or the relaxation's, never more.
+      const early = await solveOracle(scenario, { mipTimeLimitSeconds: 0.001 });
+      const exact = await solveOracle(scenario);
+      expect(early.floorUsd).toBeLessThanOrEqual(exact.floorUsd + 1e-6);
+      expect(exact.gap).toBeGreaterThanOrEqual(-1e-6);
+      for (const p of [0, 1, 10]) {
+        const at: Scenario = { ...scenario, latePenaltyMultiplier: p };
+        // The optimum does not depend on P: one solve's floor holds at every P.
+        expect((await solveOracle(at)).floorUsd / exact.floorUsd, `seed ${seed} P ${p}`).toBeCloseTo(1, 3);
+        for (const policy of everyPolicy()) {
+          const run = await simulatePolicy(at, policy);
+          expect(Number(run.penalizedCostUsd), `seed ${seed} P ${p} ${policy.name}`).toBeGreaterThanOrEqual(
+            exact.floorUsd * 1e6 - 1,
+          );
+        }
+      }
+    }
+  }, 300_000);
+
   it('no policy beats the MIP optimum on small random scenarios, and the oracle attains it', async () => {
     for (let seed = 1; seed <= 6; seed++) {
       const scenario = randomScenario(seed);

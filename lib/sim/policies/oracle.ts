@@ -1,9 +1,9 @@
 // The floor: the fleet that minimises the penalized cost of the whole run with perfect foresight, solved exactly as one MIP.
 import { LpModel } from '../../optimizer/planner/lp.ts';
-import { solveLp, type LpSolution } from '../../optimizer/planner/highs.ts';
+import { solveLp, solveMipWithBound } from '../../optimizer/planner/highs.ts';
 import type { PurchaseOption } from '../../domain/pool.ts';
 import { poolServesClass } from '../../domain/workload.ts';
-import type { Policy } from '../engine.ts';
+import { simulatePolicy, type Policy } from '../engine.ts';
 import {
   holdingKey,
   latePenaltyPerGpuHour,
@@ -17,13 +17,18 @@ import { lateFillPool } from '../serve.ts';
 
 export interface OracleSolution {
   /**
-   * The floor, dollars: the bound of the MIP's proved optimum of bill + P × late GPU-hours (relative gap ≤
-   * `MIP_GAP`), else the LP relaxation's optimum, which no whole-instance fleet can beat either.
+   * The floor, dollars: a proved lower bound on bill + P × late GPU-hours of every policy (at every P), the
+   * better of the model's relaxation and the whole-run MIP's dual bound; the optimum itself when `method` is
+   * "mip" (relative gap ≤ `MIP_GAP`).
    */
   floorUsd: number;
-  /** How the floor was found, for the run's log. */
-  method: 'mip' | 'lp-relaxation';
-  /** Solver notes: fallbacks taken, limits hit. */
+  /** How the floor was proved: the MIP solved, the MIP's dual bound when stopped, or the relaxation. */
+  method: 'mip' | 'mip-bound' | 'lp-relaxation';
+  /** The oracle's plan as the engine bills it (penalized cost, dollars, at the scenario's P). */
+  planUsd: number;
+  /** planUsd ÷ floorUsd − 1: the true optimum lies in [floor, floor × (1 + gap)]. */
+  gap: number;
+  /** Solver notes: fallbacks taken, limits hit, the gap. */
   notes: string[];
   reserved: Map<string, number>;
   /** Instances to hold per hour (index = hour), per pool|option (spot and on-demand). */
@@ -31,7 +36,7 @@ export interface OracleSolution {
 }
 
 export interface OracleOptions {
-  /** Seconds the MIP may take before the relaxation's optimum is used as the floor. */
+  /** Seconds the MIP may search; when it stops, its dual bound (if above the relaxation's) is the floor. */
   mipTimeLimitSeconds?: number;
   /** Models with more whole-instance variables than this are not solved as a MIP (the relaxation bounds them). */
   mipMaxIntegers?: number;
@@ -39,11 +44,37 @@ export interface OracleOptions {
 
 // A proved gap this small is exact for the figures shown (three significant digits of a ratio).
 const MIP_GAP = 1e-4;
-const DEFAULT_TIME_LIMIT_SECONDS = 30;
-// The wasm MIP proves small runs in seconds; a month of hours with thousands of integers it does not.
-const DEFAULT_MIP_MAX_INTEGERS = 400;
+const DEFAULT_TIME_LIMIT_SECONDS = 60;
+// Beyond this the wasm MIP's memory and presolve time grow past what a run on a laptop should take.
+const DEFAULT_MIP_MAX_INTEGERS = 40_000;
 
 type HeldOption = Exclude<PurchaseOption, 'on-prem'> | 'on-prem';
+
+/** Whole instances of one kind in an hour: a variable, or a constant count (owned instances). */
+interface Whole {
+  name: string | undefined;
+  gpus: number;
+  spot: boolean;
+  instances: number;
+}
+
+/**
+ * A rounding (Chvátal–Gomory) cut: whole instances of g_i GPUs that must cover `gpus` GPUs,
+ * Σ g_i·v_i ≥ gpus, imply Σ ⌈g_i/G⌉·v_i ≥ ⌈(gpus − owned GPUs)/G⌉ for any G > 0 (v_i ≥ 0 and integer), with G
+ * the smallest instance. The relaxation alone lets a team hold 0.3 of an instance; the cut makes it pay for one.
+ * Valid for every whole-instance fleet, so the optimum is unchanged and only the relaxation tightens.
+ */
+function roundingCut(model: LpModel, name: string, whole: readonly Whole[], gpus: number): void {
+  const variables = whole.filter((w) => w.name !== undefined);
+  if (variables.length === 0 || gpus <= 1e-9) return;
+  const size = Math.min(...variables.map((w) => w.gpus));
+  const owned = whole.reduce((a, w) => a + w.gpus * w.instances, 0);
+  const rhs = Math.ceil((gpus - owned) / size - 1e-9);
+  if (rhs <= 0) return;
+  const terms = new Map<string, number>();
+  for (const w of variables) terms.set(w.name!, (terms.get(w.name!) ?? 0) + Math.ceil(w.gpus / size - 1e-9));
+  model.addRow(name, [...terms], '>=', rhs);
+}
 
 /**
  * The same objective every policy is scored on, over the billed hours, with the engine's rules as
@@ -130,7 +161,8 @@ export function buildOracleModel(scenario: Scenario): {
         const available = option === 'spot' ? spotAvailableAt(sp, h) : Number.POSITIVE_INFINITY;
         const x = model.addVariable(`x_${p}_${tag}_${h}`, price, {
           integer: true,
-          upper: Number.isFinite(available) ? available : Math.ceil(peakGpus / g) + 1,
+          // On-demand has no upper bound: a late fill can always be held instead (see solveOracle).
+          upper: available,
         });
         xNames.set(`${p}|${option}|${h}`, x);
         const l = model.addVariable(`l_${p}_${tag}_${h}`, price * bootShare);
@@ -188,7 +220,11 @@ export function buildOracleModel(scenario: Scenario): {
       );
 
     const used = new Map<string, [string, number][]>(); // capacity key -> y terms (or n terms when dedicated)
+    // Whole instances of the hour (GPUs each), for the rounding cuts below: all of them, and those not on spot.
+    const hourWhole: Whole[] = [];
+    const hourNeed = { all: 0, notSpot: 0 };
     scenario.classes.forEach((c, ci) => {
+      const classWhole: Whole[] = [];
       const demand = c.demandGpus[h] ?? 0;
       const serve: [string, number][] = [];
       const spotTerms: [string, number][] = [];
@@ -216,6 +252,7 @@ export function buildOracleModel(scenario: Scenario): {
               0,
             );
             used.get(key)!.push([n, 1]);
+            classWhole.push({ name: n, gpus: g, spot: option === 'spot', instances: 0 });
           } else used.get(key)!.push([y, 1 / g]);
         }
       });
@@ -226,6 +263,9 @@ export function buildOracleModel(scenario: Scenario): {
         const price = usd(priceAt(fill, 'on-demand', h));
         const boot = (fill.pool.bootSeconds ?? scenario.defaultBootSeconds) / 3600;
         const z = model.addVariable(`z_${ci}_${h}`, price * (1 + boot), { integer: true });
+        const late = { name: z, gpus: fill.pool.gpusPerInstance, spot: false, instances: 0 };
+        classWhole.push(late);
+        hourWhole.push(late);
         model.addRow(
           `fill_${ci}_${h}`,
           [
@@ -242,6 +282,19 @@ export function buildOracleModel(scenario: Scenario): {
         '>=',
         demand,
       );
+      const share = Math.min(1, Math.max(0, c.workload.spotShare));
+      hourNeed.all += demand;
+      hourNeed.notSpot += (1 - share) * demand;
+      if (dedicated) {
+        roundingCut(model, `cut_${ci}_${h}`, classWhole, demand);
+        if (share > 0)
+          roundingCut(
+            model,
+            `cutns_${ci}_${h}`,
+            classWhole.filter((w) => !w.spot),
+            (1 - share) * demand,
+          );
+      }
       if (spotTerms.length > 0 && c.workload.spotShare < 1)
         model.addRow(
           `share_${ci}_${h}`,
@@ -250,6 +303,28 @@ export function buildOracleModel(scenario: Scenario): {
           c.workload.spotShare * demand,
         );
     });
+    if (!dedicated) {
+      // Shared: every held instance of the hour, whichever class it serves, against the hour's whole demand.
+      scenario.pools.forEach((sp, p) => {
+        for (const option of options) {
+          const [variable, constant] = capacity(p, option, h);
+          if (variable === undefined && constant === 0) continue;
+          hourWhole.push({
+            name: variable,
+            gpus: sp.pool.gpusPerInstance,
+            spot: option === 'spot',
+            instances: constant,
+          });
+        }
+      });
+      roundingCut(model, `cut_${h}`, hourWhole, hourNeed.all);
+      roundingCut(
+        model,
+        `cutns_${h}`,
+        hourWhole.filter((w) => !w.spot),
+        hourNeed.notSpot,
+      );
+    }
     for (const [key, terms] of used) {
       const [p, option] = key.split('|') as [string, HeldOption];
       const [variable, constant] = capacity(Number(p), option, h);
@@ -272,62 +347,118 @@ export function buildOracleModel(scenario: Scenario): {
   };
 }
 
-/**
- * The floor of a run. The LP relaxation of the run's model is solved always: its optimum is a bound no
- * whole-instance fleet can beat. A model small enough (`mipMaxIntegers`) is solved as a MIP too; a proved
- * optimum (relative gap ≤ `MIP_GAP`, the floor taken at the bound) is the exact floor. The plan held by the
- * oracle policy is the MIP's, else the relaxation's rounded up (always feasible).
- */
-export async function solveOracle(scenario: Scenario, options: OracleOptions = {}): Promise<OracleSolution> {
-  const { model, constantUsd, xVar, rVar } = buildOracleModel(scenario);
-  const notes: string[] = [];
-  const relaxed = await solveLp(model.toLpText(true));
-  if (relaxed.fallback) notes.push(`relaxation: ${relaxed.fallback}`);
-  let mip: LpSolution | undefined;
-  if (model.integerCount <= (options.mipMaxIntegers ?? DEFAULT_MIP_MAX_INTEGERS)) {
-    try {
-      const solved = await solveLp(model.toLpText(false), {
-        mip_rel_gap: MIP_GAP,
-        time_limit: options.mipTimeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS,
-      });
-      if (solved.fallback) notes.push(`MIP: ${solved.fallback}`);
-      if (solved.status === 'Optimal') mip = solved;
-      else notes.push(`MIP stopped with "${solved.status}": the floor is the relaxation's optimum`);
-    } catch (error) {
-      notes.push(`MIP failed (${(error as Error).message}): the floor is the relaxation's optimum`);
-    }
-  } else {
-    notes.push(
-      `${model.integerCount} whole-instance variables: the floor is the relaxation's optimum (a bound no fleet beats), the plan its rounding up`,
-    );
-  }
-  const plan = mip ?? relaxed;
-  const round = (v: number | undefined) => (mip ? Math.round(v ?? 0) : Math.ceil((v ?? 0) - 1e-6));
+/** A fixed plan as a policy: the commitment and the holdings of every hour. */
+function planPolicy(plan: Pick<OracleSolution, 'reserved' | 'holdings'>): Policy {
+  return {
+    name: 'oracle',
+    description: 'a fixed plan',
+    commitments: () => plan.reserved,
+    decide: (view) => plan.holdings.get(view.hour) ?? new Map(),
+  };
+}
+
+/** The plan in a solution's values: whole instances per pool and hour (`round` turns a value into a count). */
+function planOf(
+  scenario: Scenario,
+  values: ReadonlyMap<string, number>,
+  vars: Pick<ReturnType<typeof buildOracleModel>, 'xVar' | 'rVar'>,
+  round: (v: number) => number,
+): Pick<OracleSolution, 'reserved' | 'holdings'> {
   const reserved = new Map<string, number>();
   for (const sp of scenario.pools) {
-    const r = rVar(sp.pool.id);
-    const n = r ? Math.max(0, round(plan.values.get(r))) : 0;
+    const r = vars.rVar(sp.pool.id);
+    const n = r ? Math.max(0, round(values.get(r) ?? 0)) : 0;
     if (n > 0) reserved.set(sp.pool.id, n);
   }
   const holdings = new Map<number, Holdings>();
   for (let h = scenario.warmupHours; h < scenario.hours; h++) {
     const held: Holdings = new Map();
-    for (const sp of scenario.pools) {
+    for (const sp of scenario.pools)
       for (const option of ['spot', 'on-demand'] as const) {
-        const x = xVar(sp.pool.id, option, h);
-        if (x) held.set(holdingKey(sp.pool.id, option), Math.max(0, round(plan.values.get(x))));
+        const x = vars.xVar(sp.pool.id, option, h);
+        if (x) held.set(holdingKey(sp.pool.id, option), Math.max(0, round(values.get(x) ?? 0)));
       }
-    }
     holdings.set(h, held);
   }
-  return {
-    // A proved MIP optimum is within the gap of the true one: its bound is the floor.
-    floorUsd: constantUsd + (mip ? mip.objective * (1 - MIP_GAP) : relaxed.objective),
-    method: mip ? 'mip' : 'lp-relaxation',
-    notes,
-    reserved,
-    holdings,
-  };
+  return { reserved, holdings };
+}
+
+/**
+ * The floor of a run: a proved lower bound on the penalized cost of every policy, and the plan of the oracle
+ * policy with its cost as the engine bills it.
+ *
+ * The bound is the better of two: the relaxation of the run's model (with the rounding cuts), and the dual
+ * bound of the whole-run MIP after `mipTimeLimitSeconds` — what branch and bound has proved no whole-instance
+ * fleet beats, whether or not it closed the gap. The plan is the better, as the engine bills it, of the MIP's
+ * best whole-instance solution and the relaxation rounded up (always feasible). `gap` says how far the floor
+ * can be below the true optimum at most: the plan's cost over the floor.
+ *
+ * The optimum does not depend on P: a late fill costs what holding the same on-demand instance for that hour
+ * costs at the most (its price and one boot), so any fleet that is late has one not late that costs no more,
+ * at every P ≥ 0 (the model puts no upper bound on on-demand instances for this reason). The floor is a bound
+ * at every P, and the plan, which the engine bills with its late GPU-hours, is scored at each P on its own.
+ */
+export async function solveOracle(scenario: Scenario, options: OracleOptions = {}): Promise<OracleSolution> {
+  const built = buildOracleModel(scenario);
+  const { model, constantUsd } = built;
+  const notes: string[] = [];
+  const relaxed = await solveLp(model.toLpText(true));
+  if (relaxed.fallback) notes.push(`relaxation: ${relaxed.fallback}`);
+  let boundUsd = relaxed.objective;
+  let method: OracleSolution['method'] = 'lp-relaxation';
+  const candidates: { label: string; plan: Pick<OracleSolution, 'reserved' | 'holdings'> }[] = [];
+  const planNames = [...model.variables.keys()].filter((n) => n.startsWith('x_') || n.startsWith('r_'));
+  if (model.integerCount <= (options.mipMaxIntegers ?? DEFAULT_MIP_MAX_INTEGERS)) {
+    const limit = options.mipTimeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS;
+    try {
+      const mip = await solveMipWithBound(model.toLpText(false), planNames, {
+        timeLimitSeconds: limit,
+        relativeGap: MIP_GAP,
+      });
+      if (mip.incumbent && mip.gap <= MIP_GAP) {
+        // A proved optimum within the gap: its bound is the floor.
+        boundUsd = Math.max(boundUsd, mip.incumbent.objective * (1 - MIP_GAP));
+        method = 'mip';
+      } else {
+        if (mip.dualBound > boundUsd) {
+          boundUsd = mip.dualBound;
+          method = 'mip-bound';
+        }
+        notes.push(
+          `MIP stopped at ${limit} s (${mip.status}) with the bound ${(constantUsd + mip.dualBound).toFixed(2)} USD` +
+            (mip.incumbent
+              ? ` and a whole-instance fleet at ${(constantUsd + mip.incumbent.objective).toFixed(2)} USD`
+              : ' and no whole-instance fleet yet'),
+        );
+      }
+      if (mip.incumbent)
+        candidates.push({ label: 'MIP', plan: planOf(scenario, mip.incumbent.values, built, Math.round) });
+    } catch (error) {
+      notes.push(`MIP failed (${(error as Error).message}): the floor is the relaxation's optimum`);
+    }
+  } else {
+    notes.push(
+      `${model.integerCount} whole-instance variables: the floor is the relaxation's optimum (a bound no fleet beats)`,
+    );
+  }
+  if (method !== 'mip')
+    candidates.push({
+      label: 'relaxation rounded up',
+      plan: planOf(scenario, relaxed.values, built, (v) => Math.ceil(v - 1e-6)),
+    });
+  let best: { label: string; plan: Pick<OracleSolution, 'reserved' | 'holdings'>; usd: number } | undefined;
+  for (const candidate of candidates) {
+    const run = await simulatePolicy(scenario, planPolicy(candidate.plan));
+    const usd = Number(run.penalizedCostUsd) / 1e6;
+    if (!best || usd < best.usd) best = { ...candidate, usd };
+  }
+  const floorUsd = constantUsd + boundUsd;
+  const gap = best!.usd / floorUsd - 1;
+  if (method !== 'mip')
+    notes.push(
+      `the oracle holds the ${best!.label} plan, ${(100 * gap).toFixed(2)} % over the floor: the exact optimum lies between them`,
+    );
+  return { floorUsd, method, planUsd: best!.usd, gap, notes, ...best!.plan };
 }
 
 /** The oracle as a policy: it holds the exact solution, so its run shows the floor's bill and late hours. */
