@@ -1,5 +1,6 @@
 // Which non-AWS fleets to poll, from one validated config: Slurm, Kubernetes, GCP, Azure, and Prometheus/DCGM for GPU samples.
 import { z } from 'zod';
+import { zUsdAmountOrNumber } from '../domain/money.ts';
 import type { CapacityProvider, UtilizationSource } from '../domain/ports.ts';
 import { createAzureFromConfig, zAzureConfig } from './azure/config.ts';
 import { createGcpFromConfig, zGcpConfig } from './gcp/config.ts';
@@ -17,7 +18,8 @@ export const zConnectorsConfig = z.object({
       user: z.string().min(1),
       token: z.string().min(1),
       cluster: z.string().min(1).optional(),
-      onPremUsdPerGpuHour: z.number().min(0).optional(),
+      /** Cost of owning and running one GPU for an hour: dollars, "1.25" (or 1.25), read exactly. */
+      onPremUsdPerGpuHour: zUsdAmountOrNumber.optional(),
       /** slurm.conf for scontrol, needed by Slurm before 23.02 to change nodes. */
       slurmConf: z.string().min(1).optional(),
     })

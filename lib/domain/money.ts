@@ -152,3 +152,12 @@ export const zUsdAmount = z
   .string({ error: USD_AMOUNT_MESSAGE })
   .regex(/^\d+(\.\d{1,6})?$/, USD_AMOUNT_MESSAGE)
   .transform((text) => parseUsd(text));
+
+/**
+ * The same amount where a config has long taken a JSON number: the number is read through its shortest decimal
+ * text (what the file says, 1.25 → "1.25"), so it lands on exactly that many micro-dollars, never on a float's
+ * neighbour; one with more than 6 places, negative or in exponent form is refused like a bad string.
+ */
+export const zUsdAmountOrNumber = z
+  .union([z.string(), z.number().transform((n) => String(n))], { error: USD_AMOUNT_MESSAGE })
+  .pipe(zUsdAmount);

@@ -6,6 +6,7 @@ import type { ConnectorRegistry } from '../../lib/domain/ports.ts';
 import { createSlurmRestClient, type SlurmRestClient } from '../../lib/connectors/slurm/client.ts';
 import { createScontrolRunner } from '../../lib/connectors/slurm/scontrol.ts';
 import type { FleetNode } from '../../lib/domain/fleet.ts';
+import { parseUsd } from '../../lib/domain/money.ts';
 import { WINDOW_MS } from '../../lib/domain/time.ts';
 import { manualClock } from '../../lib/memory/clock.ts';
 import { createMemoryEventSink } from '../../lib/memory/event-sink.ts';
@@ -63,7 +64,7 @@ describeWithService('slurmctld', 'slurmctld', 'reclaim in enforce mode on a Slur
         user: service.env.SLURM_USER!,
         token: service.env.SLURM_JWT!,
         cluster: 'gpu-lab',
-        onPremUsdPerGpuHour: 1.25,
+        onPremUsdPerGpuHour: parseUsd('1.25'),
         slurmConf: service.env.SLURM_CONF!,
       },
     });

@@ -5,6 +5,7 @@ import { createSlurmRestClient, type SlurmRestClient } from '../../lib/connector
 import { createSlurmProvider, type SlurmCapacityProvider } from '../../lib/connectors/slurm/provider.ts';
 import { createScontrolRunner } from '../../lib/connectors/slurm/scontrol.ts';
 import { zFleetNode } from '../../lib/domain/fleet.ts';
+import { parseUsd } from '../../lib/domain/money.ts';
 import { describeCapacityProviderContract } from '../contracts/capacity-provider-contract.ts';
 import { useSlurm, type RunningService } from '../services/start.ts';
 import { describeWithService } from '../support/services.ts';
@@ -67,7 +68,7 @@ describeWithService('slurmctld', 'slurmctld', 'Slurm connector on a real Slurm',
       token: service.env.SLURM_JWT!,
       scontrol: createScontrolRunner({ slurmConf: service.env.SLURM_CONF }),
     });
-    provider = createSlurmProvider({ client, cluster: 'gpu-lab', onPremUsdPerGpuHour: 1.25 });
+    provider = createSlurmProvider({ client, cluster: 'gpu-lab', onPremUsdPerGpuHour: parseUsd('1.25') });
     await resetNodes();
     // Cloud nodes left powering down by an earlier run must settle before launches are tested.
     await until(

@@ -1,6 +1,6 @@
 // The Slurm cluster as a CapacityProvider: nodes and jobs from slurmrestd; drain, power down/up and marks as node updates.
 import type { FleetNode, NodeMark } from '../../domain/fleet.ts';
-import { usdFromNumber } from '../../domain/money.ts';
+import type { MicroUsd } from '../../domain/money.ts';
 import type { PurchaseOption } from '../../domain/pool.ts';
 import {
   NodeNotFoundError,
@@ -33,8 +33,8 @@ export interface SlurmProviderOptions extends Partial<Omit<SlurmFleetOptions, 'c
   /** The cluster name in node and pool ids; default: what slurmrestd reports, else "slurm". */
   cluster?: string;
   name?: string;
-  /** The configured cost of owning and running one GPU for an hour, in dollars (on-prem has no price list). */
-  onPremUsdPerGpuHour?: number;
+  /** The configured cost of owning and running one GPU for an hour (on-prem has no price list). */
+  onPremUsdPerGpuHour?: MicroUsd;
   /** GPU samples of these nodes, e.g. from Prometheus/DCGM. */
   utilization?: UtilizationSource;
   clock?: Clock;
@@ -135,12 +135,13 @@ export function createSlurmProvider(options: SlurmProviderOptions): SlurmCapacit
       return (await read()).view.demand;
     },
     async prices(): Promise<PriceQuote[]> {
-      if (options.onPremUsdPerGpuHour === undefined) return [];
+      const usdPerGpuHour = options.onPremUsdPerGpuHour;
+      if (usdPerGpuHour === undefined) return [];
       const asOf = toRfc3339(clock.now());
       return (await read()).view.pools.map((pool) => ({
         poolId: pool.id,
         option: 'on-prem' as PurchaseOption,
-        usdPerHour: usdFromNumber(options.onPremUsdPerGpuHour! * pool.gpusPerInstance),
+        usdPerHour: usdPerGpuHour * BigInt(pool.gpusPerInstance),
         asOf,
         source: 'configured' as const,
         modelled: false,
