@@ -22,6 +22,8 @@ import { SOURCES } from '../domain/events.ts';
 import { EC2_SOURCE } from '../ingest/ec2-events.ts';
 import {
   environmentKeys,
+  IDEMPOTENCY_ACTIONS,
+  idempotencyPartition,
   RUNS,
   type EnvironmentKey,
   type RuleSpec,
@@ -274,6 +276,17 @@ export class GpuOptimizerStack extends Stack {
             resources: (access.table as readonly string[]).includes('query')
               ? tableArns
               : [this.table.tableArn],
+          }),
+        );
+      if (entry.idempotency)
+        role.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'IdempotencyRecords',
+            actions: [...IDEMPOTENCY_ACTIONS],
+            resources: [this.table.tableArn],
+            conditions: {
+              'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [idempotencyPartition(name)] },
+            },
           }),
         );
       if (access.readConfig)

@@ -28,6 +28,28 @@ export const TABLE_ACTIONS = {
 } as const;
 export type TableAction = keyof typeof TABLE_ACTIONS;
 
+/**
+ * A run whose redelivered trigger must not act twice (a second launch, a second Slack post, a second import):
+ * Powertools idempotency keeps each event's outcome in the run's own partition of the table.
+ */
+export interface IdempotencySpec {
+  /** JMESPath over the event: what makes two deliveries the same event. */
+  eventKey: string;
+  /** How long an outcome is kept: longer than the trigger's retries and event age. */
+  expiresAfterSeconds: number;
+}
+
+/** The calls of Powertools' DynamoDB persistence layer, granted on the run's own idempotency partition only. */
+export const IDEMPOTENCY_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:GetItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
+
+/** The partition a run's idempotency records live in (see lib/store/KEYS.md). */
+export const idempotencyPartition = (name: string) => `IDEMPOTENCY#${name}`;
+
 /** EC2: none; release (stop / terminate / tags on managed instances); or launch as well (CreateFleet). */
 export type Ec2Access = 'none' | 'release' | 'launch-and-release';
 
@@ -129,6 +151,7 @@ export interface RunEntry<Options = unknown> {
   wasm?: readonly 'highs'[];
   /** Runs that change capacity run one at a time: two overlapping runs would act on the same nodes twice. */
   reservedConcurrency?: number;
+  idempotency?: IdempotencySpec;
 }
 
 /** EC2 events: state changes to ingest, notices to interruption, from this region and forwarded ones. */
@@ -258,6 +281,11 @@ export const RUNS = {
     timeoutSeconds: 90,
     memoryMb: 1024,
     reservedConcurrency: 1,
+    // One notice, one replacement: the notice itself is the key, whichever delivery or retry brings it.
+    idempotency: {
+      eventKey: '[source, "detail-type", detail."instance-id", time]',
+      expiresAfterSeconds: 3600,
+    },
   },
   reclaim: {
     run: 'reclaim',
@@ -341,6 +369,8 @@ export const RUNS = {
     metrics: [METRIC_NAMES.slackUndelivered, METRIC_NAMES.slackOutboxDepth],
     timeoutSeconds: 30,
     memoryMb: 256,
+    // EventBridge keeps an event's id across its retries (for up to a day): one post per event.
+    idempotency: { eventKey: 'id', expiresAfterSeconds: 24 * 3600 },
   },
   report: {
     run: 'report',
@@ -405,6 +435,11 @@ export const RUNS = {
     metrics: [],
     timeoutSeconds: 900,
     memoryMb: 2048,
+    // One object version, one import: a redelivery is not read again (the import itself also compares content).
+    idempotency: {
+      eventKey: '[source, "detail-type", detail.bucket.name, detail.object.key, detail.object.etag]',
+      expiresAfterSeconds: 24 * 3600,
+    },
   },
   refreshPrices: {
     run: 'refresh-prices',

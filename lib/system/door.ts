@@ -1,4 +1,4 @@
-// What every Lambda door shares: its environment read by the catalogue's schema, Powertools Logger and Metrics, the stored config, the assembly.
+// What every Lambda door shares: its environment read by the catalogue's schema, Powertools Logger, Metrics and idempotency, the stored config, the assembly.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import { createDoorMetrics, type DoorMetrics } from '../adapters/metrics.ts';
 import { once } from '../adapters/aws-ports.ts';
 import type { LogLevel, Logger as RunLogger } from '../domain/ports.ts';
+import { formatUsd } from '../domain/money.ts';
 import { parseOrThrow } from '../domain/validation.ts';
 import { assemble, type Assembly } from './assembly.ts';
 import {
@@ -13,6 +14,7 @@ import {
   RUNS,
   type EnvironmentKey,
   type FunctionName,
+  type IdempotencySpec,
   type RunEntry,
 } from './catalogue.ts';
 import type { DeployConfig } from './config.ts';
@@ -36,8 +38,29 @@ export interface Door<N extends FunctionName> {
   system(): Promise<{ config: DeployConfig; assembly: Assembly }>;
   /** The ports every run that acts on the fleet takes: the table, the bus, every configured fleet, the clock, the log. */
   fleetPorts(): Promise<FleetPorts>;
-  /** The handler wrapped as every door is: the logger gets the Lambda context. */
-  wrap<E, R>(handler: (event: E, context: Context) => Promise<R>): middy.MiddyfiedHandler<E, R>;
+  /**
+   * The handler wrapped as every door is: the logger gets the Lambda context; the run's redelivered event
+   * gets its first outcome back when the catalogue says it must not act twice; the result goes out as JSON.
+   */
+  wrap<E, R>(handler: (event: E, context: Context) => Promise<R>): middy.MiddyfiedHandler<E, Wire<R>>;
+}
+
+/** A result as the Lambda runtime serializes it: money (bigint micro-dollars) as its 6-place decimal string. */
+export type Wire<T> = T extends bigint
+  ? string
+  : T extends readonly (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+
+/** JSON has no bigint (the runtime would fail the invocation, and its retry act again): money goes as text. */
+export function toWire<T>(value: T): Wire<T> {
+  if (typeof value === 'bigint') return formatUsd(value) as Wire<T>;
+  if (Array.isArray(value)) return value.map(toWire) as Wire<T>;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)])) as Wire<T>;
+  return value as Wire<T>;
 }
 
 export interface FleetPorts {
@@ -103,6 +126,25 @@ export function openDoor<N extends FunctionName>(name: N, env: NodeJS.ProcessEnv
         log,
       };
     },
-    wrap: (handler) => middy(handler).use(injectLambdaContext(logger)),
+    wrap: <E, R>(handler: (event: E, context: Context) => Promise<R>) => {
+      const wrapped = middy<E, Wire<R>>(
+        async (event: E, context: Context) => toWire(await handler(event, context)) as Wire<R>,
+      ).use(injectLambdaContext(logger));
+      const spec = (entry as RunEntry).idempotency;
+      if (spec) wrapped.use(lazyIdempotency(name, spec, environment.TABLE_NAME!));
+      return wrapped;
+    },
+  };
+}
+
+/** The idempotency middleware, its SDK and Powertools module loaded at the first invocation, not at import. */
+function lazyIdempotency(name: string, spec: IdempotencySpec, tableName: string): middy.MiddlewareObj {
+  const middleware = once(async () =>
+    (await import('./idempotency.ts')).idempotencyMiddleware(name, spec, tableName),
+  );
+  return {
+    before: async (request) => (await middleware()).before?.(request),
+    after: async (request) => (await middleware()).after?.(request),
+    onError: async (request) => (await middleware()).onError?.(request),
   };
 }

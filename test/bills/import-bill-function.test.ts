@@ -5,12 +5,11 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoStore } from '../../lib/store/index.ts';
-import { doorTable } from '../functions/support.ts';
+import { doorTable, lambdaContext } from '../functions/support.ts';
 import { scanTable } from '../support/dynamo.ts';
 import { fixture, FOCUS_BILL as BILL, FOCUS_BILL_DAY as DAY, seedListPriceAttribution } from './fixtures.ts';
 
@@ -28,6 +27,7 @@ const bus = mockClient(EventBridgeClient);
 let tableName: string;
 let client: DynamoDBDocumentClient;
 type Handler = (typeof import('../../functions/import-bill.ts'))['handler'];
+const context = () => lambdaContext('GpuOptimizer-ImportBill', randomUUID(), 900_000);
 let handler: Handler;
 
 /** The export as Data Exports writes it: gzipped CSV, served in 512-byte pieces. */
@@ -61,7 +61,7 @@ describe('functions/import-bill', () => {
     s3.on(GetObjectCommand).callsFake(() => gzippedExport());
     bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
 
-    const first = await handler(EVENT, {} as Context);
+    const first = await handler(EVENT, context());
     expect(first).toEqual({
       exportKey: `${BUCKET}/${KEY}`,
       outcome: 'created',
@@ -80,10 +80,25 @@ describe('functions/import-bill', () => {
     });
     const stored = await scanTable(client, tableName);
 
-    // EventBridge delivers at least once: the same object again, under a new event id.
-    const again = await handler({ ...EVENT, id: randomUUID() }, {} as Context);
-    expect(again).toMatchObject({ outcome: 'unchanged', rows: 12, alertsSent: 0 });
+    // EventBridge delivers at least once: the same object again, under a new event id, is not read again.
+    const again = await handler({ ...EVENT, id: randomUUID() }, context());
+    expect(again).toEqual(first);
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(1);
     expect(await scanTable(client, tableName)).toEqual(stored);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
+
+    // The same content written again (a new ETag): read, found unchanged, and not alerted on twice.
+    const rewritten = {
+      ...EVENT,
+      id: randomUUID(),
+      detail: { ...EVENT.detail, object: { ...EVENT.detail.object, etag: 'f00dfeed' } },
+    };
+    expect(await handler(rewritten, context())).toMatchObject({
+      outcome: 'unchanged',
+      rows: 12,
+      alertsSent: 0,
+    });
+    expect(s3.commandCalls(GetObjectCommand)).toHaveLength(2);
     expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
 
     const bills = createDynamoStore({ client, tableName }).bills;
@@ -99,7 +114,7 @@ describe('functions/import-bill', () => {
       ...EVENT,
       detail: { ...EVENT.detail, object: { ...EVENT.detail.object, key: 'other/x.csv' } },
     };
-    expect(await handler(elsewhere, {} as Context)).toEqual({
+    expect(await handler(elsewhere, context())).toEqual({
       skipped: `s3://${BUCKET}/other/x.csv is not under s3://${BUCKET}/focus/gpu-focus/`,
     });
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
@@ -107,8 +122,8 @@ describe('functions/import-bill', () => {
 
   it('refuses an event that is not an S3 Object Created, naming the field', async () => {
     const deleted = { ...EVENT, 'detail-type': 'Object Deleted' };
-    await expect(handler(deleted, {} as Context)).rejects.toThrow(/detail-type/);
+    await expect(handler(deleted, context())).rejects.toThrow(/detail-type/);
     const noKey = { ...EVENT, detail: { ...EVENT.detail, object: { size: 5 } } };
-    await expect(handler(noKey, {} as Context)).rejects.toThrow(/detail\.object\.key/);
+    await expect(handler(noKey, context())).rejects.toThrow(/detail\.object\.key/);
   });
 });

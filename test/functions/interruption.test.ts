@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { CreateFleetCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { node, pool, quote, START_MS, workload } from '../optimizer/builders.ts';
-import { doorTable, mockBus } from './support.ts';
+import { doorTable, lambdaContext, mockBus } from './support.ts';
 
 const notice = JSON.parse(
   readFileSync(new URL('../fixtures/ec2-events/karpenter-design_spot-itn.json', import.meta.url), 'utf8'),
@@ -48,7 +48,11 @@ async function door(mode: 'recommend' | 'enforce') {
   });
   vi.resetModules();
   const { handler } = await import('../../functions/interruption.ts');
-  return { store, invoke: () => handler(notice, {} as Context) };
+  return {
+    store,
+    invoke: (event = notice, requestId = 'req-1') =>
+      handler(event, lambdaContext('GpuOptimizer-Interruption', requestId)),
+  };
 }
 
 describe('functions/interruption', () => {
@@ -80,7 +84,7 @@ describe('functions/interruption', () => {
     expect(ec2.commandCalls(CreateFleetCommand)).toEqual([]);
   });
 
-  it('enforce: launches the replacement through CreateFleet in the chosen pool', async () => {
+  it('enforce: launches the replacement through CreateFleet in the chosen pool, once however often the notice comes', async () => {
     const { invoke } = await door('enforce');
     ec2.on(CreateFleetCommand).resolves({
       Instances: [
@@ -110,5 +114,19 @@ describe('functions/interruption', () => {
       expect.objectContaining({ InstanceType: 'p4d.24xlarge', SubnetId: 'subnet-0fedcba9876543210' }),
     ]);
     expect(putEvents()[0]!.detail).toMatchObject({ replacements: [{ poolId: zoneB.id, count: 1 }] });
+    // What the Lambda runtime sends back is JSON: the actions' money as decimal strings.
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+
+    // EventBridge delivers at least once, and the same notice may come again: it is answered, not acted on.
+    const again = await invoke(structuredClone(notice), 'req-2');
+    expect(again).toEqual(result);
+    expect(ec2.commandCalls(CreateFleetCommand)).toHaveLength(1);
+    expect(putEvents().filter((e) => e.detailType === 'Spot Interruption Handled')).toHaveLength(1);
+    // A notice for another instance is its own event.
+    const other = {
+      ...notice,
+      detail: { ...(notice.detail as object), 'instance-id': 'i-0otherinstance01' },
+    };
+    expect(await invoke(other, 'req-3')).toMatchObject({ handled: false });
   });
 });
