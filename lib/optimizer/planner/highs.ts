@@ -28,6 +28,12 @@ export interface LpSolution {
   fallback?: string;
 }
 
+/** The answer for an `LpModel`: also by column index, with no names to look up. */
+export interface ModelSolution extends LpSolution {
+  /** Primal value per column index of the model (as `addColumn` returned it). */
+  column: Float64Array;
+}
+
 export class SolverError extends Error {
   constructor(
     readonly status: string,
@@ -90,7 +96,7 @@ const MODEL_STATUS_NAMES: readonly string[] = [
   'Unknown',
 ];
 
-function attemptModel(highs: Highs, model: HighsModelData, options: HighsOptions): LpSolution {
+function attemptModel(highs: Highs, model: HighsModelData, options: HighsOptions): ModelSolution {
   const solver = highs.createModel(model.data);
   try {
     solver.options.set({ output_flag: false, ...options } as Record<string, string | number | boolean>);
@@ -101,10 +107,20 @@ function attemptModel(highs: Highs, model: HighsModelData, options: HighsOptions
       ((status === 'Time limit reached' || status === 'Iteration limit reached') &&
         Number(solver.info.get('primal_solution_status')) === 2);
     if (!usable) throw new SolverError(status, `HiGHS ended with status "${status}"`);
-    const column = solver.getSolution().colValue;
-    const values = new Map<string, number>();
-    model.columnNames.forEach((name, j) => values.set(name, column[j]!));
-    return { status, values, objective: solver.getObjectiveValue() };
+    const solved = solver.getSolution().colValue;
+    const column = new Float64Array(model.modelColumnCount);
+    model.modelColumns.forEach((j, c) => (column[j] = solved[c]!));
+    let values: Map<string, number> | undefined;
+    return {
+      status,
+      column,
+      objective: solver.getObjectiveValue(),
+      // By name only when asked: a caller holding column indices never pays for the map.
+      get values() {
+        values ??= new Map(model.columnNames.map((name, c) => [name, solved[c]!]));
+        return values;
+      },
+    };
   } finally {
     solver.dispose();
   }
@@ -118,13 +134,13 @@ export async function solveModel(
   model: LpModel,
   relax: boolean,
   options: HighsOptions = {},
-): Promise<LpSolution> {
+): Promise<ModelSolution> {
   const highs = await loadHighs();
   const data = model.toHighsModel(relax);
   return withFallbacks(options, (tried) => attemptModel(highs, data, tried));
 }
 
-function withFallbacks(options: HighsOptions, solve: (options: HighsOptions) => LpSolution): LpSolution {
+function withFallbacks<T extends LpSolution>(options: HighsOptions, solve: (options: HighsOptions) => T): T {
   let first: SolverError | undefined;
   const failures: string[] = [];
   for (const step of [{ label: '', options: {} }, ...FALLBACKS]) {

@@ -36,11 +36,13 @@ export interface HighsModelData {
   data: ModelData;
   /** Variable name per HiGHS column. */
   columnNames: string[];
+  /** The model's column index (as `addColumn` returned it) per HiGHS column. */
+  modelColumns: Int32Array;
+  /** Columns of the model, HiGHS's included or not. */
+  modelColumnCount: number;
 }
 
 export class LpModel {
-  /** Column index per variable name (a name a row used before it was added holds a column too). */
-  readonly variables = new Map<string, number>();
   private readonly names: string[] = [];
   private readonly declared: boolean[] = [];
   private readonly cost: number[] = [];
@@ -48,9 +50,13 @@ export class LpModel {
   private readonly upper: number[] = [];
   private readonly integer: boolean[] = [];
   private integers = 0;
+  /**
+   * Column per variable name, built on the first use of a name (a row naming its variables, `addCost`): a
+   * model built by column index never hashes its hundreds of thousands of fresh names.
+   */
+  private byName: Map<string, number> | undefined;
 
   private readonly rowNames: string[] = [];
-  private readonly rowNameSet = new Set<string>();
   /** Rows in compressed form: row i holds entries rowStart[i] … rowStart[i + 1] - 1. */
   private readonly rowStart: number[] = [0];
   private readonly entryColumn: number[] = [];
@@ -58,12 +64,25 @@ export class LpModel {
   private readonly rowSense: Sense[] = [];
   private readonly rowRhs: number[] = [];
 
-  private column(name: string): number {
-    let j = this.variables.get(name);
-    if (j !== undefined) return j;
-    // A row may name a variable before it is added (the LP format allows it): it is a free 0-cost column until then.
-    j = this.names.length;
-    this.variables.set(name, j);
+  /** Column index per variable name (a name a row used before it was added holds a column too). */
+  get variables(): ReadonlyMap<string, number> {
+    return this.nameIndex();
+  }
+
+  private nameIndex(): Map<string, number> {
+    if (this.byName) return this.byName;
+    const byName = new Map<string, number>();
+    this.names.forEach((name, j) => {
+      if (byName.has(name)) throw new Error(`duplicate LP variable ${name}`);
+      byName.set(name, j);
+    });
+    this.byName = byName;
+    return byName;
+  }
+
+  private newColumn(name: string): number {
+    const j = this.names.length;
+    this.byName?.set(name, j);
     this.names.push(name);
     this.declared.push(false);
     this.cost.push(0);
@@ -73,12 +92,21 @@ export class LpModel {
     return j;
   }
 
-  addVariable(
+  private column(name: string): number {
+    // A row may name a variable before it is added (the LP format allows it): it is a free 0-cost column until then.
+    return this.nameIndex().get(name) ?? this.newColumn(name);
+  }
+
+  /**
+   * Adds a variable and returns its column index, for rows to name it by. Names must be unique: they are
+   * checked as soon as anything looks a variable up by name, and when the model is written as text.
+   */
+  addColumn(
     name: string,
     cost: number,
     options: { lower?: number; upper?: number; integer?: boolean } = {},
-  ): string {
-    const j = this.column(name);
+  ): number {
+    const j = this.byName ? this.column(name) : this.newColumn(name);
     if (this.declared[j]) throw new Error(`duplicate LP variable ${name}`);
     this.declared[j] = true;
     this.cost[j] = cost;
@@ -88,22 +116,46 @@ export class LpModel {
       this.integer[j] = true;
       this.integers++;
     }
+    return j;
+  }
+
+  /** Adds a variable and returns its name. */
+  addVariable(
+    name: string,
+    cost: number,
+    options: { lower?: number; upper?: number; integer?: boolean } = {},
+  ): string {
+    this.addColumn(name, cost, options);
     return name;
   }
 
+  private checked(j: number): number {
+    if (!(j >= 0 && j < this.names.length)) throw new Error(`no LP column ${j}`);
+    return j;
+  }
+
+  /** The name of column `j`. */
+  nameOf(j: number): string {
+    return this.names[this.checked(j)]!;
+  }
+
   addCost(name: string, cost: number): void {
-    const j = this.variables.get(name);
+    const j = this.nameIndex().get(name);
     if (j === undefined || !this.declared[j]) throw new Error(`no LP variable ${name}`);
     this.cost[j]! += cost;
   }
 
-  addRow(name: string, terms: readonly (readonly [string, number])[], sense: Sense, rhs: number): void {
-    if (this.rowNameSet.has(name)) throw new Error(`duplicate LP row ${name}`);
-    this.rowNameSet.add(name);
+  /** A row over variables named by column index (from `addColumn`) or by name. */
+  addRow(
+    name: string,
+    terms: readonly (readonly [number | string, number])[],
+    sense: Sense,
+    rhs: number,
+  ): void {
     this.rowNames.push(name);
     for (const [variable, coef] of terms) {
       if (coef === 0) continue;
-      this.entryColumn.push(this.column(variable));
+      this.entryColumn.push(typeof variable === 'number' ? this.checked(variable) : this.column(variable));
       this.entryValue.push(coef);
     }
     this.rowStart.push(this.entryColumn.length);
@@ -128,8 +180,19 @@ export class LpModel {
     return this.upper[j] !== Infinity || this.lower[j] !== 0;
   }
 
+  /** Names must be unique for the text (and for answers by name) to mean this model. */
+  private checkNames(): void {
+    this.nameIndex();
+    const rows = new Set<string>();
+    for (const name of this.rowNames) {
+      if (rows.has(name)) throw new Error(`duplicate LP row ${name}`);
+      rows.add(name);
+    }
+  }
+
   /** The model as CPLEX LP text; `relax` drops integrality. */
   toLpText(relax = false): string {
+    this.checkNames();
     const out: string[] = ['Minimize', ' obj:'];
     let line = '';
     for (let j = 0; j < this.names.length; j++) {
@@ -183,10 +246,12 @@ export class LpModel {
     const n = this.names.length;
     const order = new Int32Array(n).fill(-1);
     const columnNames: string[] = [];
+    const modelColumns: number[] = [];
     const mention = (j: number) => {
       if (order[j] !== -1) return;
       order[j] = columnNames.length;
       columnNames.push(this.names[j]!);
+      modelColumns.push(j);
     };
     let anyCost = false;
     for (let j = 0; j < n; j++)
@@ -243,6 +308,8 @@ export class LpModel {
     }
     return {
       columnNames,
+      modelColumns: Int32Array.from(modelColumns),
+      modelColumnCount: n,
       data: {
         numCols,
         numRows: rows,

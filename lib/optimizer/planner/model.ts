@@ -23,7 +23,8 @@ export const yName = (c: number, p: number, o: ServingOption, t: number) =>
 export const sName = (c: number, t: number) => `s_${c}_${t}`;
 
 export interface ShortfallRow {
-  variable: string;
+  /** Column of the shortfall variable. */
+  column: number;
   constraint: string;
   classIndex: number;
   period: Period;
@@ -36,6 +37,10 @@ export interface ComponentModel {
   demand: number[][];
   /** Spot instances obtainable per pool index per period (Infinity = no limit). */
   spotCapacity: Map<number, number[]>;
+  /** Column of the instances held per pool index, per option the pool offers, per period. */
+  instances: Map<number, Partial<Record<DecidedOption, number[]>>>;
+  /** Column of the spot GPUs a class runs in a pool, per class index, per pool index, per period. */
+  spotWork: Map<number, number[]>[];
 }
 
 /** Unique LP-safe names for ids, so that two ids that sanitize alike still get different row names. */
@@ -86,42 +91,52 @@ export function buildComponentModel(
   const shortfalls: ShortfallRow[] = [];
   const servedBy = new Map(component.offers.map((o) => [o.index, new Set(o.classIds)]));
   const usdPerHour = (offer: PoolOffer, o: ServingOption) => usdToNumber(offer.prices[o] ?? 0n);
+  // Columns by pool, option and period, so that rows and the answer refer to them without names.
+  const instances = new Map<number, Partial<Record<DecidedOption, number[]>>>();
+  const launches = new Map<number, Partial<Record<DecidedOption, number[]>>>();
+  for (const offer of component.offers) {
+    instances.set(offer.index, {});
+    launches.set(offer.index, {});
+  }
+  const spotWork = component.classes.map(() => new Map<number, number[]>());
 
   for (const period of periods) {
     const t = period.index;
     const hours = period.hours;
-    const demandTerms = new Map<number, [string, number][]>();
-    const spotTerms = new Map<number, [string, number][]>();
-    const spotPools: string[] = [];
+    const demandTerms = new Map<number, [number, number][]>();
+    const spotTerms = new Map<number, [number, number][]>();
+    const spotPools: { column: number; p: number }[] = [];
 
     for (const offer of component.offers) {
       const p = offer.index;
       const g = offer.pool.gpusPerInstance;
       const poolName = names.get(offer.pool.id);
       const bootFraction = physical ? 0 : Math.min(1, offer.pool.bootSeconds / (hours * 3600));
-      const decided: DecidedOption[] = [];
+      const held = instances.get(p)!;
+      const launched = launches.get(p)!;
+      const cloud: [number, number][] = [];
 
       for (const o of SERVING_OPTIONS) {
         if (!offers(offer, o)) continue;
-        if (o !== 'reserved') decided.push(o);
-        const capacityTerms: [string, number][] = [];
+        const capacityTerms: [number, number][] = [];
         for (const workload of component.classes) {
           if (!servedBy.get(offer.index)!.has(workload.id) || (o === 'spot' && workload.spotShare <= 0))
             continue;
           const c = classIndex.get(workload.id)!;
-          const y = model.addVariable(yName(c, p, o, t), 0);
+          // Expected cost of spot interruptions: work since the last checkpoint is lost and paid again.
+          const risk =
+            o === 'spot' && !physical
+              ? offer.spotInterruptionRatePerHour *
+                (workload.checkpointIntervalMinutes / 60) *
+                (usdPerHour(offer, o) / g) *
+                hours
+              : 0;
+          const y = model.addColumn(yName(c, p, o, t), risk);
           capacityTerms.push([y, 1]);
           pushTo(demandTerms, c, [y, offer.throughput]);
           if (o === 'spot') {
             pushTo(spotTerms, c, [y, offer.throughput]);
-            if (!physical) {
-              // Expected cost of interruptions: work since the last checkpoint is lost and paid again.
-              const lostHours = workload.checkpointIntervalMinutes / 60;
-              model.addCost(
-                y,
-                offer.spotInterruptionRatePerHour * lostHours * (usdPerHour(offer, o) / g) * hours,
-              );
-            }
+            pushTo(spotWork[c]!, p, y);
           }
         }
         if (o === 'reserved') {
@@ -131,64 +146,63 @@ export function buildComponentModel(
         const upper =
           o === 'on-prem' ? offer.onPremInstances : o === 'spot' ? spotCapacity.get(p)![t]! : Infinity;
         const cost = o === 'on-prem' ? ON_PREM_TIE_BREAK_USD_PER_HOUR * hours : usdPerHour(offer, o) * hours;
-        const x = model.addVariable(xName(p, o, t), cost, { upper, integer: true });
-        if (o === 'spot') spotPools.push(x);
-        const terms: [string, number][] = [...capacityTerms, [x, -g]];
+        const x = model.addColumn(xName(p, o, t), cost, { upper, integer: true });
+        (held[o] ??= []).push(x);
+        if (o === 'spot') spotPools.push({ column: x, p });
+        if (o !== 'on-prem') cloud.push([x, 1]);
+        capacityTerms.push([x, -g]);
         if (!physical && o !== 'on-prem') {
           // Launches: paid churn, and a launched instance is warm only after it boots.
-          const l = model.addVariable(lName(p, o, t), settings.churnHoursPerLaunch * usdPerHour(offer, o));
-          const previous: [string, number][] = t === 0 ? [] : [[xName(p, o, t - 1), 1]];
+          const l = model.addColumn(lName(p, o, t), settings.churnHoursPerLaunch * usdPerHour(offer, o));
+          const own = (launched[o] ??= []);
+          own.push(l);
+          const previous: [number, number][] = t === 0 ? [] : [[held[o][t - 1]!, 1]];
           model.addRow(
             `launch_${poolName}_${OPTION_CODE[o]}_${t}`,
             [[l, 1], [x, -1], ...previous],
             '>=',
             t === 0 ? -offer.current[o] : 0,
           );
-          if (bootFraction > 0) terms.push([l, g * bootFraction]);
-          addMinimumLifetime(model, offer, o, period, periods, settings, poolName, upper);
+          if (bootFraction > 0) capacityTerms.push([l, g * bootFraction]);
+          addMinimumLifetime(model, offer, o, period, periods, settings, poolName, upper, x, own);
         }
-        model.addRow(`capacity_${poolName}_${OPTION_CODE[o]}_${t}`, terms, '<=', 0);
+        model.addRow(`capacity_${poolName}_${OPTION_CODE[o]}_${t}`, capacityTerms, '<=', 0);
       }
-      if (offer.pool.maxInstances !== undefined && offer.onPremInstances === 0) {
-        const cloud = decided
-          .filter((o) => o !== 'on-prem')
-          .map((o): [string, number] => [xName(p, o, t), 1]);
-        if (cloud.length > 0)
-          model.addRow(
-            `poolmax_${poolName}_${t}`,
-            cloud,
-            '<=',
-            Math.max(0, offer.pool.maxInstances - offer.reservedInstances),
-          );
-      }
+      if (offer.pool.maxInstances !== undefined && offer.onPremInstances === 0 && cloud.length > 0)
+        model.addRow(
+          `poolmax_${poolName}_${t}`,
+          cloud,
+          '<=',
+          Math.max(0, offer.pool.maxInstances - offer.reservedInstances),
+        );
     }
 
     for (const workload of component.classes) {
       const c = classIndex.get(workload.id)!;
       const className = names.get(`class:${workload.id}`);
       const d = demand[c]![t]!;
-      const s = model.addVariable(sName(c, t), SHORTFALL_PENALTY_FACTOR * dearestGpuHourUsd * hours);
+      const s = model.addColumn(sName(c, t), SHORTFALL_PENALTY_FACTOR * dearestGpuHourUsd * hours);
       const constraint = `demand_${className}_${t}`;
       model.addRow(constraint, [...(demandTerms.get(c) ?? []), [s, 1]], '>=', d);
-      shortfalls.push({ variable: s, constraint, classIndex: c, period });
+      shortfalls.push({ column: s, constraint, classIndex: c, period });
       const spot = spotTerms.get(c);
       if (spot && workload.spotShare < 1)
         model.addRow(`spotshare_${className}_${t}`, spot, '<=', workload.spotShare * d);
     }
 
     if (!physical && spotPools.length >= 2) {
-      const total = model.addVariable(`S_${t}`, 0);
+      const total = model.addColumn(`S_${t}`, 0);
       model.addRow(
         `spottotal_${t}`,
-        [[total, 1], ...spotPools.map((x): [string, number] => [x, -1])],
+        [[total, 1], ...spotPools.map(({ column }): [number, number] => [column, -1])],
         '=',
         0,
       );
-      for (const x of spotPools) {
+      for (const { column, p } of spotPools) {
         model.addRow(
-          `spotdiv_${x.slice(2)}`,
+          `spotdiv_${p}_${OPTION_CODE.spot}_${t}`,
           [
-            [x, 1],
+            [column, 1],
             [total, -settings.maxSpotShareOnePool],
           ],
           '<=',
@@ -197,12 +211,13 @@ export function buildComponentModel(
       }
     }
   }
-  return { model, shortfalls, demand, spotCapacity };
+  return { model, shortfalls, demand, spotCapacity, instances, spotWork };
 }
 
 /**
  * Instances launched within the minimum lifetime before a period must still be held in it: the plan's own
  * launches, and live nodes launched recently (capped by what the period can hold, so the model stays feasible).
+ * `launched`: the launch columns of this pool and option so far, by period.
  */
 function addMinimumLifetime(
   model: LpModel,
@@ -213,12 +228,14 @@ function addMinimumLifetime(
   settings: PlannerSettings,
   poolName: string,
   upper: number,
+  held: number,
+  launched: readonly number[],
 ): void {
   const lifetimeMs = settings.minLifetimeHours * HOUR_MS;
   if (lifetimeMs <= 0) return;
-  const recentLaunches: [string, number][] = periods
-    .filter((q) => q.index < period.index && period.startMs - q.startMs < lifetimeMs)
-    .map((q) => [lName(offer.index, o, q.index), -1]);
+  const recentLaunches: [number, number][] = [];
+  for (let q = 0; q < period.index; q++)
+    if (period.startMs - periods[q]!.startMs < lifetimeMs) recentLaunches.push([launched[q]!, -1]);
   const recentNodes = Math.min(
     upper,
     offer.current[o],
@@ -227,7 +244,7 @@ function addMinimumLifetime(
   if (recentLaunches.length === 0 && recentNodes === 0) return;
   model.addRow(
     `minlife_${poolName}_${OPTION_CODE[o]}_${period.index}`,
-    [[xName(offer.index, o, period.index), 1], ...recentLaunches],
+    [[held, 1], ...recentLaunches],
     '>=',
     recentNodes,
   );

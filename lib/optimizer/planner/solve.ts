@@ -5,7 +5,7 @@ import type { PurchaseOption } from '../../domain/pool.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import type { WorkloadClass } from '../../domain/workload.ts';
 import { explainPool, lineCostUsd, type InstanceCounts } from './explain.ts';
-import { SolverError, solveModel, type LpSolution } from './highs.ts';
+import { SolverError, solveModel, type ModelSolution } from './highs.ts';
 import {
   DEFAULT_PLANNER_SETTINGS,
   InfeasiblePlanError,
@@ -13,7 +13,7 @@ import {
   type PlannerInput,
   type PlannerSettings,
 } from './input.ts';
-import { buildComponentModel, OPTION_CODE, xName, yName, type ComponentModel } from './model.ts';
+import { buildComponentModel, OPTION_CODE, type ComponentModel } from './model.ts';
 import { buildOffers, offers, splitComponents, type Component, type PoolOffer } from './offers.ts';
 import { buildPeriods, peakOver, type Period } from './periods.ts';
 
@@ -96,8 +96,9 @@ export async function planCapacity(
       seconds: (performance.now() - t0) / 1000,
       ...(fallback ? { fallback } : {}),
     });
+    const column = solution.column;
     for (const row of built.shortfalls) {
-      const short = solution.values.get(row.variable) ?? 0;
+      const short = column[row.column]!;
       if (short <= EPSILON) continue;
       const workload = component.classes[row.classIndex]!;
       shortfalls.push({
@@ -193,7 +194,7 @@ function rejectUnservedClasses(
 async function solveComponent(
   built: ComponentModel,
   settings: PlannerSettings,
-): Promise<{ solution: LpSolution; method: ComponentStats['method']; fallback?: string }> {
+): Promise<{ solution: ModelSolution; method: ComponentStats['method']; fallback?: string }> {
   const useMip =
     settings.integer === 'mip' ||
     (settings.integer === 'auto' && built.model.integerCount <= settings.mipMaxIntegerVariables);
@@ -237,31 +238,30 @@ async function solveComponent(
 function readInstances(
   component: Component,
   built: ComponentModel,
-  solution: LpSolution,
+  solution: ModelSolution,
   method: ComponentStats['method'],
   periods: readonly Period[],
   instances: Map<string, InstanceCounts>,
 ) {
-  const value = (offer: PoolOffer, option: 'on-prem' | 'spot' | 'on-demand', t: number) =>
-    Math.max(0, solution.values.get(xName(offer.index, option, t)) ?? 0);
-  const has = (offer: PoolOffer, option: 'on-prem' | 'spot' | 'on-demand') =>
-    built.model.variables.has(xName(offer.index, option, 0));
+  const column = solution.column;
   for (const offer of component.offers) {
     const counts = instances.get(offer.pool.id)!;
+    const held = built.instances.get(offer.index)!;
+    const value = (option: 'on-prem' | 'spot' | 'on-demand', t: number) =>
+      Math.max(0, column[held[option]![t]!]!);
     periods.forEach((_, t) => {
       if (method === 'mip') {
         for (const option of ['on-prem', 'spot', 'on-demand'] as const)
-          if (has(offer, option)) counts[option][t] = Math.round(value(offer, option, t)) || 0;
+          if (held[option]) counts[option][t] = Math.round(value(option, t)) || 0;
         return;
       }
-      if (has(offer, 'on-prem'))
-        counts['on-prem'][t] = Math.max(0, Math.ceil(value(offer, 'on-prem', t) - EPSILON));
-      const spot = has(offer, 'spot') ? value(offer, 'spot', t) : 0;
-      if (has(offer, 'on-demand')) {
+      if (held['on-prem']) counts['on-prem'][t] = Math.max(0, Math.ceil(value('on-prem', t) - EPSILON));
+      const spot = held.spot ? value('spot', t) : 0;
+      if (held['on-demand']) {
         counts.spot[t] = Math.floor(spot + EPSILON) || 0;
         counts['on-demand'][t] = Math.max(
           0,
-          Math.ceil(spot + value(offer, 'on-demand', t) - EPSILON) - counts.spot[t]!,
+          Math.ceil(spot + value('on-demand', t) - EPSILON) - counts.spot[t]!,
         );
       } else counts.spot[t] = Math.max(0, Math.ceil(spot - EPSILON));
     });
@@ -272,18 +272,21 @@ function readInstances(
 function markSpotCapped(
   component: Component,
   built: ComponentModel,
-  solution: LpSolution,
+  solution: ModelSolution,
   periods: readonly Period[],
   spotCapped: Map<string, Set<string>>,
 ) {
+  const column = solution.column;
   component.classes.forEach((workload, c) => {
     if (workload.spotShare >= 1) return;
+    const work = built.spotWork[c]!;
     for (const period of periods) {
       const limit = workload.spotShare * built.demand[c]![period.index]!;
       let used = 0;
       const carriers: string[] = [];
       for (const offer of component.offers) {
-        const v = solution.values.get(yName(c, offer.index, 'spot', period.index)) ?? 0;
+        const y = work.get(offer.index)?.[period.index];
+        const v = y === undefined ? 0 : column[y]!;
         used += v * offer.throughput;
         if (v > EPSILON) carriers.push(offer.pool.id);
       }
