@@ -37,7 +37,7 @@ describe('slurm.onPremUsdPerGpuHour', () => {
   );
 
   it('prices each Slurm pool at the configured cost per GPU times its GPUs, in micro-dollars', async () => {
-    const nodes = fixture('slurm_v0.0.38_nodes.json');
+    const nodes = fixture('slurm_v0.0.38_nodes.json') as { nodes: Record<string, unknown>[] };
     const server = await startFakeSlurmrestd('v0.0.38', nodes, fixture('slurm_v0.0.38_jobs.json'));
     try {
       const config = zConnectorsConfig.parse({
