@@ -81,6 +81,21 @@ export function windowStart(ms: number): number {
   return Math.floor(ms / WINDOW_MS) * WINDOW_MS;
 }
 
+/** The starts of the windows that begin in [fromMs, toMs), in order (those of an hour: hour, hour + 1 h). */
+export function windowStartsIn(fromMs: number, toMs: number): number[] {
+  const starts: number[] = [];
+  for (let w = Math.ceil(fromMs / WINDOW_MS) * WINDOW_MS; w < toMs; w += WINDOW_MS) starts.push(w);
+  return starts;
+}
+
+/**
+ * The windows a node that reported all along has sent over [fromMs, toMs): whole windows, at least one, so
+ * coverage (windows seen ÷ expected) is defined for any span.
+ */
+export function expectedWindows(fromMs: number, toMs: number): number {
+  return Math.max(1, Math.floor((toMs - fromMs) / WINDOW_MS));
+}
+
 export function hourStart(ms: number): number {
   return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }

@@ -4,7 +4,7 @@ import { zCount, zId, zNonNegative, zPercent, zTimestamp } from './fields.ts';
 import { MAX_GPUS_PER_NODE, zKeyId, zNodeId } from './fleet.ts';
 import { zLabels } from './labels.ts';
 import { zProvider } from './pool.ts';
-import { isFactTime, isRfc3339, parseRfc3339, toRfc3339, WINDOW_SECONDS } from './time.ts';
+import { isFactTime, isRfc3339, parseRfc3339, toRfc3339, WINDOW_SECONDS, windowStart } from './time.ts';
 
 // Bounds that keep every batch storable: DynamoDB numbers go through JavaScript's safe integers, and keys
 // are at most 1 KB. Each is far beyond what hardware reports, so only a broken producer meets one.
@@ -273,5 +273,5 @@ export function mergeByNodeWindow(rollups: readonly WindowRollup[]): WindowRollu
 
 /** The window label of an instant, for building batches. */
 export function windowLabel(ms: number): string {
-  return toRfc3339(Math.floor(ms / (WINDOW_SECONDS * 1000)) * WINDOW_SECONDS * 1000);
+  return toRfc3339(windowStart(ms));
 }

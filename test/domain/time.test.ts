@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { parseRfc3339, TimeFormatError, toRfc3339, weekStart, windowStart } from '../../lib/domain/time.ts';
+import {
+  expectedWindows,
+  HOUR_MS,
+  parseRfc3339,
+  TimeFormatError,
+  toRfc3339,
+  weekStart,
+  windowStart,
+  windowStartsIn,
+} from '../../lib/domain/time.ts';
 
 describe('time at the edges', () => {
   it('parses RFC 3339 with Z or an offset, and formats UTC with Z', () => {
@@ -36,5 +45,24 @@ describe('time at the edges', () => {
   it('aligns windows to 5 minutes and weeks to Monday, in UTC', () => {
     expect(toRfc3339(windowStart(Date.UTC(2026, 0, 31, 12, 7, 59)))).toBe('2026-01-31T12:05:00Z');
     expect(toRfc3339(weekStart(Date.UTC(2026, 1, 1, 23)))).toBe('2026-01-26T00:00:00Z'); // a Sunday
+  });
+
+  it('lists the windows of an hour, and of any span by the windows that start in it', () => {
+    const hour = Date.UTC(2026, 0, 31, 12);
+    const ofHour = windowStartsIn(hour, hour + HOUR_MS).map(toRfc3339);
+    expect(ofHour).toHaveLength(12);
+    expect([ofHour[0], ofHour[11]]).toEqual(['2026-01-31T12:00:00Z', '2026-01-31T12:55:00Z']);
+    // 12:07 to 12:20: the windows of 12:10 and 12:15 start inside it.
+    expect(windowStartsIn(hour + 7 * 60_000, hour + 20 * 60_000).map(toRfc3339)).toEqual([
+      '2026-01-31T12:10:00Z',
+      '2026-01-31T12:15:00Z',
+    ]);
+  });
+
+  it('expects one report per whole window of a span, and at least one', () => {
+    const now = Date.UTC(2026, 0, 31, 12);
+    expect(expectedWindows(now - 60 * 60_000, now)).toBe(12);
+    expect(expectedWindows(now - 14 * 60_000, now)).toBe(2);
+    expect(expectedWindows(now - 60_000, now)).toBe(1);
   });
 });

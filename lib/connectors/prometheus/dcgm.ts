@@ -1,7 +1,7 @@
 // DCGM exporter series as GPU readings: which labels name the node and GPU, which values mean "no reading", and the 5-minute batches.
 import { migPartition, type GpuFraction } from '../../domain/gpu.ts';
 import type { GpuReading, GpuSeries, NodeIdentity, UtilizationBatch } from '../../domain/usage.ts';
-import { toRfc3339, WINDOW_MS } from '../../domain/time.ts';
+import { toRfc3339, windowStart } from '../../domain/time.ts';
 
 /** The DCGM fields read, and where each goes in a reading. */
 export const DCGM_FIELDS = {
@@ -212,7 +212,7 @@ export class DcgmSamples {
       if (!node) continue;
       const perWindow = new Map<number, [number, Sample][]>();
       for (const entry of [...samples.entries()].sort(([a], [b]) => a - b)) {
-        const w = Math.floor(entry[0] / WINDOW_MS) * WINDOW_MS;
+        const w = windowStart(entry[0]);
         perWindow.set(w, [...(perWindow.get(w) ?? []), entry]);
       }
       for (const [w, entries] of perWindow) {

@@ -2,7 +2,7 @@
 import { poolId } from '../../domain/pool.ts';
 import type { NodeIdentity, UtilizationBatch } from '../../domain/usage.ts';
 import { describeZodError } from '../../domain/validation.ts';
-import { WINDOW_MS } from '../../domain/time.ts';
+import { windowStart } from '../../domain/time.ts';
 import { partitionKey } from '../../domain/gpu.ts';
 import { resolveGpuDevice } from '../gpu-model.ts';
 import { createJsonHttp } from '../http.ts';
@@ -94,7 +94,7 @@ export function createPrometheusDcgmSource(options: PrometheusDcgmOptions): Util
 
   return {
     async utilization(fromMs, toMs) {
-      const startMs = Math.floor(fromMs / WINDOW_MS) * WINDOW_MS;
+      const startMs = windowStart(fromMs);
       if (toMs <= startMs) return [];
       const samples = new DcgmSamples();
       const models = new Map<string, string>();

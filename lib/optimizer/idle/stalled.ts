@@ -1,5 +1,5 @@
 // Stalled jobs: a process that stays alive on its GPUs but keeps them at 0 % for a whole window. Reported, never killed.
-import { parseRfc3339, toRfc3339 } from '../../domain/time.ts';
+import { expectedWindows, parseRfc3339, toRfc3339 } from '../../domain/time.ts';
 import type { JobShare, WindowRollup } from '../../domain/usage.ts';
 import type { IdleThresholds } from './thresholds.ts';
 
@@ -26,7 +26,7 @@ export function findStalledJobs(
 ): StalledJob[] {
   const fromMs = nowMs - thresholds.windowMinutes * 60_000;
   const inWindow = windows.filter((w) => parseRfc3339(w.windowStart) >= fromMs);
-  const expected = Math.max(1, Math.floor((nowMs - fromMs) / 300_000));
+  const expected = expectedWindows(fromMs, nowMs);
   if (inWindow.length === 0 || inWindow.length / expected < thresholds.minCoverage) return [];
   const seen = new Map<string, { share: JobShare; windows: number; busySeconds: number }>();
   for (const w of inWindow) {

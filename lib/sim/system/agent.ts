@@ -1,13 +1,10 @@
 // The replay's scheduler and agents: places each hour's demand on the cloud's live nodes, then reports every node's 5-minute windows as its agent would.
 import { identityOf } from '../../connectors/identify.ts';
 import type { FleetNode } from '../../domain/fleet.ts';
-import { HOUR_MS, toRfc3339, WINDOW_SECONDS } from '../../domain/time.ts';
+import { HOUR_MS, toRfc3339, WINDOW_SECONDS, windowStartsIn } from '../../domain/time.ts';
 import type { UtilizationBatch } from '../../domain/usage.ts';
 import { serveHour } from '../serve.ts';
 import { holdingKey, type Holdings, type Scenario } from '../scenario.ts';
-
-const WINDOW_MS = WINDOW_SECONDS * 1000;
-const WINDOWS_PER_HOUR = HOUR_MS / WINDOW_MS;
 
 /** GPUs of one node given to one class for the hour. */
 export interface Placement {
@@ -91,8 +88,7 @@ export function agentBatches(
   const classOnGpu: (string | undefined)[] = [];
   for (const p of placements) for (let i = 0; i < p.gpus; i++) classOnGpu.push(p.classId);
   const batches: UtilizationBatch[] = [];
-  for (let w = 0; w < WINDOWS_PER_HOUR; w++) {
-    const windowMs = hourStartMs + w * WINDOW_MS;
+  for (const windowMs of windowStartsIn(hourStartMs, hourStartMs + HOUR_MS)) {
     if (windowMs < readyMs) continue;
     const at = toRfc3339(windowMs);
     batches.push({

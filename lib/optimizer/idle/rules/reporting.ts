@@ -1,5 +1,5 @@
 // A node must have reported recently and for most of the window before it can be called idle.
-import { WINDOW_MS, toRfc3339, parseRfc3339 } from '../../../domain/time.ts';
+import { expectedWindows, WINDOW_MS, toRfc3339, parseRfc3339 } from '../../../domain/time.ts';
 import type { IdleRule } from '../types.ts';
 
 export const reportingRule: IdleRule = {
@@ -13,7 +13,7 @@ export const reportingRule: IdleRule = {
     if (nowMs - lastEndMs > thresholds.staleAfterMinutes * 60_000) {
       return { verdict: 'unknown', reason: `stopped reporting after ${toRfc3339(lastEndMs)}` };
     }
-    const expected = Math.max(1, Math.floor((nowMs - fromMs) / WINDOW_MS));
+    const expected = expectedWindows(fromMs, nowMs);
     const coverage = windows.length / expected;
     if (coverage < thresholds.minCoverage) {
       return {
