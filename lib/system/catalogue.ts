@@ -489,10 +489,10 @@ export function attributionWire(config: DeployConfig): AttributionOptionsWire {
   return config.attribution ? z.encode(zAttributionOptions, config.attribution) : {};
 }
 
-/** The variables a run's door reads: the table for its store or its config, the bus for its events, the config's version. */
+/** The variables a run's door reads: the table for its store, config or idempotency records, the bus for its events, the config's version. */
 export function environmentKeys(entry: RunEntry): EnvironmentKey[] {
   const keys: EnvironmentKey[] = [];
-  if (entry.ports.includes('store') || entry.access.readConfig) keys.push('TABLE_NAME');
+  if (entry.ports.includes('store') || entry.access.readConfig || entry.idempotency) keys.push('TABLE_NAME');
   if (entry.ports.includes('events')) keys.push('EVENT_BUS_NAME');
   if (entry.access.readConfig) keys.push('CONFIG_VERSION');
   return keys;

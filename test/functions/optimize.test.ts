@@ -44,6 +44,9 @@ describe('functions/optimize', () => {
     const result = await handler(schedulerEvent(Date.now(), 'optimize'), {} as Context);
 
     expect(result.error).toBeUndefined();
+    // The runtime sends the result as JSON: the plan's cost as a decimal string, not a bigint it cannot encode.
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+    expect(result.totalCostUsd).toMatch(/^\d+\.\d{6}$/);
     const plan = (await store.plans.get(result.planId!))!;
     const actions = plan.actions.map((a) => [a.kind, a.option, a.status]);
     expect(actions[0]).toEqual(['launch', 'spot', 'recommended']);

@@ -9,7 +9,7 @@ import { parseUsd } from '../../lib/domain/money.ts';
 import type { PriceQuote } from '../../lib/domain/price.ts';
 import { loadCatalog } from '../../lib/pricing/catalog.ts';
 import { answerAwsPrices, G5_ON_DEMAND_USD, P4D_ON_DEMAND_USD, SPOT_USD } from '../pricing/aws-responses.ts';
-import { doorTable, lambdaContext, mockBus, schedulerEvent } from './support.ts';
+import { captureLogs, doorTable, lambdaContext, mockBus, schedulerEvent } from './support.ts';
 
 const NOW = Date.parse('2026-12-05T06:00:00Z');
 /** The example config's two pools (config/example.json). */
@@ -90,7 +90,8 @@ describe('functions/refresh-prices', () => {
     pricing.on(GetProductsCommand).rejects(new Error('Rate exceeded'));
     const { store, invoke } = await door();
 
-    const result = await invoke();
+    const logs = captureLogs();
+    const result = await invoke().finally(logs.restore);
 
     const catalogP4d = loadCatalog().offerings.find(
       (o) => o.provider === 'aws' && o.region === 'us-east-1' && o.instanceType === 'p4d.24xlarge',
@@ -114,5 +115,14 @@ describe('functions/refresh-prices', () => {
       }),
     ]);
     expect(String(failed[0]!.detail.error)).toContain(`bundled catalog as of ${catalogP4d.asOf}`);
+    // Said in the log as a warning, on the door's logger with the Lambda context.
+    expect(logs.lines.filter((l) => l.run === 'refresh-prices')).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        service: 'gpu-optimizer-refreshPrices',
+        function_request_id: 'req-1',
+        failures: [{ source: 'pricing-api', error: 'Rate exceeded' }],
+      }),
+    ]);
   });
 });
