@@ -160,6 +160,7 @@ export async function simulateScenario(
   if (systemHours > 0) {
     system = await replaySystem(scenario, {
       ...systemTakeover(scenario, optimizer, systemHours),
+      onWarmup: (done, of) => options.onProgress?.('system warm-up', done, of),
       onHour: (done, of) => options.onProgress?.('system', done, of),
     });
   }

@@ -7,7 +7,7 @@ import { runCli } from '../../lib/cli/main.ts';
 import { avoidedCostUsd } from '../../lib/domain/ledger.ts';
 import { sumUsd } from '../../lib/domain/money.ts';
 import type { Store } from '../../lib/domain/ports.ts';
-import { HOUR_MS } from '../../lib/domain/time.ts';
+import { HOUR_MS, toRfc3339 } from '../../lib/domain/time.ts';
 import { buildScenario } from '../../lib/sim/build-scenario.ts';
 import type { SimulationSummary } from '../../lib/sim/output/summary.ts';
 import type { Scenario } from '../../lib/sim/scenario.ts';
@@ -57,6 +57,14 @@ describe('the system replay on a slice of the Philly trace', () => {
     expect(result.events['Capacity Snapshot']).toBe(HOURS);
     for (const run of ['ingest', 'forecast', 'optimize', 'reclaim', 'attribute', 'poll-connectors'])
       expect(result.runs.map((r) => r.run)).toContain(run);
+  });
+
+  it('takes over as a running deployment: a forecast issued every hour of the day before, so the first plan is calibrated', async () => {
+    const classId = scenario.classes[0]!.workload.id;
+    const before = await store.forecasts.between(classId, FROM - 24 * HOUR_MS, FROM);
+    expect(before).toHaveLength(24);
+    expect(result.runs.find((r) => r.run === 'forecast warm-up')?.calls).toBe(24);
+    expect(before.map((f) => f.issuedAt)).toContain(toRfc3339(FROM - HOUR_MS));
   });
 
   it('serves all demand: what the fleet could not take was filled late, and counted', () => {

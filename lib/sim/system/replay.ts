@@ -3,7 +3,7 @@ import { ReconciliationError, runAttribute } from '../../runs/attribute.ts';
 import { runForecast } from '../../runs/forecast.ts';
 import { ingest, type IngestRecord } from '../../runs/ingest.ts';
 import { runInterruption } from '../../runs/interruption.ts';
-import { runOptimize } from '../../runs/optimize.ts';
+import { runOptimize, zOptimizeConfig } from '../../runs/optimize.ts';
 import { runPollConnectors } from '../../runs/poll-connectors.ts';
 import { runReclaim } from '../../runs/reclaim.ts';
 import { composeReport, type RenderedReport } from '../../runs/report.ts';
@@ -42,7 +42,14 @@ export interface SystemReplayOptions {
    * through the run catalogue, with the catalogue's defaults for what is left out.
    */
   deployment?: DeploymentOverrides;
+  /**
+   * Hours before the first one that the forecast run is run over, from the seeded history, so the store holds
+   * the forecasts a deployment that has been running keeps (the optimize run scores the first hour's plan
+   * against them). Default: the hour-ahead plan's minimum samples (fewer and its margin is not calibrated).
+   */
+  forecastWarmupHours?: number;
   onHour?: (done: number, of: number) => void;
+  onWarmup?: (done: number, of: number) => void;
   /** A store to run on instead of a fresh embedded DynamoDB (tests, benches). */
   store?: Store;
 }
@@ -149,8 +156,23 @@ async function replay(
 ): Promise<SystemReplayResult> {
   const fromMs = scenario.startMs + options.fromHour * HOUR_MS;
   const lastHour = Math.min(scenario.hours, options.fromHour + options.hours);
+  const deployment = simulatedDeployment(scenario, {
+    ...options.deployment,
+    forecast: {
+      ...(options.historyDays !== undefined ? { historyDays: options.historyDays } : {}),
+      ...options.deployment?.forecast,
+    },
+  });
+  const runOptions = replayRunOptions(deployment);
+  // A deployment that has been running has issued a forecast every hour: without them, the first hours'
+  // plans could not be calibrated on past misses, which no running deployment lacks.
+  const warmupHours = Math.min(
+    options.forecastWarmupHours ?? zOptimizeConfig.parse(runOptions.optimize).hourAhead.minSamples,
+    options.fromHour,
+    runOptions.forecast.historyDays * 24,
+  );
   // The fleet that is already there was launched before the first hour: it has booted when the replay starts.
-  const clock = manualClock(fromMs - HOUR_MS);
+  const clock = manualClock(fromMs - Math.max(1, warmupHours) * HOUR_MS);
   const bus = createMemoryEventSink();
   const region = scenario.pools[0]?.pool.region ?? 'us-east-1';
   const timings = new Map<string, RunTiming>();
@@ -200,14 +222,6 @@ async function replay(
       ),
     );
 
-  const deployment = simulatedDeployment(scenario, {
-    ...options.deployment,
-    forecast: {
-      ...(options.historyDays !== undefined ? { historyDays: options.historyDays } : {}),
-      ...options.deployment?.forecast,
-    },
-  });
-  const runOptions = replayRunOptions(deployment);
   const cloud: SimulatedCloud = createSimulatedCloud(scenario, clock);
   const prices = createMemoryPriceSource(cloud.quotes);
   const runPorts = { store, events: bus, clock, log: quietLog };
@@ -239,6 +253,14 @@ async function replay(
       })),
     ),
   );
+  for (let h = options.fromHour - warmupHours; h < options.fromHour; h++) {
+    clock.set(scenario.startMs + h * HOUR_MS);
+    await timed('forecast warm-up', () =>
+      runForecast(runPorts, { ...runOptions.forecast, recomputeHours: 1 }),
+    );
+    options.onWarmup?.(h - options.fromHour + warmupHours + 1, warmupHours);
+  }
+  clock.set(fromMs - HOUR_MS);
   const reserved = options.reservedInstances ?? {};
   for (const [poolId, count] of Object.entries(reserved)) {
     if (count > 0) await cloud.launch({ poolId, option: 'reserved', count });
