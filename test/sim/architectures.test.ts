@@ -9,14 +9,22 @@ import type { SimulationSummary } from '../../lib/sim/output/summary.ts';
 import { captureIo } from '../support/cli.ts';
 
 describe('the cost of owning a GPU', () => {
-  it('spreads the hardware over its life and adds power with cooling and operations', () => {
+  it('spreads the hardware over its life and adds power with cooling and operations, in exact micro-dollars', () => {
     const costs = zOwnershipCosts.parse({});
-    // 12,000 / (3 × 8,760) + 0.45 kW × 1.4 × $0.10 + $0.10
-    expect(ownedUsdPerGpuHour(costs)).toBeCloseTo(12_000 / 26_280 + 0.063 + 0.1, 9);
-    expect(ownedUsdPerGpuHour({ ...costs, electricityUsdPerKwh: 0, operationsUsdPerGpuHour: 0 })).toBeCloseTo(
-      0.45662,
-      5,
+    // 12,000 / (3 × 8,760) = 0.4566210… → 456,621; 0.45 kW × 1.4 × $0.10 = 63,000; operations 100,000.
+    expect(ownedUsdPerGpuHour(costs)).toBe(456_621n + 63_000n + 100_000n);
+    expect(ownedUsdPerGpuHour({ ...costs, electricityUsdPerKwh: 0n, operationsUsdPerGpuHour: 0n })).toBe(
+      456_621n,
     );
+  });
+
+  it('reads the money flags as dollars, a number or a decimal string, and names a bad one', () => {
+    const costs = zOwnershipCosts.parse({ hardwareUsdPerGpu: 20_000, electricityUsdPerKwh: '0.123456' });
+    expect(costs.hardwareUsdPerGpu).toBe(20_000_000_000n);
+    expect(costs.electricityUsdPerKwh).toBe(123_456n);
+    const bad = zOwnershipCosts.safeParse({ operationsUsdPerGpuHour: 0.1234567 });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]!.path).toEqual(['operationsUsdPerGpuHour']);
   });
 });
 
