@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import type { FleetNode } from '../../lib/domain/fleet.ts';
 import { isLive } from '../../lib/domain/fleet.ts';
-import type { Pool, PurchaseOption } from '../../lib/domain/pool.ts';
+import { poolOptionKey, type Pool, type PurchaseOption } from '../../lib/domain/pool.ts';
 import type { CapacityProvider, Store } from '../../lib/domain/ports.ts';
 import { toRfc3339 } from '../../lib/domain/time.ts';
 import {
@@ -169,7 +169,7 @@ async function runCase(
 
   const capacity: Record<string, number> = {};
   for (const c of spec.capacity)
-    capacity[`${POOLS[c.pool]!.id}|${c.option}`] =
+    capacity[poolOptionKey(POOLS[c.pool]!.id, c.option)] =
       c.instances +
       nodes.filter((n) => n.poolId === POOLS[c.pool]!.id && n.purchaseOption === c.option && isLive(n))
         .length;
