@@ -1,7 +1,9 @@
-// `npm run bench:simulate`: every converted trace through the optimizer and its peers, scored on the penalized cost against the exact floor, tuned leave-one-trace-out, and a robustness sweep.
+// `npm run bench:simulate`: every converted trace through the optimizer and its peers, scored on the penalized cost against the floor, tuned leave-one-trace-out, and a robustness sweep.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { buildScenario, type BuildOptions } from '../lib/sim/build-scenario.ts';
 import { simulatePolicy, type Policy, type PolicyRun } from '../lib/sim/engine.ts';
 import {
@@ -11,8 +13,7 @@ import {
   spotReservedPolicy,
 } from '../lib/sim/policies/baselines.ts';
 import { optimizerPolicy } from '../lib/sim/policies/optimizer.ts';
-import { oraclePolicy, solveOracle } from '../lib/sim/policies/oracle.ts';
-import type { Scenario } from '../lib/sim/scenario.ts';
+import { oraclePolicy, solveOracle, type OracleSolution } from '../lib/sim/policies/oracle.ts';
 import { resolveTrace, TRACE_PROFILES, type TraceProfile } from '../lib/sim/traces.ts';
 
 // Short windows keep the bench in minutes on two shared cores (the multi-team traces plan 11–16 classes an
@@ -24,6 +25,11 @@ const SWEEP_BILLED_HOURS = 6;
 const SWEEP_HISTORY_DAYS = 7;
 const HEADLINE_P = 1;
 const PENALTIES = [0, 1, 3, 10] as const;
+// The floor's MIP searches this long per trace (its dual bound is the floor when it stops), per sweep point less.
+const ORACLE_SECONDS = 30;
+const SWEEP_ORACLE_SECONDS = 10;
+// Traces and sweep points are independent: they run on this many worker threads (BENCH_WORKERS to change).
+const WORKERS = Math.max(1, Number(process.env.BENCH_WORKERS ?? Math.min(2, availableParallelism())));
 
 /** The tuning grid: small on purpose (every point is a whole run per trace). */
 const GRID: Record<string, { label: string; make: () => Policy }[]> = {
@@ -57,14 +63,30 @@ const PEERS = ['on-demand-peak', 'reactive-on-demand', 'spot-first', 'spot-reser
 
 const usd = (micros: bigint | number) => Math.round(Number(micros)) / 1e6;
 const round = (x: number, places = 3) => Math.round(x * 10 ** places) / 10 ** places;
+
+/** What the tables need of a run (whole runs stay in their worker). */
+interface RunFigures {
+  costUsd: bigint;
+  latePenaltyUsd: bigint;
+  penalizedCostUsd: bigint;
+  latePenaltyMultiplier: number;
+  lateGpuHours: number;
+}
+const figures = (run: PolicyRun): RunFigures => ({
+  costUsd: run.costUsd,
+  latePenaltyUsd: run.latePenaltyUsd,
+  penalizedCostUsd: run.penalizedCostUsd,
+  latePenaltyMultiplier: run.latePenaltyMultiplier,
+  lateGpuHours: run.lateGpuHours,
+});
 /** A policy's penalized cost at P: its penalty is linear in P (no policy but the oracle reads P). */
-const penalizedAt = (run: PolicyRun, p: number) =>
+const penalizedAt = (run: RunFigures, p: number) =>
   Number(run.costUsd) + (p * Number(run.latePenaltyUsd)) / run.latePenaltyMultiplier;
 
 interface GridRun {
   policy: string;
   label: string;
-  run: PolicyRun;
+  run: RunFigures;
 }
 
 interface TraceResult {
@@ -72,8 +94,11 @@ interface TraceResult {
   teams: number;
   sharing: string;
   hours: number;
+  /** Worker seconds spent on the trace (its grid runs and its floor). */
   seconds: number;
   floorMethod: string;
+  /** The oracle's plan, as the engine bills it, over the floor − 1: the exact optimum lies in between. */
+  floorGap: number;
   floorUsdByPenalty: Record<string, number>;
   policies: {
     name: string;
@@ -91,112 +116,14 @@ interface TraceResult {
   log: string[];
 }
 
-async function floorsOf(
-  scenario: Scenario,
-): Promise<{ floors: Record<string, number>; method: string; notes: string[] }> {
-  const floors: Record<string, number> = {};
-  let method = '';
-  const notes: string[] = [];
-  for (const p of PENALTIES) {
-    const solution = await solveOracle({ ...scenario, latePenaltyMultiplier: p });
-    floors[String(p)] = solution.floorUsd * 1e6;
-    method = solution.method;
-    if (p === HEADLINE_P) notes.push(...solution.notes);
-  }
-  return { floors, method, notes };
+interface Axis {
+  spotShare?: number;
+  spotPriceRatio?: number;
+  historyDays?: number;
+  instanceType?: string;
 }
 
-const started = performance.now();
-const grids = new Map<string, GridRun[]>();
-const floorsByTrace = new Map<string, Record<string, number>>();
-const results: TraceResult[] = [];
-
-for (const profile of TRACE_PROFILES) {
-  const t0 = performance.now();
-  const scenario = await buildScenario(profile, {
-    lastHours: (HISTORY_DAYS + BILLED_DAYS) * 24,
-    warmupHours: HISTORY_DAYS * 24,
-    latePenaltyMultiplier: HEADLINE_P,
-  });
-  const runs: GridRun[] = [];
-  for (const [policy, points] of Object.entries(GRID))
-    for (const point of points)
-      runs.push({ policy, label: point.label, run: await simulatePolicy(scenario, point.make()) });
-  const { floors, method, notes } = await floorsOf(scenario);
-  const oracleRun = await simulatePolicy(scenario, oraclePolicy(scenario));
-  grids.set(profile.name, runs);
-  floorsByTrace.set(profile.name, floors);
-
-  const at = (policy: string, label = DEFAULT_LABEL[policy]!) =>
-    runs.find((r) => r.policy === policy && r.label === label)!.run;
-  const ratio = (run: PolicyRun, p: number) => penalizedAt(run, p) / floors[String(p)]!;
-  const vsBest = (p: number, optimizer = at('optimizer'), peerRun = (n: string) => at(n)) =>
-    penalizedAt(optimizer, p) / Math.min(...PEERS.map((n) => penalizedAt(peerRun(n), p)));
-  const named = [
-    ...Object.keys(GRID).map((n) => ({ name: n, run: at(n), params: DEFAULT_LABEL[n]! })),
-    { name: 'oracle', run: oracleRun, params: 'exact' },
-  ];
-  const bestPeer = PEERS.reduce((a, b) =>
-    penalizedAt(at(a), HEADLINE_P) <= penalizedAt(at(b), HEADLINE_P) ? a : b,
-  );
-  results.push({
-    name: profile.name,
-    teams: scenario.classes.length,
-    sharing: scenario.sharing ?? 'shared',
-    hours: scenario.hours - scenario.warmupHours,
-    seconds: Math.round((performance.now() - t0) / 100) / 10,
-    floorMethod: method,
-    floorUsdByPenalty: Object.fromEntries(Object.entries(floors).map(([p, f]) => [p, usd(f)])),
-    policies: named.map(({ name, run, params }) => ({
-      name,
-      params,
-      billUsd: usd(run.costUsd),
-      lateGpuHours: round(run.lateGpuHours, 1),
-      penalizedCostUsd: usd(run.penalizedCostUsd),
-      ratioToOracle: round(ratio(run, HEADLINE_P)),
-      ratioToOracleByPenalty: Object.fromEntries(PENALTIES.map((p) => [String(p), round(ratio(run, p))])),
-    })),
-    optimizerVsBestPeer: round(vsBest(HEADLINE_P)),
-    bestPeer,
-    optimizerVsBestPeerByPenalty: Object.fromEntries(PENALTIES.map((p) => [String(p), round(vsBest(p))])),
-    leaveOneOut: { ratioToOracle: 0, optimizerVsBestPeer: 0, params: {} },
-    log: notes,
-  });
-  process.stderr.write(`${profile.name}: ${results.at(-1)!.seconds} s\n`);
-}
-
-// Leave one trace out: each policy's parameters are the grid point with the lowest mean ratio to the floor on
-// the other traces; the held-out trace is reported with them.
-for (const result of results) {
-  const others = results.filter((r) => r.name !== result.name).map((r) => r.name);
-  const tuned: Record<string, string> = {};
-  for (const [policy, points] of Object.entries(GRID)) {
-    let best = points[0]!.label;
-    let bestScore = Infinity;
-    for (const point of points) {
-      const score =
-        others.reduce((a, name) => {
-          const run = grids.get(name)!.find((r) => r.policy === policy && r.label === point.label)!.run;
-          return a + penalizedAt(run, HEADLINE_P) / floorsByTrace.get(name)![String(HEADLINE_P)]!;
-        }, 0) / Math.max(1, others.length);
-      if (score < bestScore) [best, bestScore] = [point.label, score];
-    }
-    tuned[policy] = best;
-  }
-  const own = grids.get(result.name)!;
-  const run = (policy: string) => own.find((r) => r.policy === policy && r.label === tuned[policy])!.run;
-  const floor = floorsByTrace.get(result.name)![String(HEADLINE_P)]!;
-  result.leaveOneOut = {
-    ratioToOracle: round(penalizedAt(run('optimizer'), HEADLINE_P) / floor),
-    optimizerVsBestPeer: round(
-      penalizedAt(run('optimizer'), HEADLINE_P) /
-        Math.min(...PEERS.map((n) => penalizedAt(run(n), HEADLINE_P))),
-    ),
-    params: tuned,
-  };
-}
-
-// The robustness sweep: one axis at a time from each trace's own setting; every point must finish.
+/** The robustness sweep: one axis at a time from each trace's own setting; every point must finish. */
 interface SweepPoint {
   trace: string;
   spotShare: number;
@@ -205,11 +132,11 @@ interface SweepPoint {
   instanceType: string;
   ratioToOracle: number | null;
   optimizerVsBestPeer: number | null;
+  floorMethod: string | null;
   seconds: number;
   error: string | null;
 }
-const sweep: SweepPoint[] = [];
-const axes: { spotShare?: number; spotPriceRatio?: number; historyDays?: number; instanceType?: string }[] = [
+const AXES: Axis[] = [
   {},
   { spotShare: 0.2 },
   { spotShare: 0.8 },
@@ -220,114 +147,344 @@ const axes: { spotShare?: number; spotPriceRatio?: number; historyDays?: number;
   { instanceType: 'g6.xlarge' },
   { instanceType: 'p5.48xlarge' },
 ];
-for (const base of TRACE_PROFILES) {
-  for (const axis of axes) {
-    const t0 = performance.now();
-    const historyDays = axis.historyDays ?? SWEEP_HISTORY_DAYS;
-    const profile: TraceProfile = resolveTrace(base.name, {
-      ...(axis.spotShare !== undefined ? { spotShare: axis.spotShare } : {}),
-      ...(axis.instanceType ? { instanceType: axis.instanceType } : {}),
-    });
-    const point: SweepPoint = {
-      trace: base.name,
-      spotShare: profile.spotShare,
-      spotPriceRatio: axis.spotPriceRatio ?? null,
-      historyDays,
-      instanceType: profile.instanceType,
-      ratioToOracle: null,
-      optimizerVsBestPeer: null,
-      seconds: 0,
-      error: null,
-    };
-    try {
-      const options: BuildOptions = {
-        lastHours: historyDays * 24 + SWEEP_BILLED_HOURS,
-        warmupHours: historyDays * 24,
-        ...(axis.spotPriceRatio !== undefined ? { spotPriceRatio: axis.spotPriceRatio } : {}),
-      };
-      const scenario = await buildScenario(profile, options);
-      const optimizer = await simulatePolicy(scenario, optimizerPolicy());
-      const peers = await Promise.all([
-        simulatePolicy(scenario, spotFirstPolicy()),
-        simulatePolicy(scenario, spotReservedPolicy()),
-        simulatePolicy(scenario, reactiveOnDemandPolicy()),
-      ]);
-      const floor = (await solveOracle(scenario)).floorUsd * 1e6;
-      point.ratioToOracle = round(Number(optimizer.penalizedCostUsd) / floor);
-      point.optimizerVsBestPeer = round(
-        Number(optimizer.penalizedCostUsd) / Math.min(...peers.map((r) => Number(r.penalizedCostUsd))),
-      );
-    } catch (error) {
-      point.error = (error as Error).message;
-    }
-    point.seconds = Math.round((performance.now() - t0) / 100) / 10;
-    sweep.push(point);
-    process.stderr.write(
-      `sweep ${base.name} ${JSON.stringify(axis)}: ${point.error ?? point.ratioToOracle}\n`,
-    );
-  }
+
+/** One unit of work for a worker: some grid points of a trace, its floor, or one sweep point. */
+type Job =
+  | { kind: 'grid'; trace: string; policy: string; labels: string[] }
+  | { kind: 'oracle'; trace: string }
+  | { kind: 'sweep'; trace: string; axis: Axis; index: number };
+
+interface OracleFigures {
+  floorUsd: number;
+  method: string;
+  gap: number;
+  notes: string[];
+  teams: number;
+  sharing: string;
+  hours: number;
+  run: RunFigures;
 }
 
-const names = results[0]!.policies.map((p) => p.name);
-console.log(
-  `\nPenalized cost ÷ the exact floor (P = ${HEADLINE_P} on-demand GPU-hour per late GPU-hour; ${HISTORY_DAYS} days of history, the last ${BILLED_DAYS} billed; default parameters)\n`,
-);
-console.log(['trace'.padEnd(19), 'teams'.padStart(6), ...names.map((n) => n.padStart(19))].join(''));
-for (const r of results)
-  console.log(
-    [
-      r.name.padEnd(19),
-      String(r.teams).padStart(6),
-      ...r.policies.map((p) => p.ratioToOracle.toFixed(3).padStart(19)),
-    ].join(''),
-  );
-console.log(
-  '\noptimizer ÷ best peer by P (default parameters), and with every parameter tuned leave-one-trace-out (P = 1)\n',
-);
-console.log(
-  [
-    'trace'.padEnd(19),
-    ...PENALTIES.map((p) => `P=${p}`.padStart(8)),
-    'best peer'.padStart(16),
-    'LOO ÷ floor'.padStart(13),
-    'LOO ÷ peer'.padStart(12),
-  ].join(''),
-);
-for (const r of results)
-  console.log(
-    [
-      r.name.padEnd(19),
-      ...PENALTIES.map((p) => r.optimizerVsBestPeerByPenalty[String(p)]!.toFixed(3).padStart(8)),
-      r.bestPeer.padStart(16),
-      r.leaveOneOut.ratioToOracle.toFixed(3).padStart(13),
-      r.leaveOneOut.optimizerVsBestPeer.toFixed(3).padStart(12),
-    ].join(''),
-  );
-const failed = sweep.filter((s) => s.error);
-console.log(
-  `\nsweep: ${sweep.length} points, ${failed.length} failed; optimizer ÷ floor ${Math.min(...sweep.filter((s) => s.ratioToOracle !== null).map((s) => s.ratioToOracle!)).toFixed(3)}–${Math.max(...sweep.filter((s) => s.ratioToOracle !== null).map((s) => s.ratioToOracle!)).toFixed(3)}, ÷ best peer ${Math.min(...sweep.filter((s) => s.optimizerVsBestPeer !== null).map((s) => s.optimizerVsBestPeer!)).toFixed(3)}–${Math.max(...sweep.filter((s) => s.optimizerVsBestPeer !== null).map((s) => s.optimizerVsBestPeer!)).toFixed(3)}`,
-);
-for (const f of failed) console.log(`  FAILED ${f.trace} ${JSON.stringify(f)}`);
+type JobResult =
+  | { kind: 'grid'; trace: string; seconds: number; runs: GridRun[] }
+  | { kind: 'oracle'; trace: string; seconds: number; oracle: OracleFigures }
+  | { kind: 'sweep'; trace: string; seconds: number; point: SweepPoint; index: number };
 
-const out = join(import.meta.dirname, 'results');
-await mkdir(out, { recursive: true });
-await writeFile(
-  join(out, 'simulate.json'),
-  `${JSON.stringify(
-    {
-      penaltyMultiplier: HEADLINE_P,
-      penalties: PENALTIES,
-      historyDays: HISTORY_DAYS,
-      billedDays: BILLED_DAYS,
-      node: process.version,
-      seconds: Math.round((performance.now() - started) / 1000),
-      traces: results,
-      sweep,
-    },
-    null,
-    2,
-  )}\n`,
-);
-console.log(
-  `\nwrote ${join('bench', 'results', 'simulate.json')} in ${Math.round((performance.now() - started) / 1000)} s`,
-);
+const traceScenario = (profile: TraceProfile) =>
+  buildScenario(profile, {
+    lastHours: (HISTORY_DAYS + BILLED_DAYS) * 24,
+    warmupHours: HISTORY_DAYS * 24,
+    latePenaltyMultiplier: HEADLINE_P,
+  });
+const profileOf = (name: string) => TRACE_PROFILES.find((t) => t.name === name)!;
+/** BENCH_TRACES=a,b runs those traces only (a quick look; the committed results are of every trace). */
+const TRACES = process.env.BENCH_TRACES
+  ? TRACE_PROFILES.filter((t) => process.env.BENCH_TRACES!.split(',').includes(t.name))
+  : TRACE_PROFILES;
+
+async function runJob(job: Job): Promise<JobResult> {
+  const t0 = performance.now();
+  const seconds = () => Math.round((performance.now() - t0) / 100) / 10;
+  if (job.kind === 'grid') {
+    const scenario = await traceScenario(profileOf(job.trace));
+    const runs: GridRun[] = [];
+    for (const label of job.labels) {
+      const point = GRID[job.policy]!.find((g) => g.label === label)!;
+      runs.push({ policy: job.policy, label, run: figures(await simulatePolicy(scenario, point.make())) });
+    }
+    return { kind: 'grid', trace: job.trace, seconds: seconds(), runs };
+  }
+  if (job.kind === 'oracle') {
+    const scenario = await traceScenario(profileOf(job.trace));
+    // One solve serves every P: the optimum does not depend on P (see solveOracle), and the plan's run is
+    // scored at each P from its bill and late GPU-hours like every other policy's.
+    const solution: OracleSolution = await solveOracle(scenario, { mipTimeLimitSeconds: ORACLE_SECONDS });
+    const run = await simulatePolicy(scenario, oraclePolicy(scenario, {}, solution));
+    return {
+      kind: 'oracle',
+      trace: job.trace,
+      seconds: seconds(),
+      oracle: {
+        floorUsd: solution.floorUsd,
+        method: solution.method,
+        gap: solution.gap,
+        notes: solution.notes,
+        teams: scenario.classes.length,
+        sharing: scenario.sharing ?? 'shared',
+        hours: scenario.hours - scenario.warmupHours,
+        run: figures(run),
+      },
+    };
+  }
+  const { axis } = job;
+  const historyDays = axis.historyDays ?? SWEEP_HISTORY_DAYS;
+  const profile: TraceProfile = resolveTrace(job.trace, {
+    ...(axis.spotShare !== undefined ? { spotShare: axis.spotShare } : {}),
+    ...(axis.instanceType ? { instanceType: axis.instanceType } : {}),
+  });
+  const point: SweepPoint = {
+    trace: job.trace,
+    spotShare: profile.spotShare,
+    spotPriceRatio: axis.spotPriceRatio ?? null,
+    historyDays,
+    instanceType: profile.instanceType,
+    ratioToOracle: null,
+    optimizerVsBestPeer: null,
+    floorMethod: null,
+    seconds: 0,
+    error: null,
+  };
+  try {
+    const options: BuildOptions = {
+      lastHours: historyDays * 24 + SWEEP_BILLED_HOURS,
+      warmupHours: historyDays * 24,
+      ...(axis.spotPriceRatio !== undefined ? { spotPriceRatio: axis.spotPriceRatio } : {}),
+    };
+    const scenario = await buildScenario(profile, options);
+    const optimizer = await simulatePolicy(scenario, optimizerPolicy());
+    const peers = await Promise.all([
+      simulatePolicy(scenario, spotFirstPolicy()),
+      simulatePolicy(scenario, spotReservedPolicy()),
+      simulatePolicy(scenario, reactiveOnDemandPolicy()),
+    ]);
+    const solution = await solveOracle(scenario, { mipTimeLimitSeconds: SWEEP_ORACLE_SECONDS });
+    point.floorMethod = solution.method;
+    point.ratioToOracle = round(Number(optimizer.penalizedCostUsd) / (solution.floorUsd * 1e6));
+    point.optimizerVsBestPeer = round(
+      Number(optimizer.penalizedCostUsd) / Math.min(...peers.map((r) => Number(r.penalizedCostUsd))),
+    );
+  } catch (error) {
+    point.error = (error as Error).message;
+  }
+  point.seconds = seconds();
+  return { kind: 'sweep', trace: job.trace, seconds: point.seconds, point, index: job.index };
+}
+
+if (!isMainThread) {
+  parentPort!.on('message', (job: Job) => {
+    void runJob(job).then((result) => parentPort!.postMessage(result));
+  });
+} else {
+  await main();
+}
+
+/** Runs the jobs on `WORKERS` threads, the longest first, and hands each result to `done` as it comes. */
+async function runAll(jobs: Job[], done: (result: JobResult) => void): Promise<void> {
+  const queue = [...jobs];
+  const worker = () =>
+    new Promise<void>((resolve, reject) => {
+      const thread = new Worker(new URL(import.meta.url));
+      const next = () => {
+        const job = queue.shift();
+        if (!job) {
+          void thread.terminate().then(() => resolve());
+          return;
+        }
+        thread.postMessage(job);
+      };
+      thread.on('message', (result: JobResult) => {
+        done(result);
+        next();
+      });
+      thread.on('error', reject);
+      next();
+    });
+  await Promise.all(Array.from({ length: Math.min(WORKERS, jobs.length) }, worker));
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  // The optimizer's runs are the long ones (it plans every hour); the multi-team traces' floors next.
+  const jobs: Job[] = [
+    ...TRACES.flatMap((t) =>
+      GRID.optimizer!.map((g): Job => ({
+        kind: 'grid',
+        trace: t.name,
+        policy: 'optimizer',
+        labels: [g.label],
+      })),
+    ),
+    ...TRACES.map((t): Job => ({ kind: 'oracle', trace: t.name })),
+    ...AXES.flatMap((axis, index) =>
+      TRACES.map((t): Job => ({ kind: 'sweep', trace: t.name, axis, index })),
+    ).sort((a, b) => Number('axis' in b && b.axis.historyDays) - Number('axis' in a && a.axis.historyDays)),
+    ...TRACES.flatMap((t) =>
+      Object.entries(GRID)
+        .filter(([policy]) => policy !== 'optimizer')
+        .map(([policy, points]): Job => ({
+          kind: 'grid',
+          trace: t.name,
+          policy,
+          labels: points.map((p) => p.label),
+        })),
+    ),
+  ];
+  const grids = new Map<string, GridRun[]>(TRACES.map((t) => [t.name, []]));
+  const oracles = new Map<string, OracleFigures>();
+  const secondsByTrace = new Map<string, number>();
+  const sweepPoints: { order: number; point: SweepPoint }[] = [];
+  const traceOrder = (name: string) => TRACES.findIndex((t) => t.name === name);
+  await runAll(jobs, (result) => {
+    secondsByTrace.set(result.trace, (secondsByTrace.get(result.trace) ?? 0) + result.seconds);
+    if (result.kind === 'grid') grids.get(result.trace)!.push(...result.runs);
+    else if (result.kind === 'oracle') oracles.set(result.trace, result.oracle);
+    else
+      sweepPoints.push({ order: traceOrder(result.trace) * AXES.length + result.index, point: result.point });
+    const what =
+      result.kind === 'grid' ? result.runs.map((r) => `${r.policy} ${r.label}`).join(', ') : result.kind;
+    process.stderr.write(`${result.trace} ${what}: ${result.seconds} s\n`);
+  });
+
+  const results: TraceResult[] = [];
+  for (const profile of TRACES) {
+    const runs = grids.get(profile.name)!;
+    const oracle = oracles.get(profile.name)!;
+    // The floor holds at every P (the optimum does not depend on P): one bound, each policy scored at each P.
+    const floor = oracle.floorUsd * 1e6;
+    const at = (policy: string, label = DEFAULT_LABEL[policy]!) =>
+      runs.find((r) => r.policy === policy && r.label === label)!.run;
+    const ratio = (run: RunFigures, p: number) => penalizedAt(run, p) / floor;
+    const vsBest = (p: number) =>
+      penalizedAt(at('optimizer'), p) / Math.min(...PEERS.map((n) => penalizedAt(at(n), p)));
+    const named = [
+      ...Object.keys(GRID).map((n) => ({ name: n, run: at(n), params: DEFAULT_LABEL[n]! })),
+      { name: 'oracle', run: oracle.run, params: 'exact' },
+    ];
+    const bestPeer = PEERS.reduce((a, b) =>
+      penalizedAt(at(a), HEADLINE_P) <= penalizedAt(at(b), HEADLINE_P) ? a : b,
+    );
+    results.push({
+      name: profile.name,
+      teams: oracle.teams,
+      sharing: oracle.sharing,
+      hours: oracle.hours,
+      seconds: round(secondsByTrace.get(profile.name) ?? 0, 1),
+      floorMethod: oracle.method,
+      floorGap: round(oracle.gap, 4),
+      floorUsdByPenalty: Object.fromEntries(PENALTIES.map((p) => [String(p), usd(floor)])),
+      policies: named.map(({ name, run, params }) => ({
+        name,
+        params,
+        billUsd: usd(run.costUsd),
+        lateGpuHours: round(run.lateGpuHours, 1),
+        penalizedCostUsd: usd(run.penalizedCostUsd),
+        ratioToOracle: round(ratio(run, HEADLINE_P)),
+        ratioToOracleByPenalty: Object.fromEntries(PENALTIES.map((p) => [String(p), round(ratio(run, p))])),
+      })),
+      optimizerVsBestPeer: round(vsBest(HEADLINE_P)),
+      bestPeer,
+      optimizerVsBestPeerByPenalty: Object.fromEntries(PENALTIES.map((p) => [String(p), round(vsBest(p))])),
+      leaveOneOut: { ratioToOracle: 0, optimizerVsBestPeer: 0, params: {} },
+      log: oracle.notes,
+    });
+  }
+
+  // Leave one trace out: each policy's parameters are the grid point with the lowest mean ratio to the floor on
+  // the other traces; the held-out trace is reported with them.
+  const floorOf = (name: string) => oracles.get(name)!.floorUsd * 1e6;
+  for (const result of results) {
+    const others = results.filter((r) => r.name !== result.name).map((r) => r.name);
+    const tuned: Record<string, string> = {};
+    for (const [policy, points] of Object.entries(GRID)) {
+      let best = points[0]!.label;
+      let bestScore = Infinity;
+      for (const point of points) {
+        const score =
+          others.reduce((a, name) => {
+            const run = grids.get(name)!.find((r) => r.policy === policy && r.label === point.label)!.run;
+            return a + penalizedAt(run, HEADLINE_P) / floorOf(name);
+          }, 0) / Math.max(1, others.length);
+        if (score < bestScore) [best, bestScore] = [point.label, score];
+      }
+      tuned[policy] = best;
+    }
+    const own = grids.get(result.name)!;
+    const run = (policy: string) => own.find((r) => r.policy === policy && r.label === tuned[policy])!.run;
+    result.leaveOneOut = {
+      ratioToOracle: round(penalizedAt(run('optimizer'), HEADLINE_P) / floorOf(result.name)),
+      optimizerVsBestPeer: round(
+        penalizedAt(run('optimizer'), HEADLINE_P) /
+          Math.min(...PEERS.map((n) => penalizedAt(run(n), HEADLINE_P))),
+      ),
+      params: tuned,
+    };
+  }
+
+  // The sweep in its fixed order (trace, then axis), whatever order the workers finished in.
+  const sweep = sweepPoints.sort((a, b) => a.order - b.order).map((s) => s.point);
+
+  const names = results[0]!.policies.map((p) => p.name);
+  console.log(
+    `\nPenalized cost ÷ the floor (P = ${HEADLINE_P} on-demand GPU-hour per late GPU-hour; ${HISTORY_DAYS} days of history, the last ${BILLED_DAYS} billed; default parameters)\n`,
+  );
+  console.log(
+    [
+      'trace'.padEnd(19),
+      'teams'.padStart(6),
+      ...names.map((n) => n.padStart(19)),
+      'floor by'.padStart(15),
+      'oracle gap'.padStart(12),
+    ].join(''),
+  );
+  for (const r of results)
+    console.log(
+      [
+        r.name.padEnd(19),
+        String(r.teams).padStart(6),
+        ...r.policies.map((p) => p.ratioToOracle.toFixed(3).padStart(19)),
+        r.floorMethod.padStart(15),
+        `${(100 * r.floorGap).toFixed(2)} %`.padStart(12),
+      ].join(''),
+    );
+  console.log(
+    '\noptimizer ÷ best peer by P (default parameters), and with every parameter tuned leave-one-trace-out (P = 1)\n',
+  );
+  console.log(
+    [
+      'trace'.padEnd(19),
+      ...PENALTIES.map((p) => `P=${p}`.padStart(8)),
+      'best peer'.padStart(16),
+      'LOO ÷ floor'.padStart(13),
+      'LOO ÷ peer'.padStart(12),
+    ].join(''),
+  );
+  for (const r of results)
+    console.log(
+      [
+        r.name.padEnd(19),
+        ...PENALTIES.map((p) => r.optimizerVsBestPeerByPenalty[String(p)]!.toFixed(3).padStart(8)),
+        r.bestPeer.padStart(16),
+        r.leaveOneOut.ratioToOracle.toFixed(3).padStart(13),
+        r.leaveOneOut.optimizerVsBestPeer.toFixed(3).padStart(12),
+      ].join(''),
+    );
+  const failed = sweep.filter((s) => s.error);
+  console.log(
+    `\nsweep: ${sweep.length} points, ${failed.length} failed; optimizer ÷ floor ${Math.min(...sweep.filter((s) => s.ratioToOracle !== null).map((s) => s.ratioToOracle!)).toFixed(3)}–${Math.max(...sweep.filter((s) => s.ratioToOracle !== null).map((s) => s.ratioToOracle!)).toFixed(3)}, ÷ best peer ${Math.min(...sweep.filter((s) => s.optimizerVsBestPeer !== null).map((s) => s.optimizerVsBestPeer!)).toFixed(3)}–${Math.max(...sweep.filter((s) => s.optimizerVsBestPeer !== null).map((s) => s.optimizerVsBestPeer!)).toFixed(3)}`,
+  );
+  for (const f of failed) console.log(`  FAILED ${f.trace} ${JSON.stringify(f)}`);
+
+  const out = join(import.meta.dirname, 'results');
+  await mkdir(out, { recursive: true });
+  await writeFile(
+    join(out, 'simulate.json'),
+    `${JSON.stringify(
+      {
+        penaltyMultiplier: HEADLINE_P,
+        penalties: PENALTIES,
+        historyDays: HISTORY_DAYS,
+        billedDays: BILLED_DAYS,
+        node: process.version,
+        workers: WORKERS,
+        seconds: Math.round((performance.now() - started) / 1000),
+        traces: results,
+        sweep,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  console.log(
+    `\nwrote ${join('bench', 'results', 'simulate.json')} in ${Math.round((performance.now() - started) / 1000)} s`,
+  );
+}

@@ -90,16 +90,25 @@ export function serveHour(
     let need = demand;
     let spotRoom = demand * c.workload.spotShare;
     let spotGpus = 0;
-    for (const slot of slots) {
+    // Dedicated: first the whole spot instances a team fills within its spot share, so that what any team
+    // may use (owned, reserved, on-demand) is left for the teams that cannot run on spot.
+    const passes = [
+      ...(sharing === 'dedicated' ? slots.filter((s) => s.option === 'spot') : []).map(
+        (s) => [true, s] as const,
+      ),
+      ...slots.map((s) => [false, s] as const),
+    ];
+    for (const [whole, slot] of passes) {
       if (need <= 0) break;
       if (slot.gpus <= 0) continue;
       const sp = poolById.get(slot.poolId)!;
       if (!poolServesClass(sp.pool, c.workload)) continue;
+      const g = sp.pool.gpusPerInstance;
       let take = Math.min(need, slot.gpus);
       if (slot.option === 'spot') take = Math.min(take, spotRoom);
+      if (whole) take = Math.floor(take / g + 1e-9) * g;
       if (take <= 0) continue;
       // Dedicated: a team holds whole instances; the rest of an instance it uses is idle, not lent out.
-      const g = sp.pool.gpusPerInstance;
       slot.gpus -= sharing === 'dedicated' ? Math.min(slot.gpus, Math.ceil(take / g - 1e-9) * g) : take;
       need -= take;
       allocations.push({ classId: c.workload.id, key: slot.key, gpus: take });

@@ -46,7 +46,8 @@ export interface SimulationSummary {
   /** P: a late GPU-hour costs this many on-demand GPU-hours of the class's cheapest pool. */
   penaltyMultiplier: number;
   /** The exact floor the ratios are to: dollars, how it was solved (MIP or the LP relaxation's bound). */
-  oracle: { floorUsd: string; method: string; notes: string[] } | null;
+  /** gap: the oracle's plan, as the engine bills it, over the floor − 1 (the exact optimum lies between). */
+  oracle: { floorUsd: string; method: string; gap: number; notes: string[] } | null;
   /** Solver fallbacks and notes of the run. */
   log: string[];
   policies: PolicySummary[];
@@ -135,6 +136,7 @@ export function summarize(result: SimulationResult): SimulationSummary {
       ? {
           floorUsd: formatUsd(BigInt(Math.round(result.oracle.floorUsd * 1e6))),
           method: result.oracle.method,
+          gap: Math.round(result.oracle.gap * 1e6) / 1e6,
           notes: result.oracle.notes,
         }
       : null,

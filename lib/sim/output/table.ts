@@ -6,6 +6,12 @@ import { renderSystemLines } from './system-summary.ts';
 
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 
+const FLOOR_METHOD: Record<string, string> = {
+  mip: 'exact MIP optimum',
+  'mip-bound': "the run MIP's proved bound",
+  'lp-relaxation': 'LP relaxation of the exact run model, a bound no fleet beats',
+};
+
 export function renderTable(summary: SimulationSummary): string {
   const header = [
     'policy',
@@ -39,7 +45,7 @@ export function renderTable(summary: SimulationSummary): string {
     `${summary.trace}: ${summary.from} → ${summary.to} (${summary.billedHours} billed hours)`,
     `penalized = bill + P × late GPU-hours, P = ${summary.penaltyMultiplier} × an on-demand GPU-hour of the class's cheapest pool` +
       (summary.oracle
-        ? `; × oracle is to the floor ${formatUsdForDisplay(parseUsd(summary.oracle.floorUsd))} (${summary.oracle.method === 'mip' ? 'exact MIP optimum' : 'LP relaxation of the exact run model, a bound no fleet beats'})`
+        ? `; × oracle is to the floor ${formatUsdForDisplay(parseUsd(summary.oracle.floorUsd))} (${FLOOR_METHOD[summary.oracle.method] ?? summary.oracle.method}; the oracle's plan ${(100 * summary.oracle.gap).toFixed(2)} % above it)`
         : ''),
     '',
     ...alignColumns(header, rows),

@@ -1,4 +1,4 @@
-// The floor: the fleet that minimises the penalized cost of the whole run with perfect foresight, solved exactly as one MIP.
+// The floor: a proved lower bound on the penalized cost of the whole run with perfect foresight (one MIP and its dual bound), and the oracle plan within a stated gap of it.
 import { LpModel } from '../../optimizer/planner/lp.ts';
 import { solveLp, solveMipWithBound } from '../../optimizer/planner/highs.ts';
 import type { PurchaseOption } from '../../domain/pool.ts';
@@ -454,10 +454,9 @@ export async function solveOracle(scenario: Scenario, options: OracleOptions = {
   }
   const floorUsd = constantUsd + boundUsd;
   const gap = best!.usd / floorUsd - 1;
-  if (method !== 'mip')
-    notes.push(
-      `the oracle holds the ${best!.label} plan, ${(100 * gap).toFixed(2)} % over the floor: the exact optimum lies between them`,
-    );
+  notes.push(
+    `floor ${floorUsd.toFixed(2)} USD (${method}); the oracle holds the ${best!.label} plan, ${(100 * gap).toFixed(2)} % over it: the exact optimum lies between them`,
+  );
   return { floorUsd, method, planUsd: best!.usd, gap, notes, ...best!.plan };
 }
 
@@ -465,13 +464,15 @@ export async function solveOracle(scenario: Scenario, options: OracleOptions = {
 export function oraclePolicy(
   scenario: Scenario,
   options: OracleOptions = {},
+  /** A solution of this scenario already found (the floor does not depend on P, so one serves every P). */
+  solved?: OracleSolution,
 ): Policy & { solution(): Promise<OracleSolution> } {
-  let solving: Promise<OracleSolution> | undefined;
+  let solving: Promise<OracleSolution> | undefined = solved ? Promise.resolve(solved) : undefined;
   const solution = () => (solving ??= solveOracle(scenario, options));
   return {
     name: 'oracle',
     description:
-      'perfect foresight: the exact minimum of bill + P × late GPU-hours over the run (one MIP, same rules)',
+      'perfect foresight: the minimum of bill + P × late GPU-hours over the run (one MIP, same rules), within its stated gap',
     solution,
     async commitments() {
       return (await solution()).reserved;
