@@ -205,6 +205,25 @@ describe('planCapacity on cases solved by hand', () => {
     expect(result.instances.get('aws:p4d')!['on-demand']).toEqual([1, 1, 0, 0]);
   });
 
+  it('plans a fleet that holds more recent nodes than the pool now allows (keeps what the limit allows)', async () => {
+    const limited = pool('aws:p4d', { maxInstances: 1 });
+    const recently = toRfc3339(START_MS - 30 * 60_000);
+    const result = await planCapacity({
+      startMs: START_MS,
+      horizonHours: 3,
+      pools: [limited],
+      prices: [quote('aws:p4d', 'on-demand', '32.77'), quote('aws:p4d', 'spot', '9.83')],
+      classes: [workload('batch', { spotShare: 1 })],
+      demand: { batch: flat(0, 3) },
+      fleet: [
+        node('i-od', limited, 'on-demand', { launchedAt: recently }),
+        node('i-spot', limited, 'spot', { launchedAt: recently }),
+      ],
+    });
+    const counts = result.instances.get('aws:p4d')!;
+    expect(counts.spot[0]! + counts['on-demand'][0]!).toBe(1);
+  });
+
   it('spreads spot over pools so that none carries more than its share', async () => {
     const a = pool('aws:a');
     const b = pool('aws:b');

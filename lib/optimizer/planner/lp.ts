@@ -28,6 +28,7 @@ function formatNumber(n: number): string {
  */
 function lpNumber(n: number): number {
   assertFinite(n);
+  if (n === 0) return 0; // the text writes -0 as 0
   return Number.isInteger(n) && Math.abs(n) < 1e12 ? n : Number(n.toPrecision(12));
 }
 

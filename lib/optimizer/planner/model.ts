@@ -115,6 +115,12 @@ export function buildComponentModel(
       const held = instances.get(p)!;
       const launched = launches.get(p)!;
       const cloud: [number, number][] = [];
+      // Cloud instances the pool may still hold (its poolmax row): live nodes kept for their minimum lifetime
+      // share it, so that a fleet above a lowered limit cannot make the model infeasible.
+      let headroom =
+        offer.pool.maxInstances !== undefined && offer.onPremInstances === 0
+          ? Math.max(0, offer.pool.maxInstances - offer.reservedInstances)
+          : Infinity;
 
       for (const o of SERVING_OPTIONS) {
         if (!offers(offer, o)) continue;
@@ -164,7 +170,18 @@ export function buildComponentModel(
             t === 0 ? -offer.current[o] : 0,
           );
           if (bootFraction > 0) capacityTerms.push([l, g * bootFraction]);
-          addMinimumLifetime(model, offer, o, period, periods, settings, poolName, upper, x, own);
+          headroom -= addMinimumLifetime(
+            model,
+            offer,
+            o,
+            period,
+            periods,
+            settings,
+            poolName,
+            Math.min(upper, headroom),
+            x,
+            own,
+          );
         }
         model.addRow(`capacity_${poolName}_${OPTION_CODE[o]}_${t}`, capacityTerms, '<=', 0);
       }
@@ -216,8 +233,8 @@ export function buildComponentModel(
 
 /**
  * Instances launched within the minimum lifetime before a period must still be held in it: the plan's own
- * launches, and live nodes launched recently (capped by what the period can hold, so the model stays feasible).
- * `launched`: the launch columns of this pool and option so far, by period.
+ * launches, and live nodes launched recently (capped by `room`, what the period can hold, so the model stays
+ * feasible). `launched`: the launch columns of this pool and option so far, by period. Returns the live nodes kept.
  */
 function addMinimumLifetime(
   model: LpModel,
@@ -227,25 +244,26 @@ function addMinimumLifetime(
   periods: readonly Period[],
   settings: PlannerSettings,
   poolName: string,
-  upper: number,
+  room: number,
   held: number,
   launched: readonly number[],
-): void {
+): number {
   const lifetimeMs = settings.minLifetimeHours * HOUR_MS;
-  if (lifetimeMs <= 0) return;
+  if (lifetimeMs <= 0) return 0;
   const recentLaunches: [number, number][] = [];
   for (let q = 0; q < period.index; q++)
     if (period.startMs - periods[q]!.startMs < lifetimeMs) recentLaunches.push([launched[q]!, -1]);
   const recentNodes = Math.min(
-    upper,
+    room,
     offer.current[o],
     offer.launchedAtMs[o].filter((at) => at + lifetimeMs > period.startMs).length,
   );
-  if (recentLaunches.length === 0 && recentNodes === 0) return;
+  if (recentLaunches.length === 0 && recentNodes === 0) return 0;
   model.addRow(
     `minlife_${poolName}_${OPTION_CODE[o]}_${period.index}`,
     [[held, 1], ...recentLaunches],
     '>=',
     recentNodes,
   );
+  return recentNodes;
 }
