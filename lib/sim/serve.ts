@@ -83,49 +83,57 @@ export function serveHour(
     spot: 0,
     'on-demand': 0,
   };
-  const service: ClassService[] = [];
   const allocations: Allocation[] = [];
-  for (const c of order) {
+  const state = order.map((c) => {
     const demand = demandByClass.get(c.workload.id) ?? 0;
-    let need = demand;
-    let spotRoom = demand * c.workload.spotShare;
-    let spotGpus = 0;
-    // Dedicated: first the whole spot instances a team fills within its spot share, so that what any team
-    // may use (owned, reserved, on-demand) is left for the teams that cannot run on spot.
-    const passes = [
-      ...(sharing === 'dedicated' ? slots.filter((s) => s.option === 'spot') : []).map(
-        (s) => [true, s] as const,
-      ),
-      ...slots.map((s) => [false, s] as const),
-    ];
-    for (const [whole, slot] of passes) {
-      if (need <= 0) break;
-      if (slot.gpus <= 0) continue;
+    return { c, demand, need: demand, spotRoom: demand * c.workload.spotShare, spotGpus: 0 };
+  });
+  type Rule = 'spot' | 'whole' | 'any';
+  // One team's pass over the slots: `spot` takes spot instances within its share (whole ones, and a last one in
+  // part only when it spares the team an instance), `whole` only whole instances, `any` what it needs.
+  const serveFrom = (s: (typeof state)[number], rule: Rule) => {
+    for (const slot of slots) {
+      if (s.need <= 0) break;
+      if (slot.gpus <= 0 || (rule === 'spot' && slot.option !== 'spot')) continue;
       const sp = poolById.get(slot.poolId)!;
-      if (!poolServesClass(sp.pool, c.workload)) continue;
+      if (!poolServesClass(sp.pool, s.c.workload)) continue;
       const g = sp.pool.gpusPerInstance;
-      let take = Math.min(need, slot.gpus);
-      if (slot.option === 'spot') take = Math.min(take, spotRoom);
-      if (whole) take = Math.floor(take / g + 1e-9) * g;
+      let take = Math.min(s.need, slot.gpus);
+      if (slot.option === 'spot') take = Math.min(take, s.spotRoom);
+      const full = Math.floor(take / g + 1e-9) * g;
+      if (rule === 'whole') take = full;
+      else if (
+        rule === 'spot' &&
+        Math.ceil((s.need - take) / g - 1e-9) >= Math.ceil((s.need - full) / g - 1e-9)
+      )
+        take = full;
       if (take <= 0) continue;
       // Dedicated: a team holds whole instances; the rest of an instance it uses is idle, not lent out.
       slot.gpus -= sharing === 'dedicated' ? Math.min(slot.gpus, Math.ceil(take / g - 1e-9) * g) : take;
-      need -= take;
-      allocations.push({ classId: c.workload.id, key: slot.key, gpus: take });
+      s.need -= take;
+      allocations.push({ classId: s.c.workload.id, key: slot.key, gpus: take });
       usedGpusByOption[slot.option] += take;
       if (slot.option === 'spot') {
-        spotRoom -= take;
-        spotGpus += take;
+        s.spotRoom -= take;
+        s.spotGpus += take;
       }
     }
-    service.push({
-      classId: c.workload.id,
-      demandGpus: demand,
-      servedGpus: demand - Math.max(0, need),
-      spotGpus,
-      shortfallGpus: Math.max(0, need),
-    });
-  }
+  };
+  if (sharing === 'dedicated') {
+    // Teams first fill spot within their share, so what any team may use (owned, reserved, on-demand) is left
+    // for the teams that cannot run on spot; then whole instances; then the parts of an instance left over,
+    // the largest first, so that when instances run short the smallest remainders are the ones late.
+    for (const s of state) serveFrom(s, 'spot');
+    for (const s of state) serveFrom(s, 'whole');
+    for (const s of [...state].sort((a, b) => b.need - a.need)) serveFrom(s, 'any');
+  } else for (const s of state) serveFrom(s, 'any');
+  const service: ClassService[] = state.map((s) => ({
+    classId: s.c.workload.id,
+    demandGpus: s.demand,
+    servedGpus: s.demand - Math.max(0, s.need),
+    spotGpus: s.spotGpus,
+    shortfallGpus: Math.max(0, s.need),
+  }));
   if (sharing !== 'dedicated') {
     // Shared GPUs then go where they serve the most on time: the greedy can leave a class late behind one
     // that took the capacity it needed and could have run on spot.
