@@ -7,6 +7,7 @@ import type { Pool } from '../domain/pool.ts';
 import type { PriceQuote } from '../domain/price.ts';
 import type { WorkloadClass } from '../domain/workload.ts';
 import { hourAheadFromHistory } from './hour-ahead.ts';
+import { COVERAGE_BOUNDS, penaltyPricedCoverage } from './late-price.ts';
 import {
   hourlyDemandFromForecast,
   planCapacity,
@@ -18,8 +19,11 @@ import {
 /** The first hour's plan is lifted to what the last week's misses say it needs (see hour-ahead.ts). */
 export const zHourAheadConfig = z.object({
   enabled: z.boolean().default(true),
-  /** Share of the window's hours the first hour's plan should have covered. */
-  coverage: z.number().min(0.5).max(1).default(0.97),
+  /**
+   * Share of the window's hours the first hour's plan should have covered. Left out, each class's comes from
+   * the prices and the late penalty (the newsvendor critical ratio, see late-price.ts).
+   */
+  coverage: z.number().min(0.5).max(1).optional(),
   /** The first hour is planned at least this share above the last hour's demand. */
   minHeadroom: z.number().min(0).max(1).default(0.02),
   windowHours: z
@@ -42,6 +46,12 @@ export const zDecisionConfig = z.object({
   gpuThroughput: z.record(z.string(), z.number().positive()).default({}),
   planner: zPlannerSettings.default({}),
   hourAhead: zHourAheadConfig.default(zHourAheadConfig.parse({})),
+  /**
+   * What a GPU-hour of demand served late costs the owner beyond its on-demand fill, in on-demand GPU-hours of the
+   * class's cheapest pool: 1 by default (a late GPU-hour costs twice an on-demand one). It prices the first
+   * hour's margin against the capacity that holds it.
+   */
+  latePenaltyMultiplier: z.number().min(0).max(1000).default(1),
 });
 export type DecisionConfig = z.infer<typeof zDecisionConfig>;
 export const DECISION_DEFAULTS: DecisionConfig = zDecisionConfig.parse({});
@@ -107,7 +117,11 @@ export async function decide(
       actual: evidence.actual,
       pastForecasts: evidence.pastForecasts,
       forecastNow: hourlyDemandFromForecast(forecast, 'point', input.startMs, 1)[0] ?? 0,
-      settings: { ...config.hourAhead, spotMarginFactor: 1 },
+      settings: {
+        ...config.hourAhead,
+        coverage: hourAheadCoverage(config, workload, input.pools, input.prices),
+        spotMarginFactor: 1,
+      },
     });
     const lifted =
       ahead.scoredForecasts >= config.hourAhead.minSamples
@@ -138,4 +152,19 @@ export async function decide(
     },
   );
   return { result, demand, classesWithoutForecast, firstHour };
+}
+
+/** The first hour's coverage of a class: the configured share, else priced by the late penalty. */
+export function hourAheadCoverage(
+  config: Pick<DecisionConfig, 'hourAhead' | 'latePenaltyMultiplier'>,
+  workload: WorkloadClass,
+  pools: readonly Pool[],
+  prices: readonly PriceQuote[],
+): number {
+  return (
+    config.hourAhead.coverage ??
+    penaltyPricedCoverage(workload, pools, prices, config) ??
+    // Nothing can fill this class late: cover as much as the week's misses tell.
+    COVERAGE_BOUNDS.max
+  );
 }

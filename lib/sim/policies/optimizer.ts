@@ -6,10 +6,17 @@ import type { Forecast } from '../../domain/forecast.ts';
 import type { PriceQuote } from '../../domain/price.ts';
 import { poolServesClass } from '../../domain/workload.ts';
 import { toRfc3339 } from '../../domain/time.ts';
-import { decide, zDecisionConfig, type ClassEvidence } from '../../optimizer/decide.ts';
+import { decide, hourAheadCoverage, zDecisionConfig, type ClassEvidence } from '../../optimizer/decide.ts';
 import type { PlanResult } from '../../optimizer/planner/index.ts';
 import type { Policy, PolicyView } from '../engine.ts';
-import { holdingKey, parseHoldingKey, SIM_STEP_MS, type Holdings, type PricedPool } from '../scenario.ts';
+import {
+  holdingKey,
+  latePenaltyMultiplier,
+  parseHoldingKey,
+  SIM_STEP_MS,
+  type Holdings,
+  type PricedPool,
+} from '../scenario.ts';
 import { commitmentLevel, cheapestPool } from './cover.ts';
 import { plannedUsage } from './hour-ahead.ts';
 
@@ -65,7 +72,13 @@ interface Fit {
 }
 
 export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
-  const config = zDecisionConfig.parse(options.config ?? {});
+  const configured = zDecisionConfig.parse(options.config ?? {});
+  let config = configured;
+  // The owner's price of lateness is the yardstick's P unless the policy is told otherwise.
+  const pricedBy = (scenario: Parameters<typeof latePenaltyMultiplier>[0]) => {
+    if (options.config?.latePenaltyMultiplier === undefined)
+      config = { ...configured, latePenaltyMultiplier: latePenaltyMultiplier(scenario) };
+  };
   const refitEvery = options.refitEveryHours ?? 24;
   const fitWindow = options.fitWindowHours ?? 28 * 24;
   const fits = new Map<string, Fit>();
@@ -174,6 +187,7 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
     name: 'optimizer',
     description: `gpu-optimizer: the optimize run's decision (${config.quantile} forecast, first hour from the week's misses, ${config.horizonHours}-hour plan) every hour`,
     commitments(view) {
+      pricedBy(view.scenario);
       const out = new Map<string, number>();
       for (const c of view.scenario.classes) {
         const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
@@ -193,7 +207,12 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
         const usage = plannedUsage(
           view.demandHistory(c.workload.id).slice(-(options.commitmentLookbackHours ?? 30 * 24)),
           {
-            coverage: config.hourAhead.coverage,
+            coverage: hourAheadCoverage(
+              config,
+              c.workload,
+              view.scenario.pools.map((p) => p.pool),
+              scenarioQuotes(view.scenario, view.atMs),
+            ),
             minHeadroom: config.hourAhead.minHeadroom,
             trendWeight: COMMITMENT_TREND_WEIGHT,
           },
@@ -215,6 +234,7 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
       return out;
     },
     async decide(view) {
+      pricedBy(view.scenario);
       const evidence = new Map(
         view.scenario.classes.map((c) => [c.workload.id, evidenceOf(view, c.workload.id)]),
       );

@@ -5,7 +5,7 @@ import { RUNS } from '../../system/catalogue.ts';
 import type { ForecastConfig } from '../../runs/forecast.ts';
 import type { OptimizeConfigInput } from '../../runs/optimize.ts';
 import type { ReclaimConfigInput } from '../../runs/reclaim.ts';
-import type { Scenario } from '../scenario.ts';
+import { latePenaltyMultiplier, type Scenario } from '../scenario.ts';
 
 /** What a replay may set of the deploy config (any section, as in a config file); the rest is the defaults. */
 export type DeploymentOverrides = Partial<z.input<typeof zDeployConfig>>;
@@ -17,8 +17,9 @@ const SIMULATED_IDENTIFIERS = {
 } as const;
 
 /**
- * The deploy config of a simulated deployment in enforce mode. The simulated fleet is launched whole in the
- * replay's first hour, so one optimize run may act on every pool at once (`optimize.maxActionsPerRun`).
+ * The deploy config of a simulated deployment in enforce mode, pricing lateness as the scenario does. The
+ * simulated fleet is launched whole in the replay's first hour, so one optimize run may act on every pool at
+ * once (`optimize.maxActionsPerRun`).
  */
 export function simulatedDeployment(scenario: Scenario, overrides: DeploymentOverrides = {}): DeployConfig {
   const region = scenario.pools.find((p) => p.pool.provider === 'aws')?.pool.region ?? 'us-east-1';
@@ -29,7 +30,11 @@ export function simulatedDeployment(scenario: Scenario, overrides: DeploymentOve
       ...SIMULATED_IDENTIFIERS,
       classes: scenario.classes.map((c) => c.workload),
       ...overrides,
-      optimize: { maxActionsPerRun: 1000, ...overrides.optimize },
+      optimize: {
+        maxActionsPerRun: 1000,
+        latePenaltyMultiplier: latePenaltyMultiplier(scenario),
+        ...overrides.optimize,
+      },
     },
     'simulated deployment',
   );
