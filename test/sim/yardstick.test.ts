@@ -264,16 +264,7 @@ describe('the exact floor', () => {
       const solution = await solveOracle(scenario);
       expect(solution.method, `seed ${seed}`).toBe('mip');
       const floor = solution.floorUsd * 1e6;
-      const policies: Policy[] = [
-        onDemandPeakPolicy(),
-        reactiveOnDemandPolicy({ headroom: 0 }),
-        reactiveOnDemandPolicy({ headroom: 0.3 }),
-        spotFirstPolicy({ headroom: 0.2 }),
-        spotReservedPolicy({ headroom: 0.1 }),
-        optimizerPolicy({ config: { horizonHours: 6 } }),
-        holdNothing,
-      ];
-      for (const policy of policies) {
+      for (const policy of everyPolicy()) {
         const run = await simulatePolicy(scenario, policy);
         expect(Number(run.penalizedCostUsd), `seed ${seed} ${policy.name}`).toBeGreaterThanOrEqual(floor - 1);
       }

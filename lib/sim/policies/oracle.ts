@@ -84,7 +84,9 @@ function roundingCut(model: LpModel, name: string, whole: readonly Whole[], gpus
  * and paid for every billed hour; owned on-prem instances there whatever; a shortfall filled late by whole
  * on-demand instances of the class's cheapest pool and charged P per late GPU-hour; under `dedicated`
  * sharing each team uses only whole instances of its own. Within these rules the service of an hour is
- * chosen freely (the engine serves greedily), so no policy's run costs less than the optimum.
+ * chosen freely, and so is which class re-runs work lost to an interruption, so no policy's run costs less
+ * than the optimum. The engine serves shared capacity at the most on time too; dedicated teams it serves by
+ * a greedy that can leave more late than the model, and lost work it gives to the classes that were on spot.
  */
 export function buildOracleModel(scenario: Scenario): {
   model: LpModel;
