@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { FUNCTION_NAMES } from '../lib/infra/access.ts';
+import { ENVIRONMENT_KEYS } from '../lib/system/catalogue.ts';
 import {
   ESBUILD_TARGET,
   ESM_REQUIRE_BANNER,
@@ -21,21 +22,13 @@ const TARGET_JS_BYTES = 1024 * 1024;
 const TARGET_IMPORT_MS = 300;
 const IMPORT_RUNS = 5;
 
-/** Values that pass each door's environment check; nothing is called (the endpoint refuses at once). */
+/** Values that pass each door's environment check (every key the catalogue knows); nothing is called (the endpoint refuses at once). */
 const ENVIRONMENT: Record<string, string> = {
-  TABLE_NAME: 'bench',
-  EVENT_BUS_NAME: 'bench',
+  ...Object.fromEntries(ENVIRONMENT_KEYS.map((key) => [key, 'bench'])),
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
   AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
-  POOLS_JSON: '[]',
-  LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
-  CONNECTORS_CONFIG: '{}',
-  SLACK_WEBHOOK_SECRET_ID: 'bench',
-  REPORT_FROM: 'bench@example.com',
-  REPORT_RECIPIENTS: 'bench@example.com',
-  BILL_BUCKET: 'bench-bills',
 };
 
 /** A fresh node process imports the bundle and prints how long that took: a cold start's init, less the runtime's own. */

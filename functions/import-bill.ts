@@ -6,6 +6,7 @@ import { formatUsd } from '../lib/domain/money.ts';
 import { parseOrThrow } from '../lib/domain/validation.ts';
 import { runImportBill } from '../lib/runs/import-bill.ts';
 import { openDoor } from '../lib/system/door.ts';
+import { idempotencyMiddleware } from '../lib/system/idempotency.ts';
 
 const door = openDoor('importBill');
 
@@ -75,4 +76,4 @@ export async function importBillHandler(event: ObjectCreatedEvent): Promise<Impo
   };
 }
 
-export const handler = door.wrap(importBillHandler);
+export const handler = door.wrap(importBillHandler, idempotencyMiddleware);

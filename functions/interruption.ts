@@ -1,6 +1,7 @@
 // Lambda door of the interruption run: an EC2 spot interruption or rebalance event straight from its own rule.
 import type { EventBridgeEvent } from 'aws-lambda';
 import { openDoor } from '../lib/system/door.ts';
+import { idempotencyMiddleware } from '../lib/system/idempotency.ts';
 import { runInterruption, type InterruptionResult } from '../lib/runs/interruption.ts';
 
 const door = openDoor('interruption');
@@ -19,4 +20,4 @@ export async function interruptionHandler(
   );
 }
 
-export const handler = door.wrap(interruptionHandler);
+export const handler = door.wrap(interruptionHandler, idempotencyMiddleware);

@@ -10,6 +10,7 @@ import { createSlackWebhook } from '../lib/notify/slack/webhook.ts';
 import { runNotify, type NotifyResult } from '../lib/runs/notify.ts';
 import { createDynamoNotifyState } from '../lib/store/outbox.ts';
 import { openDoor } from '../lib/system/door.ts';
+import { idempotencyMiddleware } from '../lib/system/idempotency.ts';
 import { redactSecrets } from '../lib/domain/redact.ts';
 
 const door = openDoor('notify');
@@ -62,4 +63,4 @@ export async function notifyHandler(event: EventBridgeEvent<string, unknown>): P
   return result;
 }
 
-export const handler = door.wrap(notifyHandler);
+export const handler = door.wrap(notifyHandler, idempotencyMiddleware);

@@ -9,12 +9,12 @@ import type { LogLevel, Logger as RunLogger } from '../domain/ports.ts';
 import { formatUsd } from '../domain/money.ts';
 import { parseOrThrow } from '../domain/validation.ts';
 import { assemble, type Assembly } from './assembly.ts';
+import type { IdempotencyMiddleware } from './idempotency.ts';
 import {
   environmentSchema,
   RUNS,
   type EnvironmentKey,
   type FunctionName,
-  type IdempotencySpec,
   type RunEntry,
 } from './catalogue.ts';
 import type { DeployConfig } from './config.ts';
@@ -39,10 +39,14 @@ export interface Door<N extends FunctionName> {
   /** The ports every run that acts on the fleet takes: the table, the bus, every configured fleet, the clock, the log. */
   fleetPorts(): Promise<FleetPorts>;
   /**
-   * The handler wrapped as every door is: the logger gets the Lambda context; the run's redelivered event
-   * gets its first outcome back when the catalogue says it must not act twice; the result goes out as JSON.
+   * The handler wrapped as every door is: the logger gets the Lambda context; the result goes out as JSON. A run
+   * the catalogue says must not act twice is also given the idempotency middleware (lib/system/idempotency.ts),
+   * which its door imports so that no other bundle carries it.
    */
-  wrap<E, R>(handler: (event: E, context: Context) => Promise<R>): middy.MiddyfiedHandler<E, Wire<R>>;
+  wrap<E, R>(
+    handler: (event: E, context: Context) => Promise<R>,
+    idempotency?: IdempotencyMiddleware,
+  ): middy.MiddyfiedHandler<E, Wire<R>>;
 }
 
 /** A result as the Lambda runtime serializes it: money (bigint micro-dollars) as its 6-place decimal string. */
@@ -126,25 +130,23 @@ export function openDoor<N extends FunctionName>(name: N, env: NodeJS.ProcessEnv
         log,
       };
     },
-    wrap: <E, R>(handler: (event: E, context: Context) => Promise<R>) => {
+    wrap: <E, R>(
+      handler: (event: E, context: Context) => Promise<R>,
+      idempotency?: IdempotencyMiddleware,
+    ) => {
+      const spec = (entry as RunEntry).idempotency;
+      if (spec && !idempotency)
+        throw new Error(
+          `the ${name} door must not act twice (its catalogue entry): wrap it with idempotencyMiddleware`,
+        );
+      if (idempotency && !spec)
+        throw new Error(
+          `the ${name} door has no idempotency in its catalogue entry: say what its event key is there`,
+        );
       const wrapped = middy<E, Wire<R>>(
         async (event: E, context: Context) => toWire(await handler(event, context)) as Wire<R>,
       ).use(injectLambdaContext(logger));
-      const spec = (entry as RunEntry).idempotency;
-      if (spec) wrapped.use(lazyIdempotency(name, spec, environment.TABLE_NAME!));
-      return wrapped;
+      return spec && idempotency ? wrapped.use(idempotency(name, spec, environment.TABLE_NAME!)) : wrapped;
     },
-  };
-}
-
-/** The idempotency middleware, its SDK and Powertools module loaded at the first invocation, not at import. */
-function lazyIdempotency(name: string, spec: IdempotencySpec, tableName: string): middy.MiddlewareObj {
-  const middleware = once(async () =>
-    (await import('./idempotency.ts')).idempotencyMiddleware(name, spec, tableName),
-  );
-  return {
-    before: async (request) => (await middleware()).before?.(request),
-    after: async (request) => (await middleware()).after?.(request),
-    onError: async (request) => (await middleware()).onError?.(request),
   };
 }

@@ -23,6 +23,13 @@ export function idempotencyStore(name: string, tableName: string, client?: Dynam
   });
 }
 
+/** What a door's wrap takes for a run that must not act twice (idempotencyMiddleware, or a stand-in in tests). */
+export type IdempotencyMiddleware = (
+  name: string,
+  spec: IdempotencySpec,
+  tableName: string,
+) => middy.MiddlewareObj;
+
 /** The middy middleware: an event seen before gets its first outcome back; one in progress is refused. */
 export function idempotencyMiddleware(
   name: string,

@@ -30,10 +30,27 @@ describe('one door per catalogue entry', () => {
     it(`${name}: opens its own entry and exports the handler wrapped as every door is`, () => {
       const text = source(entry(name).functionFile);
       expect(text).toContain(`openDoor('${name}')`);
-      expect(text).toMatch(/\nexport const handler = door\.wrap\(\w+Handler\);\n/);
+      // A run that must not act twice gets the idempotency middleware; the door refuses to open otherwise.
+      const idempotent = entry(name).idempotency !== undefined;
+      expect(text).toContain(
+        `\nexport const handler = door.wrap(${entry(name).functionFile.replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}Handler${idempotent ? ', idempotencyMiddleware' : ''});\n`,
+      );
       // One log style: the Powertools logger of the door (with the Lambda context), never a console of its own.
       expect(text).not.toMatch(/console\.|new Logger\(/);
     });
+});
+
+describe('idempotency as the catalogue says', () => {
+  const env = Object.fromEntries(ENVIRONMENT_KEYS.map((key) => [key, `value-of-${key}`]));
+  const run = async () => ({});
+  const stub = () => ({ before: () => {} });
+  it('a door whose run must not act twice refuses to be wrapped without it, and another with it', () => {
+    expect(() => openDoor('interruption', env).wrap(run)).toThrow(
+      /must not act twice.*idempotencyMiddleware/,
+    );
+    expect(() => openDoor('forecast', env).wrap(run, stub)).toThrow(/no idempotency in its catalogue entry/);
+    expect(() => openDoor('interruption', env).wrap(run, stub)).not.toThrow();
+  });
 });
 
 describe("a door's environment and its catalogue schema agree", () => {
