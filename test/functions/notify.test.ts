@@ -13,6 +13,30 @@ const posts: string[] = [];
 let server: Server;
 let webhookUrl: string;
 
+/** A Run Failed decision as the bus delivers it. */
+function runFailed(id: string, run: string, error: string) {
+  return {
+    version: '0',
+    id,
+    source: 'gpu-optimizer.decisions',
+    'detail-type': 'Run Failed',
+    account: '123456789012',
+    time: '2026-03-02T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: { schemaVersion: '1', run, at: '2026-03-02T10:00:00Z', error },
+  } as EventBridgeEvent<string, unknown>;
+}
+
+let table: Awaited<ReturnType<typeof doorTable>>;
+/** The door over a fresh table whose config names the webhook's secret. */
+async function door() {
+  secrets.on(GetSecretValueCommand, { SecretId: 'team/slack-hook' }).resolves({ SecretString: webhookUrl });
+  table = await doorTable({ slack: { webhookSecretName: 'team/slack-hook' } });
+  vi.resetModules();
+  return (await import('../../functions/notify.ts')).handler;
+}
+
 describe('functions/notify', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -29,26 +53,12 @@ describe('functions/notify', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('posts a failed run to the configured webhook, with the URL password in its error redacted', async () => {
-    secrets.on(GetSecretValueCommand, { SecretId: 'team/slack-hook' }).resolves({ SecretString: webhookUrl });
-    await doorTable({ slack: { webhookSecretName: 'team/slack-hook' } });
-    vi.resetModules();
-    const { handler } = await import('../../functions/notify.ts');
-    const event = {
-      version: '0',
-      id: 'e-1',
-      source: 'gpu-optimizer.decisions',
-      'detail-type': 'Run Failed',
-      account: '123456789012',
-      time: '2026-03-02T10:00:00Z',
-      region: 'us-east-1',
-      resources: [],
-      detail: {
-        schemaVersion: '1',
-        run: 'poll-connectors',
-        at: '2026-03-02T10:00:00Z',
-        error: 'GET https://ops:hunter2@prometheus.internal:9090/api/v1/query failed: 503',
-      },
-    } as unknown as EventBridgeEvent<string, unknown>;
+    const handler = await door();
+    const event = runFailed(
+      'e-1',
+      'poll-connectors',
+      'GET https://ops:hunter2@prometheus.internal:9090/api/v1/query failed: 503',
+    );
     const result = await handler(event, lambdaContext('GpuOptimizer-Notify', 'req-1'));
     expect(result).toBeDefined();
     expect(posts).toHaveLength(1);
@@ -59,21 +69,9 @@ describe('functions/notify', () => {
 
   it('posts an event once however it is redelivered: at once (one is refused as in progress) or later (its outcome)', async () => {
     posts.length = 0;
-    secrets.on(GetSecretValueCommand, { SecretId: 'team/slack-hook' }).resolves({ SecretString: webhookUrl });
-    const { client, tableName } = await doorTable({ slack: { webhookSecretName: 'team/slack-hook' } });
-    vi.resetModules();
-    const { handler } = await import('../../functions/notify.ts');
-    const event = {
-      version: '0',
-      id: '6f2c1a7e-3b0d-4e8a-9c51-2d7f0e9b4a13',
-      source: 'gpu-optimizer.decisions',
-      'detail-type': 'Run Failed',
-      account: '123456789012',
-      time: '2026-03-02T11:00:00Z',
-      region: 'us-east-1',
-      resources: [],
-      detail: { schemaVersion: '1', run: 'forecast', at: '2026-03-02T11:00:00Z', error: 'table throttled' },
-    } as unknown as EventBridgeEvent<string, unknown>;
+    const handler = await door();
+    const { client, tableName } = table;
+    const event = runFailed('6f2c1a7e-3b0d-4e8a-9c51-2d7f0e9b4a13', 'forecast', 'table throttled');
     const deliver = (requestId: string) =>
       handler(structuredClone(event), lambdaContext('GpuOptimizer-Notify', requestId));
 
