@@ -27,3 +27,13 @@ export function poolServesClass(pool: Pool, workload: WorkloadClass): boolean {
     return false;
   return true;
 }
+
+/** The GPU requirement a class is served by: classes with the same one can share a pool, so their risk pools. */
+export function requirementOf(workload: WorkloadClass): string {
+  const models = [...workload.allowedGpuModels].sort();
+  return [
+    `${workload.minGpuMemoryGiB}GiB`,
+    workload.interconnect,
+    ...(models.length > 0 ? [models.join('+')] : []),
+  ].join('-');
+}

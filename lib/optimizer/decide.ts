@@ -5,9 +5,10 @@ import type { FleetNode } from '../domain/fleet.ts';
 import { zMode } from '../domain/plan.ts';
 import type { Pool } from '../domain/pool.ts';
 import type { PriceQuote } from '../domain/price.ts';
-import type { WorkloadClass } from '../domain/workload.ts';
-import { hourAheadFromHistory } from './hour-ahead.ts';
+import { requirementOf, type WorkloadClass } from '../domain/workload.ts';
+import { hourAheadFromHistory, type HourAheadSettings } from './hour-ahead.ts';
 import { COVERAGE_BOUNDS, penaltyPricedCoverage } from './late-price.ts';
+import { splitPooledPlan, summedEvidence } from './pooled-margin.ts';
 import {
   hourlyDemandFromForecast,
   planCapacity,
@@ -34,6 +35,11 @@ export const zHourAheadConfig = z.object({
     .default(7 * 24),
   /** Past forecasts scored before their misses set a margin; fewer and the margin comes from demand alone. */
   minSamples: z.number().int().min(1).default(24),
+  /**
+   * Classes of one GPU requirement on shared capacity hold one margin, sized on the misses of their sum, split
+   * by the margins they would hold alone; off, each holds its own.
+   */
+  pool: z.boolean().default(true),
 });
 export type HourAheadConfig = z.infer<typeof zHourAheadConfig>;
 
@@ -75,6 +81,11 @@ export interface DecisionInput {
   fleet: readonly FleetNode[];
   /** Spot instances each pool can hold now, where known. */
   spotCapacity?: PlannerInput['spotCapacity'];
+  /**
+   * Whether the classes share a pool's instances (a Kubernetes or Slurm node pool; the default) or each holds
+   * whole instances of its own. Only shared capacity pools its first-hour margin.
+   */
+  sharing?: 'shared' | 'dedicated';
 }
 
 export interface Decision {
@@ -83,7 +94,7 @@ export interface Decision {
   demand: Record<string, number[]>;
   classesWithoutForecast: string[];
   /** Per class: the forecast's first hour and the plan it was lifted to (for the run's log). */
-  firstHour: { classId: string; forecast: number; plan: number }[];
+  firstHour: { classId: string; forecast: number; plan: number; pooledWith?: string }[];
 }
 
 /**
@@ -101,6 +112,7 @@ export async function decide(
   const demand: Record<string, number[]> = {};
   const classesWithoutForecast: string[] = [];
   const firstHour: Decision['firstHour'] = [];
+  const aheadOf = new Map<string, FirstHourPlan>();
   for (const workload of input.classes) {
     const evidence = input.evidence.get(workload.id);
     const forecast = evidence?.latest;
@@ -112,23 +124,52 @@ export async function decide(
     const path = hourlyDemandFromForecast(forecast, config.quantile, input.startMs, config.horizonHours);
     demand[workload.id] = path;
     if (!config.hourAhead.enabled || path.length === 0) continue;
-    const ahead = hourAheadFromHistory({
+    const forecastNow = hourlyDemandFromForecast(forecast, 'point', input.startMs, 1)[0] ?? 0;
+    const coverage = hourAheadCoverage(config, workload, input.pools, input.prices);
+    const lifted = liftFirstHour(config, path[0]!, {
       startMs: input.startMs,
       actual: evidence.actual,
       pastForecasts: evidence.pastForecasts,
-      forecastNow: hourlyDemandFromForecast(forecast, 'point', input.startMs, 1)[0] ?? 0,
-      settings: {
-        ...config.hourAhead,
-        coverage: hourAheadCoverage(config, workload, input.pools, input.prices),
-        spotMarginFactor: 1,
-      },
+      forecastNow,
+      settings: { ...config.hourAhead, coverage, spotMarginFactor: 1 },
     });
-    const lifted =
-      ahead.scoredForecasts >= config.hourAhead.minSamples
-        ? ahead.plan
-        : Math.max(ahead.plan, path[0]! + ahead.lastMiss);
-    firstHour.push({ classId: workload.id, forecast: path[0]!, plan: Math.max(0, lifted) });
-    path[0] = Math.max(0, lifted);
+    aheadOf.set(workload.id, { workload, evidence, forecastNow, coverage, quantileNow: path[0]!, ...lifted });
+    firstHour.push({ classId: workload.id, forecast: path[0]!, plan: lifted.plan });
+    path[0] = lifted.plan;
+  }
+  if (config.hourAhead.pool && input.sharing !== 'dedicated') {
+    for (const [requirement, members] of groupBy([...aheadOf.values()], (a) => requirementOf(a.workload))) {
+      if (members.length < 2) continue;
+      const centres = members.reduce((a, m) => a + m.centre, 0);
+      const summed = summedEvidence(members.map((m) => m.evidence));
+      const pooled = liftFirstHour(
+        config,
+        members.reduce((a, m) => a + m.quantileNow, 0),
+        {
+          startMs: input.startMs,
+          ...summed,
+          forecastNow: members.reduce((a, m) => a + m.forecastNow, 0),
+          settings: {
+            ...config.hourAhead,
+            coverage:
+              centres > 0
+                ? members.reduce((a, m) => a + m.coverage * m.centre, 0) / centres
+                : Math.max(...members.map((m) => m.coverage)),
+            spotMarginFactor: 1,
+          },
+        },
+      );
+      const shares = splitPooledPlan(
+        members.map((m) => ({ classId: m.workload.id, centre: m.centre, alone: m.plan })),
+        pooled.plan,
+      );
+      for (const [classId, plan] of shares) {
+        demand[classId]![0] = plan;
+        const row = firstHour.find((f) => f.classId === classId)!;
+        row.plan = plan;
+        row.pooledWith = requirement;
+      }
+    }
   }
   const result = await planCapacity(
     {
@@ -167,4 +208,39 @@ export function hourAheadCoverage(
     // Nothing can fill this class late: cover as much as the week's misses tell.
     COVERAGE_BOUNDS.max
   );
+}
+
+interface FirstHourPlan {
+  workload: WorkloadClass;
+  evidence: ClassEvidence;
+  forecastNow: number;
+  coverage: number;
+  /** The configured quantile's first hour, before the lift. */
+  quantileNow: number;
+  /** The forecast moved by its last miss. */
+  centre: number;
+  plan: number;
+}
+
+/**
+ * The first hour's demand to plan for: with a week of scored forecasts, the hour-ahead plan; before that it
+ * can only raise the configured quantile (moved by the last miss).
+ */
+function liftFirstHour(
+  config: DecisionConfig,
+  quantileNow: number,
+  input: Parameters<typeof hourAheadFromHistory>[0] & { settings: HourAheadSettings },
+): { centre: number; plan: number } {
+  const ahead = hourAheadFromHistory(input);
+  const lifted =
+    ahead.scoredForecasts >= config.hourAhead.minSamples
+      ? ahead.plan
+      : Math.max(ahead.plan, quantileNow + ahead.lastMiss);
+  return { centre: Math.max(0, input.forecastNow + ahead.lastMiss), plan: Math.max(0, lifted) };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
 }

@@ -26,7 +26,7 @@ import type { DemandPoint, Forecast } from '../domain/forecast.ts';
 import type { Clock, EventSink, Store } from '../domain/ports.ts';
 import { DAY_MS, HOUR_MS, hourStart, parseRfc3339, toRfc3339 } from '../domain/time.ts';
 import { mergeByNodeWindow } from '../domain/usage.ts';
-import type { WorkloadClass } from '../domain/workload.ts';
+import { requirementOf, type WorkloadClass } from '../domain/workload.ts';
 import { putEventsInCalls } from './put-events.ts';
 
 /** The p90 level a class starts at, before any of its forecasts has been scored. */
@@ -123,16 +123,6 @@ export interface ForecastRunResult {
 
 /** The prefix of a group total's class id: `__total__:<requirement>`. */
 export const TOTAL_CLASS_PREFIX = `${TOTAL}:`;
-
-/** The GPU requirement a class is served by: classes with the same one can share a pool, so their risk pools. */
-export function requirementOf(workload: WorkloadClass): string {
-  const models = [...workload.allowedGpuModels].sort();
-  return [
-    `${workload.minGpuMemoryGiB}GiB`,
-    workload.interconnect,
-    ...(models.length > 0 ? [models.join('+')] : []),
-  ].join('-');
-}
 
 export const totalClassId = (requirement: string) => `${TOTAL_CLASS_PREFIX}${requirement}`;
 

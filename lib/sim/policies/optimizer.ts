@@ -255,6 +255,7 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
             evidence,
             fleet: currentFleet(view),
             spotCapacity,
+            sharing: view.scenario.sharing,
           },
           { ...config, reservedInstances: Object.fromEntries(view.reserved) },
           { planId: `sim-${view.hour}`, createdAtMs: view.atMs },
