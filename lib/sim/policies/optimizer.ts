@@ -29,6 +29,8 @@ export interface OptimizerPolicyOptions {
   fitWindowHours?: number;
   /** Usage history the commitment is chosen from (the simulator buys it; the deployed run is told it). */
   commitmentLookbackHours?: number;
+  /** Buy no commitment (what it buys is measured by leaving it out). */
+  noCommitment?: boolean;
   /** Called after each solve, so `simulate` can keep plans for the report. */
   onPlan?: (plan: PlanResult, view: PolicyView) => void;
   /** Called with the demand planned for in each hour (all classes, at the quantile), for forecast vs actual. */
@@ -189,6 +191,7 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
     commitments(view) {
       pricedBy(view.scenario);
       const out = new Map<string, number>();
+      if (options.noCommitment) return out;
       for (const c of view.scenario.classes) {
         const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
         const onDemand = pool?.usdPerHour['on-demand'];
