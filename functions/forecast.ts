@@ -26,7 +26,9 @@ export async function forecastHandler(_event: ScheduledEvent): Promise<ForecastR
     },
     door.entry.options(config),
   );
-  door.metrics.publish(forecastVersusActual(seen, parseRfc3339(result.issuedAt) - HOUR_MS));
+  door.metrics.publish(
+    withCoverage(forecastVersusActual(seen, parseRfc3339(result.issuedAt) - HOUR_MS), result),
+  );
   return result;
 }
 
@@ -101,6 +103,21 @@ function forecastVersusActual(seen: Seen, hourMs: number): MetricRecord[] {
   if (actualTotal !== undefined)
     totals.push({ name: METRIC_NAMES.actualGpus, unit: MetricUnit.Count, value: actualTotal });
   return [...records, { atMs: hourMs, values: totals }];
+}
+
+/** The realised p90 coverage the run scored, on each class's record and on the fleet's (classes without a score apart). */
+function withCoverage(records: MetricRecord[], result: ForecastRunResult): MetricRecord[] {
+  const coverage = new Map(result.calibration.map((c) => [c.classId, c.p90Coverage]));
+  const percent = (share: number): MetricValue => ({
+    name: METRIC_NAMES.forecastP90CoveragePct,
+    unit: MetricUnit.Percent,
+    value: Math.round(share * 1000) / 10,
+  });
+  return records.map((r) => {
+    const share =
+      r.dimensions?.classId === undefined ? result.p90Coverage : coverage.get(r.dimensions.classId);
+    return share === null || share === undefined ? r : { ...r, values: [...r.values, percent(share)] };
+  });
 }
 
 export const handler = door.wrap(forecastHandler);

@@ -66,6 +66,7 @@ export function addDashboard(stack: Stack, parts: DashboardParts): cloudwatch.Da
         custom(METRIC_NAMES.forecastGpus, 'forecast', 'Average', hour, 'forecast p50'),
         custom(METRIC_NAMES.actualGpus, 'forecast', 'Average', hour, 'actual'),
       ],
+      right: [custom(METRIC_NAMES.forecastP90CoveragePct, 'forecast', 'Average', hour, 'p90 coverage %')],
       width: 12,
     }),
   );

@@ -17,6 +17,11 @@ export const METRIC_NAMES = {
   /** GPUs demanded, forecast p50 for the hour and what came (forecast). */
   forecastGpus: 'ForecastGpus',
   actualGpus: 'ActualGpus',
+  /**
+   * Share of the known hours of the day-ahead forecast at or below its p90, percent, per class and for the fleet
+   * (forecast): 90 when the bands are calibrated.
+   */
+  forecastP90CoveragePct: 'ForecastP90CoveragePct',
   /** Slack messages that could not be delivered after retries (notify). */
   slackUndelivered: 'SlackUndelivered',
   /** Slack messages kept in the outbox after a notify run, waiting for a later run (notify). */

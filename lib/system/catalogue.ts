@@ -219,7 +219,7 @@ export const RUNS = {
     // demand.between / put (batch), recent rollups.between, classes.list, forecasts.latest / between / put,
     // calibration.get / advance (conditional put); Demand Anomaly events
     access: { ...NONE, table: ['query', 'get', 'put', 'batchWrite'], putEvents: true },
-    metrics: [METRIC_NAMES.forecastGpus, METRIC_NAMES.actualGpus],
+    metrics: [METRIC_NAMES.forecastGpus, METRIC_NAMES.actualGpus, METRIC_NAMES.forecastP90CoveragePct],
     timeoutSeconds: 300,
     memoryMb: 1024,
   },

@@ -30,6 +30,22 @@ describe('functions/forecast', () => {
     await store.rollups.put(
       windows(trainer, ISSUED, (2 * DAY_MS) / WINDOW_MS, { utilizationPct: 90 }, { jobs: [job] }),
     );
+    // The forecast of a day ago: p90 of 2.5 GPUs for its first 12 hours and 1.6 after, while 2 came every hour.
+    const dayAgo = ISSUED - DAY_MS;
+    await store.forecasts.put({
+      classId: 'batch',
+      issuedAt: toRfc3339(dayAgo),
+      stepSeconds: 3600,
+      model: 'seasonal-naive',
+      scores: [],
+      steps: Array.from({ length: 48 }, (_, k) => ({
+        at: toRfc3339(dayAgo + k * HOUR_MS),
+        point: 1.5,
+        p50: 1.5,
+        p90: k < 12 ? 2.5 : 1.6,
+        p99: 3,
+      })),
+    });
     // The latest forecast, three hours old: 1.5 GPUs, and never 2 — which is what came every hour since.
     await store.forecasts.put({
       classId: 'batch',
@@ -63,12 +79,21 @@ describe('functions/forecast', () => {
       }),
     ]);
 
+    // The day-ahead forecast covered half its hours: the realised p90 coverage, per class and for the fleet.
+    expect(result.p90Coverage).toBeCloseTo(0.5, 9);
+    const service = 'gpu-optimizer-forecast';
+    expect(emf.lines.map((line) => emfMetric(line, 'ForecastP90CoveragePct'))).toEqual([
+      expect.objectContaining({ unit: 'Percent', value: 50, dimensions: { service, classId: 'batch' } }),
+      // No forecast of a day ago for it: nothing scored, no figure.
+      undefined,
+      expect.objectContaining({ unit: 'Percent', value: 50, dimensions: { service } }),
+    ]);
+
     const figures = emf.lines.map((line) => ({
       dimensions: line._aws.CloudWatchMetrics[0]!.Dimensions,
       forecast: emfMetric(line, 'ForecastGpus'),
       actual: emfMetric(line, 'ActualGpus'),
     }));
-    const service = 'gpu-optimizer-forecast';
     expect(figures).toEqual([
       {
         dimensions: [['service', 'classId']],
