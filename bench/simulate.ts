@@ -94,7 +94,7 @@ interface TraceResult {
   teams: number;
   sharing: string;
   hours: number;
-  /** Worker seconds spent on the trace (its grid runs and its floor). */
+  /** Worker seconds spent on the trace's grid runs and its floor (its sweep points apart). */
   seconds: number;
   floorMethod: string;
   /** The oracle's plan, as the engine bills it, over the floor − 1: the exact optimum lies in between. */
@@ -325,7 +325,8 @@ async function main(): Promise<void> {
   const sweepPoints: { order: number; point: SweepPoint }[] = [];
   const traceOrder = (name: string) => TRACES.findIndex((t) => t.name === name);
   await runAll(jobs, (result) => {
-    secondsByTrace.set(result.trace, (secondsByTrace.get(result.trace) ?? 0) + result.seconds);
+    if (result.kind !== 'sweep')
+      secondsByTrace.set(result.trace, (secondsByTrace.get(result.trace) ?? 0) + result.seconds);
     if (result.kind === 'grid') grids.get(result.trace)!.push(...result.runs);
     else if (result.kind === 'oracle') oracles.set(result.trace, result.oracle);
     else
@@ -477,6 +478,8 @@ async function main(): Promise<void> {
         node: process.version,
         workers: WORKERS,
         seconds: Math.round((performance.now() - started) / 1000),
+        // CPU seconds of the whole process (every worker): what the bench costs, whatever else runs beside it.
+        cpuSeconds: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1e6),
         traces: results,
         sweep,
       },
@@ -485,6 +488,6 @@ async function main(): Promise<void> {
     )}\n`,
   );
   console.log(
-    `\nwrote ${join('bench', 'results', 'simulate.json')} in ${Math.round((performance.now() - started) / 1000)} s`,
+    `\nwrote ${join('bench', 'results', 'simulate.json')} in ${Math.round((performance.now() - started) / 1000)} s (${WORKERS} workers, ${Math.round(process.cpuUsage().user / 1e6)} CPU s)`,
   );
 }

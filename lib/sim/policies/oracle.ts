@@ -349,6 +349,31 @@ export function buildOracleModel(scenario: Scenario): {
   };
 }
 
+/**
+ * What the engine's rounding to the micro-dollar can take off a run's cost against the model's exact one:
+ * half a micro-dollar per launched instance (its boot charge is rounded on its own) and per class and hour
+ * (the late penalty). A run's launches cost at least the cheapest boot each, so the first is relative to the
+ * cost: the floor is lowered by both, and stays below every run the engine bills.
+ */
+function roundingAllowance(scenario: Scenario): { relative: number; usd: number } {
+  let cheapestBoot = Number.POSITIVE_INFINITY;
+  for (const sp of scenario.pools) {
+    const boot = sp.pool.bootSeconds ?? scenario.defaultBootSeconds;
+    if (boot <= 0) continue;
+    for (const option of ['spot', 'on-demand'] as const)
+      for (let h = scenario.warmupHours; h < scenario.hours; h++) {
+        const price = priceAt(sp, option, h);
+        if (price !== undefined && price > 0n)
+          cheapestBoot = Math.min(cheapestBoot, (Number(price) * boot) / 3600);
+      }
+  }
+  const billed = scenario.hours - scenario.warmupHours;
+  return {
+    relative: Number.isFinite(cheapestBoot) ? Math.min(1, 0.5 / cheapestBoot) : 0,
+    usd: (0.5 * scenario.classes.length * billed) / 1e6,
+  };
+}
+
 /** A fixed plan as a policy: the commitment and the holdings of every hour. */
 function planPolicy(plan: Pick<OracleSolution, 'reserved' | 'holdings'>): Policy {
   return {
@@ -402,6 +427,7 @@ function planOf(
  */
 export async function solveOracle(scenario: Scenario, options: OracleOptions = {}): Promise<OracleSolution> {
   const built = buildOracleModel(scenario);
+  const rounding = roundingAllowance(scenario);
   const { model, constantUsd } = built;
   const notes: string[] = [];
   const relaxed = await solveLp(model.toLpText(true));
@@ -454,7 +480,7 @@ export async function solveOracle(scenario: Scenario, options: OracleOptions = {
     const usd = Number(run.penalizedCostUsd) / 1e6;
     if (!best || usd < best.usd) best = { ...candidate, usd };
   }
-  const floorUsd = constantUsd + boundUsd;
+  const floorUsd = (constantUsd + boundUsd) * (1 - rounding.relative) - rounding.usd;
   const gap = best!.usd / floorUsd - 1;
   notes.push(
     `floor ${floorUsd.toFixed(2)} USD (${method}); the oracle holds the ${best!.label} plan, ${(100 * gap).toFixed(2)} % over it: the exact optimum lies between them`,
