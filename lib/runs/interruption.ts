@@ -8,7 +8,8 @@ import { parseEc2Notice } from '../ingest/ec2-events.ts';
 import type { Action, Mode } from '../domain/plan.ts';
 import { priceKey } from '../domain/price.ts';
 import { isRfc3339, toRfc3339 } from '../domain/time.ts';
-import { gatherFleet, type OptimizePorts } from './optimize.ts';
+import { gatherFleet } from './fleet.ts';
+import type { OptimizePorts } from './optimize.ts';
 
 /** The same ports as the optimize run: the interruption replans part of the same fleet. */
 export type InterruptionPorts = OptimizePorts;

@@ -1,13 +1,10 @@
 // The optimize run (every 15 minutes): forecasts, fleet and prices in; a capacity plan, its actions and a `Capacity Plan Created` event out.
-import { z } from 'zod';
 import { makeEvent } from '../domain/events.ts';
-import type { FleetNode } from '../domain/fleet.ts';
 import type { Plan } from '../domain/plan.ts';
-import { zMode } from '../domain/plan.ts';
-import type { Pool } from '../domain/pool.ts';
-import type { CapacityProvider, Clock, EventSink, PriceSource, Store } from '../domain/ports.ts';
+import type { Clock, EventSink, PriceSource, Store } from '../domain/ports.ts';
 import { HOUR_MS, hourStart, toRfc3339 } from '../domain/time.ts';
-import { decide, zDecisionConfig, type ClassEvidence } from '../optimizer/decide.ts';
+import { decide, type ClassEvidence } from '../optimizer/decide.ts';
+import { zOptimizeConfig, type OptimizeConfigInput } from './optimize-config.ts';
 import type { PlanResult } from '../optimizer/planner/index.ts';
 import { createActuator } from '../actuator/actuator.ts';
 import { carryOutRebalance } from '../actuator/capacity.ts';
@@ -16,17 +13,16 @@ import { toConnectorRegistry, type ProvidersInput } from '../connectors/registry
 import { describeRefusal } from '../domain/refusal.ts';
 import { firstPeriodTarget, rebalance } from '../optimizer/rebalance.ts';
 
-export { zHourAheadConfig } from '../optimizer/decide.ts';
+export {
+  zHourAheadConfig,
+  zOptimizeConfig,
+  type OptimizeConfig,
+  type OptimizeConfigInput,
+} from './optimize-config.ts';
 
-/** The decision's settings (one set of defaults, shared with the simulator) and what only the run needs. */
-export const zOptimizeConfig = zDecisionConfig.extend({
-  mode: zMode.default('recommend'),
-  /** Stops every change whatever the mode: the run still plans and recommends. */
-  killSwitch: z.boolean().default(false),
-  maxActionsPerRun: z.number().int().min(0).max(1000).default(10),
-});
-export type OptimizeConfig = z.infer<typeof zOptimizeConfig>;
-export type OptimizeConfigInput = z.input<typeof zOptimizeConfig>;
+import { gatherFleet, type ProviderFailure } from './fleet.ts';
+
+export { gatherFleet };
 
 export interface OptimizePorts {
   store: Store;
@@ -45,50 +41,9 @@ export interface OptimizeRunResult {
   /** Classes planned for with no forecast yet (planned at zero demand). */
   classesWithoutForecast: string[];
   /** Providers that failed to answer; their pools were left out of this run. */
-  providerFailures: { provider: string; error: string }[];
+  providerFailures: ProviderFailure[];
   error?: string;
   eventFailures: string[];
-}
-
-/** A provider's node with the facts only its agent knows (jobs, last busy, last login) from the stored node. */
-function withAgentFacts(listed: FleetNode, stored: FleetNode): FleetNode {
-  return {
-    ...listed,
-    runningJobs: listed.runningJobs.length > 0 ? listed.runningJobs : stored.runningJobs,
-    lastSeenAt: listed.lastSeenAt ?? stored.lastSeenAt,
-    lastBusyAt: listed.lastBusyAt ?? stored.lastBusyAt,
-    lastLoginAt: listed.lastLoginAt ?? stored.lastLoginAt,
-    interruptionNoticeAt: listed.interruptionNoticeAt ?? stored.interruptionNoticeAt,
-  };
-}
-
-/** Pools and live nodes from every provider; a failing provider is reported and skipped, not fatal. */
-export async function gatherFleet(fleets: ProvidersInput, store: Store) {
-  const providers = toConnectorRegistry(fleets).providers;
-  const pools: Pool[] = [];
-  const nodes = new Map<string, FleetNode>();
-  const owner = new Map<string, CapacityProvider>();
-  const failures: OptimizeRunResult['providerFailures'] = [];
-  for (const provider of providers) {
-    try {
-      const [providerPools, providerNodes] = await Promise.all([provider.pools(), provider.nodes()]);
-      for (const pool of providerPools) {
-        pools.push(pool);
-        owner.set(pool.id, provider);
-      }
-      for (const node of providerNodes) nodes.set(node.nodeId, node);
-    } catch (error) {
-      failures.push({ provider: provider.name, error: (error as Error).message });
-    }
-  }
-  // What ingest recorded fills in for nodes the providers did not list (agents, connectors polled earlier),
-  // and tells what a cloud API cannot: the jobs on a node and when it was last busy, which guard releases.
-  for (const stored of await store.nodes.list()) {
-    const listed = nodes.get(stored.nodeId);
-    if (!listed) nodes.set(stored.nodeId, stored);
-    else nodes.set(stored.nodeId, withAgentFacts(listed, stored));
-  }
-  return { pools, nodes: [...nodes.values()], owner, failures };
 }
 
 export async function runOptimize(

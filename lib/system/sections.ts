@@ -4,7 +4,7 @@ import { BILL_FORMATS } from '../attribution/bills/bill-row.ts';
 import { zPriceCacheConfig } from '../pricing/cached-price-source.ts';
 import { zForecastConfig } from '../runs/forecast.ts';
 import { DEFAULT_THRESHOLD_PCT } from '../runs/import-bill.ts';
-import { zOptimizeConfig } from '../runs/optimize.ts';
+import { zOptimizeConfig } from '../runs/optimize-config.ts';
 import { zPollConnectorsConfig } from '../runs/poll-connectors.ts';
 import { zReclaimConfig } from '../runs/reclaim.ts';
 import { zRefreshPricesConfig } from '../runs/refresh-prices.ts';
