@@ -61,6 +61,10 @@ describe('gpu-optimizer simulate on a slice of the Philly trace', () => {
       expect(parseUsd(p.penalizedCostUsd), p.name).toBeGreaterThanOrEqual(floor);
       expect(parseUsd(p.penalizedCostUsd), p.name).toBe(parseUsd(p.billUsd) + parseUsd(p.latePenaltyUsd));
     }
+    // The floor is a proved bound, and the oracle's own plan, billed by the engine, lies within 1 % of it.
+    expect(['mip', 'mip-bound', 'lp-relaxation']).toContain(summary.oracle!.method);
+    expect(summary.oracle!.gap).toBeGreaterThanOrEqual(0);
+    expect(summary.oracle!.gap).toBeLessThan(0.01);
     expect(summary.optimizerVsBestPeer?.bestPeer).toMatch(
       /^(on-demand-peak|reactive-on-demand|spot-first|spot-reserved)$/,
     );
