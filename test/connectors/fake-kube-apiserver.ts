@@ -144,3 +144,29 @@ export async function startFakeKubeApiServer(
     close: () => new Promise((r) => server.close(() => r())),
   };
 }
+
+/** One ready node with 8 H100s, all taken by one running pod of the `llm` namespace. */
+export async function startOneH100Cluster(): Promise<FakeKubeApiServer> {
+  return startFakeKubeApiServer(
+    [
+      {
+        metadata: {
+          name: 'gpu-a',
+          labels: { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3', 'nvidia.com/gpu.count': '8' },
+        },
+        spec: {},
+        status: { capacity: { 'nvidia.com/gpu': '8' }, conditions: [{ type: 'Ready', status: 'True' }] },
+      },
+    ],
+    [
+      {
+        metadata: { name: 'train-0', namespace: 'llm' },
+        spec: {
+          nodeName: 'gpu-a',
+          containers: [{ name: 'c', resources: { limits: { 'nvidia.com/gpu': '8' } } }],
+        },
+        status: { phase: 'Running' },
+      },
+    ],
+  );
+}

@@ -11,35 +11,10 @@ import { createMemoryStore } from '../../lib/memory/store.ts';
 import { ingest } from '../../lib/runs/ingest.ts';
 import { runPollConnectors, splitSnapshot } from '../../lib/runs/poll-connectors.ts';
 import { sampleBatch } from '../support/samples.ts';
-import { startFakeKubeApiServer } from './fake-kube-apiserver.ts';
+import { startOneH100Cluster as kubeCluster } from './fake-kube-apiserver.ts';
 
 const NOW = Date.parse('2026-01-05T10:07:30Z');
 const clock = { now: () => NOW };
-
-async function kubeCluster() {
-  return startFakeKubeApiServer(
-    [
-      {
-        metadata: {
-          name: 'gpu-a',
-          labels: { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3', 'nvidia.com/gpu.count': '8' },
-        },
-        spec: {},
-        status: { capacity: { 'nvidia.com/gpu': '8' }, conditions: [{ type: 'Ready', status: 'True' }] },
-      },
-    ],
-    [
-      {
-        metadata: { name: 'train-0', namespace: 'llm' },
-        spec: {
-          nodeName: 'gpu-a',
-          containers: [{ name: 'c', resources: { limits: { 'nvidia.com/gpu': '8' } } }],
-        },
-        status: { phase: 'Running' },
-      },
-    ],
-  );
-}
 
 describe('poll-connectors run', () => {
   it('puts a Capacity Snapshot per fleet, and a Run Failed for a fleet that cannot be reached while the others go on', async () => {

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startFakeKubeApiServer, type FakeKubeApiServer } from '../connectors/fake-kube-apiserver.ts';
+import { startOneH100Cluster, type FakeKubeApiServer } from '../connectors/fake-kube-apiserver.ts';
 import { doorTable, lambdaContext, mockBus, schedulerEvent } from './support.ts';
 
 const NOW = Date.parse('2026-01-05T10:07:30Z');
@@ -46,28 +46,7 @@ async function door() {
 
 describe('functions/connectors', () => {
   beforeAll(async () => {
-    kube = await startFakeKubeApiServer(
-      [
-        {
-          metadata: {
-            name: 'gpu-a',
-            labels: { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3', 'nvidia.com/gpu.count': '8' },
-          },
-          spec: {},
-          status: { capacity: { 'nvidia.com/gpu': '8' }, conditions: [{ type: 'Ready', status: 'True' }] },
-        },
-      ],
-      [
-        {
-          metadata: { name: 'train-0', namespace: 'llm' },
-          spec: {
-            nodeName: 'gpu-a',
-            containers: [{ name: 'c', resources: { limits: { 'nvidia.com/gpu': '8' } } }],
-          },
-          status: { phase: 'Running' },
-        },
-      ],
-    );
+    kube = await startOneH100Cluster();
     front = createServer((req, res) => {
       authorizations.push(req.headers.authorization);
       void fetch(`${kube.url}${req.url}`).then(async (answer) => {

@@ -93,3 +93,26 @@ export function steadyForecast(
     })),
   };
 }
+
+/** A forecast issued at `atMs`, flat over `hours`: the point (also p50), p90 and p99 (scaled from the point when left out). */
+export function flatForecastAt(
+  classId: string,
+  atMs: number,
+  bands: { point: number; p90?: number; p99?: number },
+  hours = 24,
+): Forecast {
+  return {
+    classId,
+    issuedAt: toRfc3339(atMs),
+    stepSeconds: 3600,
+    model: 'seasonal-naive',
+    scores: [],
+    steps: Array.from({ length: hours }, (_, h) => ({
+      at: toRfc3339(atMs + h * 3600_000),
+      point: bands.point,
+      p50: bands.point,
+      p90: bands.p90 ?? bands.point * 1.1,
+      p99: bands.p99 ?? bands.point * 1.2,
+    })),
+  };
+}

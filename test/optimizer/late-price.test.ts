@@ -1,10 +1,9 @@
 // The first hour's margin priced by the late penalty: the newsvendor critical ratio of lateness against held capacity.
 import { describe, expect, it } from 'vitest';
-import type { Forecast } from '../../lib/domain/forecast.ts';
-import { HOUR_MS, toRfc3339 } from '../../lib/domain/time.ts';
+import { HOUR_MS } from '../../lib/domain/time.ts';
 import { decide, hourAheadCoverage, zDecisionConfig } from '../../lib/optimizer/decide.ts';
 import { COVERAGE_BOUNDS, criticalRatio, penaltyPricedCoverage } from '../../lib/optimizer/late-price.ts';
-import { pool, quote, START_MS, workload } from './builders.ts';
+import { flatForecastAt, pool, quote, START_MS, workload } from './builders.ts';
 
 // p4d: $32.00 on-demand, $9.60 spot (0.30), 8 GPUs: $4.00 and $1.20 per GPU-hour.
 const p4d = pool('p4d.24xlarge');
@@ -76,20 +75,7 @@ describe('the optimize decision prices its first hour by the penalty', () => {
     hourStartMs: START_MS - (168 - i) * HOUR_MS,
     gpus: 1200 + Math.round(200 * Math.sin(i * 2.3)),
   }));
-  const forecastAt = (atMs: number): Forecast => ({
-    classId: train.id,
-    issuedAt: toRfc3339(atMs),
-    stepSeconds: 3600,
-    model: 'seasonal-naive',
-    scores: [],
-    steps: Array.from({ length: 24 }, (_, h) => ({
-      at: toRfc3339(atMs + h * HOUR_MS),
-      point: 1200,
-      p50: 1200,
-      p90: 1300,
-      p99: 1400,
-    })),
-  });
+  const forecastAt = (atMs: number) => flatForecastAt(train.id, atMs, { point: 1200, p90: 1300, p99: 1400 });
   const firstHour = async (latePenaltyMultiplier: number) => {
     const decision = await decide(
       {

@@ -1,27 +1,11 @@
 // Risk pooling of the first hour's margin: teams on shared capacity hold one margin on their sum.
 import { describe, expect, it } from 'vitest';
-import type { Forecast } from '../../lib/domain/forecast.ts';
 import { HOUR_MS, toRfc3339 } from '../../lib/domain/time.ts';
 import { decide, type ClassEvidence } from '../../lib/optimizer/decide.ts';
 import { splitPooledPlan, summedEvidence } from '../../lib/optimizer/pooled-margin.ts';
-import { pool, quote, START_MS, workload } from './builders.ts';
+import { flatForecastAt, pool, quote, START_MS, workload } from './builders.ts';
 
-function forecastAt(classId: string, atMs: number, point: number): Forecast {
-  return {
-    classId,
-    issuedAt: toRfc3339(atMs),
-    stepSeconds: 3600,
-    model: 'seasonal-naive',
-    scores: [],
-    steps: Array.from({ length: 24 }, (_, h) => ({
-      at: toRfc3339(atMs + h * HOUR_MS),
-      point,
-      p50: point,
-      p90: point * 1.1,
-      p99: point * 1.2,
-    })),
-  };
-}
+const forecastAt = (classId: string, atMs: number, point: number) => flatForecastAt(classId, atMs, { point });
 
 describe('the evidence of a sum of classes', () => {
   it('sums each hour, carrying a class over its gap and counting it 0 before it started', () => {
