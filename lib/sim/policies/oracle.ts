@@ -6,6 +6,7 @@ import { poolServesClass } from '../../domain/workload.ts';
 import { simulatePolicy, type Policy } from '../engine.ts';
 import {
   holdingKey,
+  parseHoldingKey,
   latePenaltyPerGpuHour,
   ownedHoldings,
   priceAt,
@@ -240,7 +241,7 @@ export function buildOracleModel(scenario: Scenario): {
           const y = model.addVariable(`y_${ci}_${p}_${option.replace('-', '')}_${h}`, 0);
           serve.push([y, 1]);
           if (option === 'spot') spotTerms.push([y, 1]);
-          const key = `${p}|${option}`;
+          const key = holdingKey(String(p), option);
           if (!used.has(key)) used.set(key, []);
           if (dedicated) {
             const n = model.addVariable(`n_${ci}_${p}_${option.replace('-', '')}_${h}`, 0, { integer: true });
@@ -328,7 +329,7 @@ export function buildOracleModel(scenario: Scenario): {
       );
     }
     for (const [key, terms] of used) {
-      const [p, option] = key.split('|') as [string, HeldOption];
+      const { poolId: p, option } = parseHoldingKey(key) as { poolId: string; option: HeldOption };
       const [variable, constant] = capacity(Number(p), option, h);
       model.addRow(
         `cap_${p}_${option.replace('-', '')}_${h}`,
