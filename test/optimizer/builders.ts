@@ -78,20 +78,7 @@ export function steadyForecast(
   hours = 24,
 ): Forecast {
   const p90 = bands.p90 ?? bands.point;
-  return {
-    classId,
-    issuedAt: toRfc3339(START_MS),
-    stepSeconds: 3600,
-    model: 'seasonal-naive',
-    scores: [],
-    steps: Array.from({ length: hours }, (_, h) => ({
-      at: toRfc3339(START_MS + h * 3600_000),
-      point: bands.point,
-      p50: bands.point,
-      p90,
-      p99: bands.p99 ?? p90,
-    })),
-  };
+  return flatForecastAt(classId, START_MS, { point: bands.point, p90, p99: bands.p99 ?? p90 }, hours);
 }
 
 /** A forecast issued at `atMs`, flat over `hours`: the point (also p50), p90 and p99 (scaled from the point when left out). */
