@@ -6,7 +6,7 @@ import { zMode } from '../domain/plan.ts';
 import type { Pool } from '../domain/pool.ts';
 import type { PriceQuote } from '../domain/price.ts';
 import { requirementOf, type WorkloadClass } from '../domain/workload.ts';
-import { hourAheadFromHistory, type HourAheadSettings } from './hour-ahead.ts';
+import { hourAheadFromHistory } from './hour-ahead.ts';
 import { COVERAGE_BOUNDS, penaltyPricedCoverage } from './late-price.ts';
 import { splitPooledPlan, summedEvidence } from './pooled-margin.ts';
 import { zDecisionConfig, type DecisionConfig } from './decision-config.ts';
@@ -126,9 +126,10 @@ export async function decide(
         members.map((m) => ({ classId: m.workload.id, centre: m.centre, alone: m.plan })),
         pooled.plan,
       );
-      for (const [classId, plan] of shares) {
-        demand[classId]![0] = plan;
-        const row = firstHour.find((f) => f.classId === classId)!;
+      for (const row of firstHour) {
+        const plan = shares.get(row.classId);
+        if (plan === undefined) continue;
+        demand[row.classId]![0] = plan;
         row.plan = plan;
         row.pooledWith = requirement;
       }
@@ -192,7 +193,7 @@ interface FirstHourPlan {
 function liftFirstHour(
   config: DecisionConfig,
   quantileNow: number,
-  input: Parameters<typeof hourAheadFromHistory>[0] & { settings: HourAheadSettings },
+  input: Parameters<typeof hourAheadFromHistory>[0],
 ): { centre: number; plan: number } {
   const ahead = hourAheadFromHistory(input);
   const lifted =

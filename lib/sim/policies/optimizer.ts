@@ -74,13 +74,12 @@ interface Fit {
 }
 
 export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
-  const configured = zDecisionConfig.parse(options.config ?? {});
-  let config = configured;
+  const config = zDecisionConfig.parse(options.config ?? {});
   // The owner's price of lateness is the yardstick's P unless the policy is told otherwise.
-  const pricedBy = (scenario: Parameters<typeof latePenaltyMultiplier>[0]) => {
-    if (options.config?.latePenaltyMultiplier === undefined)
-      config = { ...configured, latePenaltyMultiplier: latePenaltyMultiplier(scenario) };
-  };
+  const pricedBy = (scenario: Parameters<typeof latePenaltyMultiplier>[0]) =>
+    options.config?.latePenaltyMultiplier === undefined
+      ? { ...config, latePenaltyMultiplier: latePenaltyMultiplier(scenario) }
+      : config;
   const refitEvery = options.refitEveryHours ?? 24;
   const fitWindow = options.fitWindowHours ?? 28 * 24;
   const fits = new Map<string, Fit>();
@@ -189,9 +188,11 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
     name: 'optimizer',
     description: `gpu-optimizer: the optimize run's decision (${config.quantile} forecast, first hour from the week's misses, ${config.horizonHours}-hour plan) every hour`,
     commitments(view) {
-      pricedBy(view.scenario);
       const out = new Map<string, number>();
       if (options.noCommitment) return out;
+      const priced = pricedBy(view.scenario);
+      const pools = view.scenario.pools.map((p) => p.pool);
+      const quotes = scenarioQuotes(view.scenario, view.atMs);
       for (const c of view.scenario.classes) {
         const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
         const onDemand = pool?.usdPerHour['on-demand'];
@@ -210,12 +211,7 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
         const usage = plannedUsage(
           view.demandHistory(c.workload.id).slice(-(options.commitmentLookbackHours ?? 30 * 24)),
           {
-            coverage: hourAheadCoverage(
-              config,
-              c.workload,
-              view.scenario.pools.map((p) => p.pool),
-              scenarioQuotes(view.scenario, view.atMs),
-            ),
+            coverage: hourAheadCoverage(priced, c.workload, pools, quotes),
             minHeadroom: config.hourAhead.minHeadroom,
             trendWeight: COMMITMENT_TREND_WEIGHT,
           },
@@ -237,7 +233,6 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
       return out;
     },
     async decide(view) {
-      pricedBy(view.scenario);
       const evidence = new Map(
         view.scenario.classes.map((c) => [c.workload.id, evidenceOf(view, c.workload.id)]),
       );
@@ -260,7 +255,7 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
             spotCapacity,
             sharing: view.scenario.sharing,
           },
-          { ...config, reservedInstances: Object.fromEntries(view.reserved) },
+          { ...pricedBy(view.scenario), reservedInstances: Object.fromEntries(view.reserved) },
           { planId: `sim-${view.hour}`, createdAtMs: view.atMs },
         );
       } catch (error) {

@@ -164,6 +164,8 @@ async function replay(
     },
   });
   const runOptions = replayRunOptions(deployment);
+  // Simulated agents never deliver late, so only the hour just closed needs reading from rollups.
+  const forecastOptions = { ...runOptions.forecast, recomputeHours: 1 };
   // A deployment that has been running has issued a forecast every hour: without them, the first hours'
   // plans could not be calibrated on past misses, which no running deployment lacks.
   const warmupHours = Math.min(
@@ -255,9 +257,7 @@ async function replay(
   );
   for (let h = options.fromHour - warmupHours; h < options.fromHour; h++) {
     clock.set(scenario.startMs + h * HOUR_MS);
-    await timed('forecast warm-up', () =>
-      runForecast(runPorts, { ...runOptions.forecast, recomputeHours: 1 }),
-    );
+    await timed('forecast warm-up', () => runForecast(runPorts, forecastOptions));
     options.onWarmup?.(h - options.fromHour + warmupHours + 1, warmupHours);
   }
   clock.set(fromMs - HOUR_MS);
@@ -356,10 +356,7 @@ async function replay(
     await deliver();
 
     // 4–6. The scheduled runs of the hour.
-    await timed('forecast', () =>
-      // Simulated agents never deliver late, so only the hour just closed needs reading from rollups.
-      runForecast(runPorts, { ...runOptions.forecast, recomputeHours: 1 }),
-    );
+    await timed('forecast', () => runForecast(runPorts, forecastOptions));
     const optimized = await timed('optimize', () =>
       runOptimize(optimizePorts, { ...runOptions.optimize, reservedInstances: reserved }),
     );
