@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { simulatePolicy } from '../../lib/sim/engine.ts';
+import { policyView, simulatePolicy } from '../../lib/sim/engine.ts';
 import { reactiveOnDemandPolicy, spotFirstPolicy } from '../../lib/sim/policies/baselines.ts';
 import { planHourAhead, type HourAheadInput } from '../../lib/optimizer/hour-ahead.ts';
-import { plannedUsage } from '../../lib/sim/policies/hour-ahead.ts';
+import { pooledCommitment } from '../../lib/sim/policies/cover.ts';
+import { forecastSamples, plannedUsage } from '../../lib/sim/policies/hour-ahead.ts';
 import { optimizerPolicy } from '../../lib/sim/policies/optimizer.ts';
 import { solveOracle } from '../../lib/sim/policies/oracle.ts';
 import type { Scenario } from '../../lib/sim/scenario.ts';
@@ -92,6 +93,73 @@ describe('the commitment usage', () => {
       trendWeight: 0.5,
     });
     expect(flat.every((u) => Math.abs(u - 510) < 1e-9)).toBe(true);
+  });
+});
+
+/** Two teams of one scenario, each with its own demand, sharing instances or holding their own. */
+function twoTeams(a: readonly number[], b: readonly number[], sharing: 'shared' | 'dedicated'): Scenario {
+  const base = twoZoneScenario({
+    name: 'two-teams',
+    hours: a.length,
+    warmupHours: a.length,
+    demand: a,
+    spotA: Array<number>(a.length).fill(0),
+    spotB: Array<number>(a.length).fill(0),
+    prices: { onDemand: 24_480_000n, reservedA: 15_400_000n, spotA: 7_344_000n, spotB: 7_344_000n },
+  });
+  const [train] = base.classes;
+  return {
+    ...base,
+    sharing,
+    classes: [train!, { workload: { ...train!.workload, id: 'serve', team: 'web' }, demandGpus: b }],
+  };
+}
+
+const empty = new Map<string, number>();
+const viewAtEnd = (scenario: Scenario) =>
+  policyView(scenario, scenario.hours, {
+    holdings: empty,
+    reserved: empty,
+    committed: empty,
+    interruptedNow: empty,
+  });
+
+describe('the reservation sized over the teams a pool serves', () => {
+  it('commits to the sum of teams that take turns, where each team alone would commit to nothing', () => {
+    // Each team needs 16 GPUs half the time, never together: the pool always serves 16.
+    const a = Array.from({ length: 240 }, (_, h) => (h % 2 === 0 ? 16 : 0));
+    const b = a.map((x) => 16 - x);
+    const view = viewAtEnd(twoTeams(a, b, 'shared'));
+    const all = (id: string) => view.demandHistory(id);
+    expect(pooledCommitment(view, all)).toEqual(new Map([['a', 2]]));
+    // The per-team rule this replaced: each team's break-even level (0.63 of hours used) is 0.
+    for (const id of ['train', 'serve']) {
+      const alone = pooledCommitment(view, (c) => (c === id ? all(c) : []));
+      expect(alone.get('a') ?? 0).toBe(0);
+    }
+  });
+
+  it('counts whole instances per team when teams hold their own', () => {
+    const four = Array<number>(240).fill(4);
+    expect(pooledCommitment(viewAtEnd(twoTeams(four, four, 'shared')), () => four)).toEqual(
+      new Map([['a', 1]]),
+    );
+    expect(pooledCommitment(viewAtEnd(twoTeams(four, four, 'dedicated')), () => four)).toEqual(
+      new Map([['a', 2]]),
+    );
+  });
+});
+
+describe('the forecast as samples for the commitment', () => {
+  it('spreads each coming hour over its band and skips the hours already past', () => {
+    const fit = { fittedAtHour: 10, p50: [100, 100, 100], p90: [120, 120, 150] };
+    const samples = forecastSamples(fit, 11);
+    // Two hours left at five levels each, grouped by level: the lowest level first.
+    expect(samples).toHaveLength(10);
+    expect(samples.slice(0, 2)).toEqual([80, 50]);
+    expect(samples.slice(4, 6)).toEqual([100, 100]);
+    expect(samples.slice(8, 10)).toEqual([120, 150]);
+    expect(Math.min(...forecastSamples({ fittedAtHour: 0, p50: [5], p90: [20] }, 0))).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 // The peers the optimizer is measured against: how competent teams run GPU fleets today, each with a tunable headroom.
 import { holdingKey, type Holdings } from '../scenario.ts';
 import type { Policy, PolicyView } from '../engine.ts';
-import { cheapestPool, commitmentLevel, coverDemand } from './cover.ts';
+import { coverDemand, pooledCommitment } from './cover.ts';
 
 /** The parameters a peer is tuned on (leave-one-trace-out, the same protocol as the optimizer's). */
 export interface PeerParams {
@@ -115,23 +115,14 @@ export function spotReservedPolicy(
     name: 'spot-reserved',
     description: `break-even reservation (30-day lookback) for the non-spot share + spot spread over the pools + on-demand; last hour + ${Math.round(params.headroom * 100)} %`,
     commitments(view) {
-      const out = new Map<string, number>();
-      for (const c of view.scenario.classes) {
-        const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
-        if (!pool) continue;
-        const usage = view
-          .demandHistory(c.workload.id)
+      // Sized as a cost tool recommends it: on the usage of every class the pool serves, together.
+      return pooledCommitment(view, (classId) => {
+        const c = view.scenario.classes.find((x) => x.workload.id === classId)!;
+        return view
+          .demandHistory(classId)
           .slice(-lookbackHours)
           .map((u) => u * (1 + params.headroom) * (1 - c.workload.spotShare));
-        const gpus = commitmentLevel(
-          usage,
-          pool.usdPerHour.reserved!,
-          pool.usdPerHour['on-demand'] ?? pool.usdPerHour.reserved!,
-        );
-        const n = Math.floor(gpus / pool.pool.gpusPerInstance);
-        if (n > 0) out.set(pool.pool.id, (out.get(pool.pool.id) ?? 0) + n);
-      }
-      return out;
+      });
     },
     decide(view) {
       return spotSpread(view, withHeadroom(view, params.headroom), view.committed);

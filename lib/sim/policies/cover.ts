@@ -1,6 +1,7 @@
 // The shared rule that turns GPUs needed per class into instances per pool and option, cheapest first.
 import type { PurchaseOption } from '../../domain/pool.ts';
 import { poolServesClass } from '../../domain/workload.ts';
+import type { PolicyView } from '../engine.ts';
 import { cheapestPoolFor, holdingKey, type Fleetscape, type Holdings, type PricedPool } from '../scenario.ts';
 
 export interface CoverOptions {
@@ -115,4 +116,53 @@ export function commitmentLevel(
   // Commit to the level held in at least `ratio` of hours: above it, paying on-demand is cheaper.
   const index = Math.floor((1 - ratio) * (sorted.length - 1));
   return sorted[Math.max(0, index)]!;
+}
+
+/**
+ * The reservation per pool, sized on the classes it serves together: each hour's need summed over them (under
+ * dedicated sharing each class's share rounded up to whole instances of its own, as it will be held), less the
+ * owned GPUs that serve them, then committed at the break-even level of that sum. Quantiles do not add: the
+ * break-even level of each class's own usage, summed, under-commits a pool that serves many small teams.
+ */
+export function pooledCommitment(
+  view: PolicyView,
+  usageOf: (classId: string) => readonly number[] | undefined,
+): Map<string, number> {
+  const byPool = new Map<string, { pool: PricedPool; classes: string[] }>();
+  for (const c of view.scenario.classes) {
+    const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
+    if (!pool) continue;
+    const entry = byPool.get(pool.pool.id) ?? { pool, classes: [] };
+    entry.classes.push(c.workload.id);
+    byPool.set(pool.pool.id, entry);
+  }
+  const out = new Map<string, number>();
+  for (const [poolId, { pool, classes }] of byPool) {
+    const gpi = pool.pool.gpusPerInstance;
+    const members = view.scenario.classes.filter((c) => classes.includes(c.workload.id));
+    // Owned GPUs serve first; the commitment covers only what is left above them.
+    let ownedGpus = 0;
+    for (const [key, n] of view.committed) {
+      if (!key.endsWith('|on-prem')) continue;
+      const sp = view.scenario.pools.find((p) => key.startsWith(`${p.pool.id}|`));
+      if (sp && members.some((c) => poolServesClass(sp.pool, c.workload)))
+        ownedGpus += n * sp.pool.gpusPerInstance;
+    }
+    const series = classes.map((id) => usageOf(id) ?? []);
+    const hours = Math.max(0, ...series.map((u) => u.length));
+    const total: number[] = [];
+    for (let h = 0; h < hours; h++) {
+      let sum = 0;
+      for (const u of series) {
+        // Series may differ in length (a class seen later); align them on their ends.
+        const v = u[u.length - hours + h] ?? 0;
+        sum += view.scenario.sharing === 'dedicated' ? Math.ceil(v / gpi - 1e-9) * gpi : v;
+      }
+      total.push(Math.max(0, sum - ownedGpus));
+    }
+    const onDemand = pool.usdPerHour['on-demand'] ?? pool.usdPerHour.reserved!;
+    const n = Math.floor(commitmentLevel(total, pool.usdPerHour.reserved!, onDemand) / gpi + 1e-9);
+    if (n > 0) out.set(poolId, n);
+  }
+  return out;
 }

@@ -4,7 +4,6 @@ import { forecastSeries, InsufficientHistoryError } from '../../../forecasting/i
 import type { FleetNode } from '../../domain/fleet.ts';
 import type { Forecast } from '../../domain/forecast.ts';
 import type { PriceQuote } from '../../domain/price.ts';
-import { poolServesClass } from '../../domain/workload.ts';
 import { toRfc3339 } from '../../domain/time.ts';
 import { decide, hourAheadCoverage, zDecisionConfig, type ClassEvidence } from '../../optimizer/decide.ts';
 import type { PlanResult } from '../../optimizer/planner/index.ts';
@@ -17,8 +16,8 @@ import {
   type Holdings,
   type PricedPool,
 } from '../scenario.ts';
-import { commitmentLevel, cheapestPool } from './cover.ts';
-import { plannedUsage } from './hour-ahead.ts';
+import { cheapestPool, pooledCommitment } from './cover.ts';
+import { forecastSamples, holdingMargin, plannedUsage } from './hour-ahead.ts';
 
 export interface OptimizerPolicyOptions {
   /** The decision's settings, exactly as the optimize run takes them (its defaults when absent). */
@@ -29,6 +28,8 @@ export interface OptimizerPolicyOptions {
   fitWindowHours?: number;
   /** Usage history the commitment is chosen from (the simulator buys it; the deployed run is told it). */
   commitmentLookbackHours?: number;
+  /** Size the commitment on the past month alone, without the forecast's coming hours (an ablation). */
+  commitmentFromLookbackOnly?: boolean;
   /** Buy no commitment (what it buys is measured by leaving it out). */
   noCommitment?: boolean;
   /** Called after each solve, so `simulate` can keep plans for the report. */
@@ -86,8 +87,8 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
   const issued = new Map<string, Forecast[]>();
   const launchHours = new Map<string, number[]>();
 
-  /** What the forecast run would have stored by now: a forecast issued this hour (refitted when due). */
-  function issueForecast(view: PolicyView, classId: string): Forecast {
+  /** The models' fit as of this hour (refitted when due). */
+  function fitOf(view: PolicyView, classId: string): Fit {
     let f = fits.get(classId);
     const history = view.demandHistory(classId);
     const horizon = config.horizonHours + refitEvery;
@@ -115,6 +116,12 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
       }
       fits.set(classId, f);
     }
+    return f;
+  }
+
+  /** What the forecast run would have stored by now: a forecast issued this hour. */
+  function issueForecast(view: PolicyView, classId: string): Forecast {
+    const f = fitOf(view, classId);
     const offset = view.hour - f.fittedAtHour;
     const forecast: Forecast = {
       classId,
@@ -188,49 +195,37 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
     name: 'optimizer',
     description: `gpu-optimizer: the optimize run's decision (${config.quantile} forecast, first hour from the week's misses, ${config.horizonHours}-hour plan) every hour`,
     commitments(view) {
-      const out = new Map<string, number>();
-      if (options.noCommitment) return out;
+      if (options.noCommitment) return new Map();
       const priced = pricedBy(view.scenario);
       const pools = view.scenario.pools.map((p) => p.pool);
       const quotes = scenarioQuotes(view.scenario, view.atMs);
-      for (const c of view.scenario.classes) {
-        const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
-        const onDemand = pool?.usdPerHour['on-demand'];
-        if (!pool || onDemand === undefined) continue;
-        // Owned GPUs serve first; a commitment only covers what is left above them.
-        const ownedGpus = [...view.committed].reduce((a, [key, n]) => {
-          const sp = view.scenario.pools.find((p) => key.startsWith(`${p.pool.id}|`));
-          return (
-            a +
-            (sp && key.endsWith('|on-prem') && poolServesClass(sp.pool, c.workload)
-              ? n * sp.pool.gpusPerInstance
-              : 0)
-          );
-        }, 0);
-        // Commit to what the plan will hold, not to bare usage: the hour-ahead plan carries a margin over demand.
-        const usage = plannedUsage(
-          view.demandHistory(c.workload.id).slice(-(options.commitmentLookbackHours ?? 30 * 24)),
-          {
-            coverage: hourAheadCoverage(priced, c.workload, pools, quotes),
-            minHeadroom: config.hourAhead.minHeadroom,
-            trendWeight: COMMITMENT_TREND_WEIGHT,
-          },
-        ).map((u) => Math.max(0, u - ownedGpus));
-        // Spot takes part of the demand below the commitment; commit only to what spot cannot cheaply serve.
-        const spotPerGpu = Math.min(
-          ...view.scenario.pools
-            .filter((p) => p.usdPerHour.spot !== undefined)
-            .map((p) => Number(p.usdPerHour.spot) / p.pool.gpusPerInstance),
-        );
+      // Spot takes its share of the demand below the commitment when it is cheaper than committing.
+      const spotPerGpu = Math.min(
+        ...view.scenario.pools
+          .filter((p) => p.usdPerHour.spot !== undefined)
+          .map((p) => Number(p.usdPerHour.spot) / p.pool.gpusPerInstance),
+      );
+      return pooledCommitment(view, (classId) => {
+        const c = view.scenario.classes.find((x) => x.workload.id === classId)!;
+        const pool = cheapestPool(view.scenario, classId, 'reserved');
+        if (!pool) return undefined;
         const reservedPerGpu = Number(pool.usdPerHour.reserved) / pool.pool.gpusPerInstance;
-        const onDemandOnly = usage.map((u) =>
-          spotPerGpu < reservedPerGpu ? u * (1 - c.workload.spotShare) : u,
-        );
-        const gpus = commitmentLevel(onDemandOnly, pool.usdPerHour.reserved!, onDemand);
-        const n = Math.floor(gpus / pool.pool.gpusPerInstance);
-        if (n > 0) out.set(pool.pool.id, (out.get(pool.pool.id) ?? 0) + n);
-      }
-      return out;
+        const nonSpot = spotPerGpu < reservedPerGpu ? 1 - c.workload.spotShare : 1;
+        const lookback = view.demandHistory(classId).slice(-(options.commitmentLookbackHours ?? 30 * 24));
+        const plan = {
+          coverage: hourAheadCoverage(priced, c.workload, pools, quotes),
+          minHeadroom: config.hourAhead.minHeadroom,
+          trendWeight: COMMITMENT_TREND_WEIGHT,
+        };
+        // Commit to what the plan will hold, not to bare usage: the hour-ahead plan carries a margin over demand.
+        // Its distribution: the past month's hours moved along the trend, and the forecast's coming hours at
+        // spread quantiles (every class at the same quantile in a sample, so the sum keeps its swings).
+        const hold = holdingMargin(lookback, plan);
+        const ahead = options.commitmentFromLookbackOnly
+          ? []
+          : forecastSamples(fitOf(view, classId), view.hour);
+        return [...plannedUsage(lookback, plan), ...ahead.map(hold)].map((u) => u * nonSpot);
+      });
     },
     async decide(view) {
       const evidence = new Map(
