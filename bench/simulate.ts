@@ -199,7 +199,10 @@ async function runJob(job: Job): Promise<JobResult> {
     const scenario = await traceScenario(profileOf(job.trace));
     // One solve serves every P: the optimum does not depend on P (see solveOracle), and the plan's run is
     // scored at each P from its bill and late GPU-hours like every other policy's.
-    const solution: OracleSolution = await solveOracle(scenario, { mipTimeLimitSeconds: ORACLE_SECONDS });
+    const solution: OracleSolution = await solveOracle(scenario, {
+      mipTimeLimitSeconds: ORACLE_SECONDS,
+      mipAboveGap: 0,
+    });
     const run = await simulatePolicy(scenario, oraclePolicy(scenario, {}, solution));
     return {
       kind: 'oracle',
@@ -248,7 +251,10 @@ async function runJob(job: Job): Promise<JobResult> {
       simulatePolicy(scenario, spotReservedPolicy()),
       simulatePolicy(scenario, reactiveOnDemandPolicy()),
     ]);
-    const solution = await solveOracle(scenario, { mipTimeLimitSeconds: SWEEP_ORACLE_SECONDS });
+    const solution = await solveOracle(scenario, {
+      mipTimeLimitSeconds: SWEEP_ORACLE_SECONDS,
+      mipAboveGap: 0,
+    });
     point.floorMethod = solution.method;
     point.ratioToOracle = round(Number(optimizer.penalizedCostUsd) / (solution.floorUsd * 1e6));
     point.optimizerVsBestPeer = round(

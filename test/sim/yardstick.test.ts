@@ -218,11 +218,14 @@ const everyPolicy = (): Policy[] => [
   holdNothing,
 ];
 
+// The floor's tests search the MIP whatever the rounded relaxation costs: exactness is what they check.
+const EXACT = { mipAboveGap: 0 };
+
 describe('the exact floor', () => {
   it('two classes sharing instances: no policy beats the floor, and the oracle attains it', async () => {
     for (let seed = 1; seed <= 4; seed++) {
       const scenario = twoClassScenario(seed, 'shared');
-      const solution = await solveOracle(scenario);
+      const solution = await solveOracle(scenario, EXACT);
       expect(solution.method, `seed ${seed}`).toBe('mip');
       const floor = solution.floorUsd * 1e6;
       for (const policy of everyPolicy()) {
@@ -230,7 +233,7 @@ describe('the exact floor', () => {
         expect(Number(run.penalizedCostUsd), `seed ${seed} ${policy.name}`).toBeGreaterThanOrEqual(floor - 1);
       }
       // The engine serves the held fleet as well as the model may: the oracle's whole-instance plan costs the floor.
-      const oracle = await simulatePolicy(scenario, oraclePolicy(scenario));
+      const oracle = await simulatePolicy(scenario, oraclePolicy(scenario, EXACT));
       expect(Number(oracle.penalizedCostUsd) / floor, `seed ${seed}`).toBeLessThan(1.0002);
       expect(solution.gap, `seed ${seed}`).toBeLessThan(2e-4);
     }
@@ -240,14 +243,17 @@ describe('the exact floor', () => {
     for (let seed = 1; seed <= 3; seed++) {
       const scenario = twoClassScenario(seed, 'dedicated');
       // A search stopped at once proves little: the floor is then its bound or the relaxation's, never more.
-      const early = await solveOracle(scenario, { mipTimeLimitSeconds: 0.001 });
-      const exact = await solveOracle(scenario);
+      const early = await solveOracle(scenario, { ...EXACT, mipTimeLimitSeconds: 0.001 });
+      const exact = await solveOracle(scenario, EXACT);
       expect(early.floorUsd).toBeLessThanOrEqual(exact.floorUsd + 1e-6);
       expect(exact.gap).toBeGreaterThanOrEqual(-1e-6);
       for (const p of [0, 1, 10]) {
         const at: Scenario = { ...scenario, latePenaltyMultiplier: p };
         // The optimum does not depend on P: one solve's floor holds at every P.
-        expect((await solveOracle(at)).floorUsd / exact.floorUsd, `seed ${seed} P ${p}`).toBeCloseTo(1, 3);
+        expect((await solveOracle(at, EXACT)).floorUsd / exact.floorUsd, `seed ${seed} P ${p}`).toBeCloseTo(
+          1,
+          3,
+        );
         for (const policy of everyPolicy()) {
           const run = await simulatePolicy(at, policy);
           expect(Number(run.penalizedCostUsd), `seed ${seed} P ${p} ${policy.name}`).toBeGreaterThanOrEqual(
@@ -261,7 +267,7 @@ describe('the exact floor', () => {
   it('no policy beats the MIP optimum on small random scenarios, and the oracle attains it', async () => {
     for (let seed = 1; seed <= 6; seed++) {
       const scenario = randomScenario(seed);
-      const solution = await solveOracle(scenario);
+      const solution = await solveOracle(scenario, EXACT);
       expect(solution.method, `seed ${seed}`).toBe('mip');
       const floor = solution.floorUsd * 1e6;
       for (const policy of everyPolicy()) {
@@ -269,9 +275,26 @@ describe('the exact floor', () => {
         expect(Number(run.penalizedCostUsd), `seed ${seed} ${policy.name}`).toBeGreaterThanOrEqual(floor - 1);
       }
       // The oracle's own whole-instance run costs what the MIP says (within its proved gap and cent rounding).
-      const oracle = await simulatePolicy(scenario, oraclePolicy(scenario));
+      const oracle = await simulatePolicy(scenario, oraclePolicy(scenario, EXACT));
       expect(Number(oracle.penalizedCostUsd) / floor, `seed ${seed}`).toBeLessThan(1.0002);
     }
+  }, 120_000);
+
+  it('skips the search when the relaxation rounded up is already within its gap, and says so', async () => {
+    let skipped = 0;
+    for (let seed = 1; seed <= 4; seed++) {
+      const scenario = twoClassScenario(seed, 'shared');
+      const exact = await solveOracle(scenario, EXACT);
+      const quick = await solveOracle(scenario, { mipAboveGap: 0.05 });
+      // Without the search the floor is the relaxation's: never above the exact one, and the plan within 5 %.
+      expect(quick.floorUsd, `seed ${seed}`).toBeLessThanOrEqual(exact.floorUsd + 1e-6);
+      if (quick.method === 'lp-relaxation') {
+        expect(quick.gap, `seed ${seed}`).toBeLessThanOrEqual(0.05);
+        expect(quick.notes.join(' '), `seed ${seed}`).toMatch(/no MIP searched/);
+        skipped++;
+      } else expect(quick.floorUsd).toBeCloseTo(exact.floorUsd, 3);
+    }
+    expect(skipped).toBeGreaterThan(0);
   }, 120_000);
 
   it('brute force over every fleet of a two-hour run finds nothing below the floor', async () => {
@@ -282,7 +305,7 @@ describe('the exact floor', () => {
       warmupHours: 24,
       pools: scenario.pools.map((p) => ({ ...p, usdPerHour: { ...p.usdPerHour, reserved: undefined } })),
     };
-    const floor = (await solveOracle(s)).floorUsd * 1e6;
+    const floor = (await solveOracle(s, EXACT)).floorUsd * 1e6;
     let best = Infinity;
     const range = [0, 1, 2, 3, 4, 5];
     const spots = [0, 1, 2, 3];

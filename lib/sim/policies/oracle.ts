@@ -41,11 +41,18 @@ export interface OracleOptions {
   mipTimeLimitSeconds?: number;
   /** Models with more whole-instance variables than this are not solved as a MIP (the relaxation bounds them). */
   mipMaxIntegers?: number;
+  /**
+   * The MIP is searched only when the relaxation rounded up costs more than this share over the relaxation
+   * (default 0.002): below it the floor and a plan within that gap are already proved, and the MIP's presolve
+   * alone takes minutes on a long run (HiGHS does not stop it at the time limit). 0 always searches.
+   */
+  mipAboveGap?: number;
 }
 
 // A proved gap this small is exact for the figures shown (three significant digits of a ratio).
 const MIP_GAP = 1e-4;
 const DEFAULT_TIME_LIMIT_SECONDS = 60;
+const DEFAULT_MIP_ABOVE_GAP = 0.002;
 // Beyond this the wasm MIP's memory and presolve time grow past what a run on a laptop should take.
 const DEFAULT_MIP_MAX_INTEGERS = 40_000;
 
@@ -435,9 +442,28 @@ export async function solveOracle(scenario: Scenario, options: OracleOptions = {
   if (relaxed.fallback) notes.push(`relaxation: ${relaxed.fallback}`);
   let boundUsd = relaxed.objective;
   let method: OracleSolution['method'] = 'lp-relaxation';
-  const candidates: { label: string; plan: Pick<OracleSolution, 'reserved' | 'holdings'> }[] = [];
+  const floorOf = (bound: number) => (constantUsd + bound) * (1 - rounding.relative) - rounding.usd;
+  type Plan = Pick<OracleSolution, 'reserved' | 'holdings'>;
+  let best: { label: string; plan: Plan; usd: number } | undefined;
+  const consider = async (label: string, plan: Plan) => {
+    const run = await simulatePolicy(scenario, planPolicy(plan));
+    const usd = Number(run.penalizedCostUsd) / 1e6;
+    if (!best || usd < best.usd) best = { label, plan, usd };
+  };
+  // The relaxation rounded up is always feasible: when it is already close to the relaxation, it and the
+  // relaxation's bound are the answer within that gap.
+  await consider(
+    'relaxation rounded up',
+    planOf(scenario, relaxed.values, built, (v) => Math.ceil(v - 1e-6)),
+  );
+  const roundedGap = best!.usd / floorOf(boundUsd) - 1;
+  const mipAboveGap = options.mipAboveGap ?? DEFAULT_MIP_ABOVE_GAP;
   const planNames = [...model.variables.keys()].filter((n) => n.startsWith('x_') || n.startsWith('r_'));
-  if (model.integerCount <= (options.mipMaxIntegers ?? DEFAULT_MIP_MAX_INTEGERS)) {
+  if (roundedGap <= mipAboveGap) {
+    notes.push(
+      `the relaxation rounded up is ${(100 * roundedGap).toFixed(2)} % over the relaxation: no MIP searched`,
+    );
+  } else if (model.integerCount <= (options.mipMaxIntegers ?? DEFAULT_MIP_MAX_INTEGERS)) {
     const limit = options.mipTimeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS;
     try {
       const mip = await solveMipWithBound(model.toLpText(false), planNames, {
@@ -460,8 +486,7 @@ export async function solveOracle(scenario: Scenario, options: OracleOptions = {
               : ' and no whole-instance fleet yet'),
         );
       }
-      if (mip.incumbent)
-        candidates.push({ label: 'MIP', plan: planOf(scenario, mip.incumbent.values, built, Math.round) });
+      if (mip.incumbent) await consider('MIP', planOf(scenario, mip.incumbent.values, built, Math.round));
     } catch (error) {
       notes.push(`MIP failed (${(error as Error).message}): the floor is the relaxation's optimum`);
     }
@@ -470,18 +495,7 @@ export async function solveOracle(scenario: Scenario, options: OracleOptions = {
       `${model.integerCount} whole-instance variables: the floor is the relaxation's optimum (a bound no fleet beats)`,
     );
   }
-  if (method !== 'mip')
-    candidates.push({
-      label: 'relaxation rounded up',
-      plan: planOf(scenario, relaxed.values, built, (v) => Math.ceil(v - 1e-6)),
-    });
-  let best: { label: string; plan: Pick<OracleSolution, 'reserved' | 'holdings'>; usd: number } | undefined;
-  for (const candidate of candidates) {
-    const run = await simulatePolicy(scenario, planPolicy(candidate.plan));
-    const usd = Number(run.penalizedCostUsd) / 1e6;
-    if (!best || usd < best.usd) best = { ...candidate, usd };
-  }
-  const floorUsd = (constantUsd + boundUsd) * (1 - rounding.relative) - rounding.usd;
+  const floorUsd = floorOf(boundUsd);
   const gap = best!.usd / floorUsd - 1;
   notes.push(
     `floor ${floorUsd.toFixed(2)} USD (${method}); the oracle holds the ${best!.label} plan, ${(100 * gap).toFixed(2)} % over it: the exact optimum lies between them`,
