@@ -28,8 +28,11 @@ export interface OptimizerPolicyOptions {
   fitWindowHours?: number;
   /** Usage history the commitment is chosen from (the simulator buys it; the deployed run is told it). */
   commitmentLookbackHours?: number;
-  /** Size the commitment on the past month alone, without the forecast's coming hours (an ablation). */
-  commitmentFromLookbackOnly?: boolean;
+  /**
+   * Add the forecast's coming hours to the month the commitment is sized on. Off by default: over the six
+   * bundled traces it moved the cost by −0.6 % to +0.5 % (+0.9 % on the default run), so the month alone stands.
+   */
+  commitmentWithForecast?: boolean;
   /** Buy no commitment (what it buys is measured by leaving it out). */
   noCommitment?: boolean;
   /** Called after each solve, so `simulate` can keep plans for the report. */
@@ -218,12 +221,10 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
           trendWeight: COMMITMENT_TREND_WEIGHT,
         };
         // Commit to what the plan will hold, not to bare usage: the hour-ahead plan carries a margin over demand.
-        // Its distribution: the past month's hours moved along the trend, and the forecast's coming hours at
-        // spread quantiles (every class at the same quantile in a sample, so the sum keeps its swings).
+        // Its distribution: the past month's hours moved along the trend (and, when asked, the forecast's coming
+        // hours at spread quantiles, every class at the same quantile in a sample so the sum keeps its swings).
         const hold = holdingMargin(lookback, plan);
-        const ahead = options.commitmentFromLookbackOnly
-          ? []
-          : forecastSamples(fitOf(view, classId), view.hour);
+        const ahead = options.commitmentWithForecast ? forecastSamples(fitOf(view, classId), view.hour) : [];
         return [...plannedUsage(lookback, plan), ...ahead.map(hold)].map((u) => u * nonSpot);
       });
     },
