@@ -15,6 +15,14 @@ import {
 import { optimizerPolicy } from '../lib/sim/policies/optimizer.ts';
 import { oraclePolicy, solveOracle, type OracleSolution } from '../lib/sim/policies/oracle.ts';
 import { resolveTrace, TRACE_PROFILES, type TraceProfile } from '../lib/sim/traces.ts';
+import {
+  optimizerVsBestPeerAt,
+  penaltiesToRun,
+  penalizedAt,
+  runAt,
+  type GridRun,
+  type RunFigures,
+} from './penalty-scoring.ts';
 
 // Short windows keep the bench in minutes on two shared cores (the multi-team traces plan 11–16 classes an
 // hour): two weeks of history, two billed days.
@@ -31,11 +39,15 @@ const SWEEP_ORACLE_SECONDS = 10;
 // Traces and sweep points are independent: they run on this many worker threads (BENCH_WORKERS to change).
 const WORKERS = Math.max(1, Number(process.env.BENCH_WORKERS ?? Math.min(2, availableParallelism())));
 
-/** The tuning grid: small on purpose (every point is a whole run per trace). */
-const GRID: Record<string, { label: string; make: () => Policy }[]> = {
+/**
+ * The tuning grid: small on purpose (every point is a whole run per trace). A point whose decisions read the
+ * late price (`readsPenalty`) is run once per P in `PENALTIES`, each run deciding at its P as the deployed run
+ * decides at its owner's; the others are run once, at the headline P, and re-scored at each P.
+ */
+const GRID: Record<string, { label: string; make: () => Policy; readsPenalty?: boolean }[]> = {
   // The shipped rule prices the first hour's coverage by the late penalty; a fixed coverage is the alternative.
   optimizer: [
-    { label: 'penalty-priced', make: () => optimizerPolicy() },
+    { label: 'penalty-priced', make: () => optimizerPolicy(), readsPenalty: true },
     { label: 'coverage 0.97', make: () => optimizerPolicy({ config: { hourAhead: { coverage: 0.97 } } }) },
   ],
   'on-demand-peak': [{ label: 'none', make: () => onDemandPeakPolicy() }],
@@ -65,14 +77,6 @@ const PEERS = ['on-demand-peak', 'reactive-on-demand', 'spot-first', 'spot-reser
 const usd = (micros: bigint | number) => Math.round(Number(micros)) / 1e6;
 const round = (x: number, places = 3) => Math.round(x * 10 ** places) / 10 ** places;
 
-/** What the tables need of a run (whole runs stay in their worker). */
-interface RunFigures {
-  costUsd: bigint;
-  latePenaltyUsd: bigint;
-  penalizedCostUsd: bigint;
-  latePenaltyMultiplier: number;
-  lateGpuHours: number;
-}
 const figures = (run: PolicyRun): RunFigures => ({
   costUsd: run.costUsd,
   latePenaltyUsd: run.latePenaltyUsd,
@@ -80,22 +84,13 @@ const figures = (run: PolicyRun): RunFigures => ({
   latePenaltyMultiplier: run.latePenaltyMultiplier,
   lateGpuHours: run.lateGpuHours,
 });
-/** A policy's penalized cost at P: its penalty is linear in P (no policy but the oracle reads P). */
-const penalizedAt = (run: RunFigures, p: number) =>
-  Number(run.costUsd) + (p * Number(run.latePenaltyUsd)) / run.latePenaltyMultiplier;
-
-interface GridRun {
-  policy: string;
-  label: string;
-  run: RunFigures;
-}
 
 interface TraceResult {
   name: string;
   teams: number;
   sharing: string;
   hours: number;
-  /** Worker seconds spent on the trace's grid runs and its floor (its sweep points apart). */
+  /** Worker seconds spent on the trace's grid runs (the optimizer's at each P) and its floor (sweep apart). */
   seconds: number;
   floorMethod: string;
   /** The oracle's plan, as the engine bills it, over the floor − 1: the exact optimum lies in between. */
@@ -112,7 +107,12 @@ interface TraceResult {
   }[];
   optimizerVsBestPeer: number;
   bestPeer: string;
+  /** Each P's figure compares the optimizer that decided at that P. */
   optimizerVsBestPeerByPenalty: Record<string, number>;
+  bestPeerByPenalty: Record<string, string>;
+  /** The optimizer's run that decided at each P: its late GPU-hours and its bill. */
+  optimizerLateGpuHoursByPenalty: Record<string, number>;
+  optimizerBillUsdByPenalty: Record<string, number>;
   leaveOneOut: { ratioToOracle: number; optimizerVsBestPeer: number; params: Record<string, string> };
   log: string[];
 }
@@ -149,9 +149,9 @@ const AXES: Axis[] = [
   { instanceType: 'p5.48xlarge' },
 ];
 
-/** One unit of work for a worker: some grid points of a trace, its floor, or one sweep point. */
+/** One unit of work for a worker: some grid points of a trace at one P, its floor, or one sweep point. */
 type Job =
-  | { kind: 'grid'; trace: string; policy: string; labels: string[] }
+  | { kind: 'grid'; trace: string; policy: string; labels: string[]; penalty: number }
   | { kind: 'oracle'; trace: string }
   | { kind: 'sweep'; trace: string; axis: Axis; index: number };
 
@@ -171,11 +171,11 @@ type JobResult =
   | { kind: 'oracle'; trace: string; seconds: number; oracle: OracleFigures }
   | { kind: 'sweep'; trace: string; seconds: number; point: SweepPoint; index: number };
 
-const traceScenario = (profile: TraceProfile) =>
+const traceScenario = (profile: TraceProfile, latePenaltyMultiplier = HEADLINE_P) =>
   buildScenario(profile, {
     lastHours: (HISTORY_DAYS + BILLED_DAYS) * 24,
     warmupHours: HISTORY_DAYS * 24,
-    latePenaltyMultiplier: HEADLINE_P,
+    latePenaltyMultiplier,
   });
 const profileOf = (name: string) => TRACE_PROFILES.find((t) => t.name === name)!;
 /** BENCH_TRACES=a,b runs those traces only (a quick look; the committed results are of every trace). */
@@ -187,11 +187,17 @@ async function runJob(job: Job): Promise<JobResult> {
   const t0 = performance.now();
   const seconds = () => Math.round((performance.now() - t0) / 100) / 10;
   if (job.kind === 'grid') {
-    const scenario = await traceScenario(profileOf(job.trace));
+    // The policy reads P from the scenario, as the deployed run reads its owner's.
+    const scenario = await traceScenario(profileOf(job.trace), job.penalty);
     const runs: GridRun[] = [];
     for (const label of job.labels) {
       const point = GRID[job.policy]!.find((g) => g.label === label)!;
-      runs.push({ policy: job.policy, label, run: figures(await simulatePolicy(scenario, point.make())) });
+      runs.push({
+        policy: job.policy,
+        label,
+        ...(point.readsPenalty ? { decidedAt: job.penalty } : {}),
+        run: figures(await simulatePolicy(scenario, point.make())),
+      });
     }
     return { kind: 'grid', trace: job.trace, seconds: seconds(), runs };
   }
@@ -304,12 +310,15 @@ async function main(): Promise<void> {
   // The optimizer's runs are the long ones (it plans every hour); the multi-team traces' floors next.
   const jobs: Job[] = [
     ...TRACES.flatMap((t) =>
-      GRID.optimizer!.map((g): Job => ({
-        kind: 'grid',
-        trace: t.name,
-        policy: 'optimizer',
-        labels: [g.label],
-      })),
+      GRID.optimizer!.flatMap((g) =>
+        penaltiesToRun(g.readsPenalty ?? false, PENALTIES, HEADLINE_P).map((penalty): Job => ({
+          kind: 'grid',
+          trace: t.name,
+          policy: 'optimizer',
+          labels: [g.label],
+          penalty,
+        })),
+      ),
     ),
     ...TRACES.map((t): Job => ({ kind: 'oracle', trace: t.name })),
     ...AXES.flatMap((axis, index) =>
@@ -323,6 +332,7 @@ async function main(): Promise<void> {
           trace: t.name,
           policy,
           labels: points.map((p) => p.label),
+          penalty: HEADLINE_P,
         })),
     ),
   ];
@@ -339,7 +349,11 @@ async function main(): Promise<void> {
     else
       sweepPoints.push({ order: traceOrder(result.trace) * AXES.length + result.index, point: result.point });
     const what =
-      result.kind === 'grid' ? result.runs.map((r) => `${r.policy} ${r.label}`).join(', ') : result.kind;
+      result.kind === 'grid'
+        ? result.runs
+            .map((r) => `${r.policy} ${r.label}${r.decidedAt === undefined ? '' : ` at P = ${r.decidedAt}`}`)
+            .join(', ')
+        : result.kind;
     process.stderr.write(`${result.trace} ${what}: ${result.seconds} s\n`);
   });
 
@@ -349,18 +363,18 @@ async function main(): Promise<void> {
     const oracle = oracles.get(profile.name)!;
     // The floor holds at every P (the optimum does not depend on P): one bound, each policy scored at each P.
     const floor = oracle.floorUsd * 1e6;
-    const at = (policy: string, label = DEFAULT_LABEL[policy]!) =>
-      runs.find((r) => r.policy === policy && r.label === label)!.run;
-    const ratio = (run: RunFigures, p: number) => penalizedAt(run, p) / floor;
-    const vsBest = (p: number) =>
-      penalizedAt(at('optimizer'), p) / Math.min(...PEERS.map((n) => penalizedAt(at(n), p)));
+    // Each policy at P by its run that decided at P (the one run of a policy that does not read P).
+    const at = (policy: string, p = HEADLINE_P) => runAt(runs, policy, DEFAULT_LABEL[policy]!, p);
+    const byP = <T>(f: (p: number) => T) => Object.fromEntries(PENALTIES.map((p) => [String(p), f(p)]));
+    const vsBest = (p: number) => optimizerVsBestPeerAt(runs, DEFAULT_LABEL, PEERS, p);
     const named = [
-      ...Object.keys(GRID).map((n) => ({ name: n, run: at(n), params: DEFAULT_LABEL[n]! })),
-      { name: 'oracle', run: oracle.run, params: 'exact' },
+      ...Object.keys(GRID).map((n) => ({
+        name: n,
+        runAtP: (p: number) => at(n, p),
+        params: DEFAULT_LABEL[n]!,
+      })),
+      { name: 'oracle', runAtP: () => oracle.run, params: 'exact' },
     ];
-    const bestPeer = PEERS.reduce((a, b) =>
-      penalizedAt(at(a), HEADLINE_P) <= penalizedAt(at(b), HEADLINE_P) ? a : b,
-    );
     results.push({
       name: profile.name,
       teams: oracle.teams,
@@ -369,19 +383,25 @@ async function main(): Promise<void> {
       seconds: round(secondsByTrace.get(profile.name) ?? 0, 1),
       floorMethod: oracle.method,
       floorGap: round(oracle.gap, 4),
-      floorUsdByPenalty: Object.fromEntries(PENALTIES.map((p) => [String(p), usd(floor)])),
-      policies: named.map(({ name, run, params }) => ({
-        name,
-        params,
-        billUsd: usd(run.costUsd),
-        lateGpuHours: round(run.lateGpuHours, 1),
-        penalizedCostUsd: usd(run.penalizedCostUsd),
-        ratioToOracle: round(ratio(run, HEADLINE_P)),
-        ratioToOracleByPenalty: Object.fromEntries(PENALTIES.map((p) => [String(p), round(ratio(run, p))])),
-      })),
-      optimizerVsBestPeer: round(vsBest(HEADLINE_P)),
-      bestPeer,
-      optimizerVsBestPeerByPenalty: Object.fromEntries(PENALTIES.map((p) => [String(p), round(vsBest(p))])),
+      floorUsdByPenalty: byP(() => usd(floor)),
+      policies: named.map(({ name, runAtP, params }) => {
+        const run = runAtP(HEADLINE_P);
+        return {
+          name,
+          params,
+          billUsd: usd(run.costUsd),
+          lateGpuHours: round(run.lateGpuHours, 1),
+          penalizedCostUsd: usd(run.penalizedCostUsd),
+          ratioToOracle: round(penalizedAt(run, HEADLINE_P) / floor),
+          ratioToOracleByPenalty: byP((p) => round(penalizedAt(runAtP(p), p) / floor)),
+        };
+      }),
+      optimizerVsBestPeer: round(vsBest(HEADLINE_P).ratio),
+      bestPeer: vsBest(HEADLINE_P).bestPeer,
+      optimizerVsBestPeerByPenalty: byP((p) => round(vsBest(p).ratio)),
+      bestPeerByPenalty: byP((p) => vsBest(p).bestPeer),
+      optimizerLateGpuHoursByPenalty: byP((p) => round(at('optimizer', p).lateGpuHours, 1)),
+      optimizerBillUsdByPenalty: byP((p) => usd(at('optimizer', p).costUsd)),
       leaveOneOut: { ratioToOracle: 0, optimizerVsBestPeer: 0, params: {} },
       log: oracle.notes,
     });
@@ -399,7 +419,7 @@ async function main(): Promise<void> {
       for (const point of points) {
         const score =
           others.reduce((a, name) => {
-            const run = grids.get(name)!.find((r) => r.policy === policy && r.label === point.label)!.run;
+            const run = runAt(grids.get(name)!, policy, point.label, HEADLINE_P);
             return a + penalizedAt(run, HEADLINE_P) / floorOf(name);
           }, 0) / Math.max(1, others.length);
         if (score < bestScore) [best, bestScore] = [point.label, score];
@@ -407,7 +427,7 @@ async function main(): Promise<void> {
       tuned[policy] = best;
     }
     const own = grids.get(result.name)!;
-    const run = (policy: string) => own.find((r) => r.policy === policy && r.label === tuned[policy])!.run;
+    const run = (policy: string) => runAt(own, policy, tuned[policy]!, HEADLINE_P);
     result.leaveOneOut = {
       ratioToOracle: round(penalizedAt(run('optimizer'), HEADLINE_P) / floorOf(result.name)),
       optimizerVsBestPeer: round(
@@ -445,7 +465,7 @@ async function main(): Promise<void> {
       ].join(''),
     );
   console.log(
-    '\noptimizer ÷ best peer by P (default parameters), and with every parameter tuned leave-one-trace-out (P = 1)\n',
+    '\noptimizer ÷ best peer by P (default parameters; the optimizer decided at each P), and with every parameter tuned leave-one-trace-out (P = 1)\n',
   );
   console.log(
     [
@@ -466,6 +486,15 @@ async function main(): Promise<void> {
         r.leaveOneOut.optimizerVsBestPeer.toFixed(3).padStart(12),
       ].join(''),
     );
+  console.log("\nthe optimizer's late GPU-hours by the P it decided at\n");
+  console.log(['trace'.padEnd(19), ...PENALTIES.map((p) => `P=${p}`.padStart(10))].join(''));
+  for (const r of results)
+    console.log(
+      [
+        r.name.padEnd(19),
+        ...PENALTIES.map((p) => r.optimizerLateGpuHoursByPenalty[String(p)]!.toFixed(1).padStart(10)),
+      ].join(''),
+    );
   const failed = sweep.filter((s) => s.error);
   console.log(
     `\nsweep: ${sweep.length} points, ${failed.length} failed; optimizer ÷ floor ${Math.min(...sweep.filter((s) => s.ratioToOracle !== null).map((s) => s.ratioToOracle!)).toFixed(3)}–${Math.max(...sweep.filter((s) => s.ratioToOracle !== null).map((s) => s.ratioToOracle!)).toFixed(3)}, ÷ best peer ${Math.min(...sweep.filter((s) => s.optimizerVsBestPeer !== null).map((s) => s.optimizerVsBestPeer!)).toFixed(3)}–${Math.max(...sweep.filter((s) => s.optimizerVsBestPeer !== null).map((s) => s.optimizerVsBestPeer!)).toFixed(3)}`,
@@ -480,6 +509,8 @@ async function main(): Promise<void> {
       {
         penaltyMultiplier: HEADLINE_P,
         penalties: PENALTIES,
+        // The optimizer's figures at each P are of its run that decided at that P (peers do not read P).
+        optimizerDecidesAtEachPenalty: true,
         historyDays: HISTORY_DAYS,
         billedDays: BILLED_DAYS,
         node: process.version,
