@@ -38,6 +38,11 @@ const VARIANTS: { name: string; idea: string; make: () => Policy }[] = [
     make: () => optimizerPolicy({ noCommitment: true }),
   },
   {
+    name: 'commitment per class',
+    idea: 'the reservation sized over the teams a pool serves',
+    make: () => optimizerPolicy({ commitmentPerClass: true }),
+  },
+  {
     name: 'no hour-ahead plan',
     idea: "the first hour from the week's misses (else the forecast's p90)",
     make: () => optimizerPolicy({ config: { hourAhead: { enabled: false } } }),

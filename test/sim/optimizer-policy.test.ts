@@ -137,6 +137,20 @@ describe('the reservation sized over the teams a pool serves', () => {
       const alone = pooledCommitment(view, (c) => (c === id ? all(c) : []));
       expect(alone.get('a') ?? 0).toBe(0);
     }
+    // The same rule asked to size class by class (the ablation's baseline) adds those zeros up.
+    expect(pooledCommitment(view, all, true).get('a') ?? 0).toBe(0);
+  });
+
+  it('class by class, floors each team to whole instances before adding them up', () => {
+    // Two steady teams of 4 GPUs on 8-GPU instances: together one instance, alone none each.
+    const four = Array<number>(240).fill(4);
+    const view = viewAtEnd(twoTeams(four, four, 'shared'));
+    expect(pooledCommitment(view, () => four)).toEqual(new Map([['a', 1]]));
+    expect(pooledCommitment(view, () => four, true).get('a') ?? 0).toBe(0);
+    const twelve = Array<number>(240).fill(12);
+    expect(pooledCommitment(viewAtEnd(twoTeams(twelve, twelve, 'shared')), () => twelve, true)).toEqual(
+      new Map([['a', 2]]),
+    );
   });
 
   it('counts whole instances per team when teams hold their own', () => {

@@ -127,17 +127,21 @@ export function commitmentLevel(
 export function pooledCommitment(
   view: PolicyView,
   usageOf: (classId: string) => readonly number[] | undefined,
+  /** Size each class alone and add them up, as before pooling (what pooling buys is measured against it). */
+  perClass = false,
 ): Map<string, number> {
   const byPool = new Map<string, { pool: PricedPool; classes: string[] }>();
   for (const c of view.scenario.classes) {
     const pool = cheapestPool(view.scenario, c.workload.id, 'reserved');
     if (!pool) continue;
-    const entry = byPool.get(pool.pool.id) ?? { pool, classes: [] };
+    const group = perClass ? `${pool.pool.id}#${c.workload.id}` : pool.pool.id;
+    const entry = byPool.get(group) ?? { pool, classes: [] };
     entry.classes.push(c.workload.id);
-    byPool.set(pool.pool.id, entry);
+    byPool.set(group, entry);
   }
   const out = new Map<string, number>();
-  for (const [poolId, { pool, classes }] of byPool) {
+  for (const { pool, classes } of byPool.values()) {
+    const poolId = pool.pool.id;
     const gpi = pool.pool.gpusPerInstance;
     const members = view.scenario.classes.filter((c) => classes.includes(c.workload.id));
     // Owned GPUs serve first; the commitment covers only what is left above them.
@@ -162,7 +166,7 @@ export function pooledCommitment(
     }
     const onDemand = pool.usdPerHour['on-demand'] ?? pool.usdPerHour.reserved!;
     const n = Math.floor(commitmentLevel(total, pool.usdPerHour.reserved!, onDemand) / gpi + 1e-9);
-    if (n > 0) out.set(poolId, n);
+    if (n > 0) out.set(poolId, (out.get(poolId) ?? 0) + n);
   }
   return out;
 }

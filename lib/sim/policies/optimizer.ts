@@ -35,6 +35,8 @@ export interface OptimizerPolicyOptions {
   commitmentWithForecast?: boolean;
   /** Buy no commitment (what it buys is measured by leaving it out). */
   noCommitment?: boolean;
+  /** Size the commitment class by class instead of over the teams a pool serves (the ablation's baseline). */
+  commitmentPerClass?: boolean;
   /** Called after each solve, so `simulate` can keep plans for the report. */
   onPlan?: (plan: PlanResult, view: PolicyView) => void;
   /** Called with the demand planned for in each hour (all classes, at the quantile), for forecast vs actual. */
@@ -208,25 +210,31 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
           .filter((p) => p.usdPerHour.spot !== undefined)
           .map((p) => Number(p.usdPerHour.spot) / p.pool.gpusPerInstance),
       );
-      return pooledCommitment(view, (classId) => {
-        const c = view.scenario.classes.find((x) => x.workload.id === classId)!;
-        const pool = cheapestPool(view.scenario, classId, 'reserved');
-        if (!pool) return undefined;
-        const reservedPerGpu = Number(pool.usdPerHour.reserved) / pool.pool.gpusPerInstance;
-        const nonSpot = spotPerGpu < reservedPerGpu ? 1 - c.workload.spotShare : 1;
-        const lookback = view.demandHistory(classId).slice(-(options.commitmentLookbackHours ?? 30 * 24));
-        const plan = {
-          coverage: hourAheadCoverage(priced, c.workload, pools, quotes),
-          minHeadroom: config.hourAhead.minHeadroom,
-          trendWeight: COMMITMENT_TREND_WEIGHT,
-        };
-        // Commit to what the plan will hold, not to bare usage: the hour-ahead plan carries a margin over demand.
-        // Its distribution: the past month's hours moved along the trend (and, when asked, the forecast's coming
-        // hours at spread quantiles, every class at the same quantile in a sample so the sum keeps its swings).
-        const hold = holdingMargin(lookback, plan);
-        const ahead = options.commitmentWithForecast ? forecastSamples(fitOf(view, classId), view.hour) : [];
-        return [...plannedUsage(lookback, plan), ...ahead.map(hold)].map((u) => u * nonSpot);
-      });
+      return pooledCommitment(
+        view,
+        (classId) => {
+          const c = view.scenario.classes.find((x) => x.workload.id === classId)!;
+          const pool = cheapestPool(view.scenario, classId, 'reserved');
+          if (!pool) return undefined;
+          const reservedPerGpu = Number(pool.usdPerHour.reserved) / pool.pool.gpusPerInstance;
+          const nonSpot = spotPerGpu < reservedPerGpu ? 1 - c.workload.spotShare : 1;
+          const lookback = view.demandHistory(classId).slice(-(options.commitmentLookbackHours ?? 30 * 24));
+          const plan = {
+            coverage: hourAheadCoverage(priced, c.workload, pools, quotes),
+            minHeadroom: config.hourAhead.minHeadroom,
+            trendWeight: COMMITMENT_TREND_WEIGHT,
+          };
+          // Commit to what the plan will hold, not to bare usage: the hour-ahead plan carries a margin over demand.
+          // Its distribution: the past month's hours moved along the trend (and, when asked, the forecast's coming
+          // hours at spread quantiles, every class at the same quantile in a sample so the sum keeps its swings).
+          const hold = holdingMargin(lookback, plan);
+          const ahead = options.commitmentWithForecast
+            ? forecastSamples(fitOf(view, classId), view.hour)
+            : [];
+          return [...plannedUsage(lookback, plan), ...ahead.map(hold)].map((u) => u * nonSpot);
+        },
+        options.commitmentPerClass,
+      );
     },
     async decide(view) {
       const evidence = new Map(
