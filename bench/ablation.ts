@@ -43,6 +43,11 @@ const VARIANTS: { name: string; idea: string; make: () => Policy }[] = [
     make: () => optimizerPolicy({ commitmentPerClass: true }),
   },
   {
+    name: 'teams forecast alone',
+    idea: 'teams forecast with their total and reconciled, as the forecast run does',
+    make: () => optimizerPolicy({ teamForecasts: 'independent' }),
+  },
+  {
     name: 'no hour-ahead plan',
     idea: "the first hour from the week's misses (else the forecast's p90)",
     make: () => optimizerPolicy({ config: { hourAhead: { enabled: false } } }),

@@ -1,6 +1,5 @@
 // gpu-optimizer's own policy in the simulator: the optimize run's decision (lib/optimizer/decide.ts) with the simulator as its I/O.
 import type { z } from 'zod';
-import { forecastSeries, InsufficientHistoryError } from '../../../forecasting/index.ts';
 import type { FleetNode } from '../../domain/fleet.ts';
 import type { Forecast } from '../../domain/forecast.ts';
 import type { PriceQuote } from '../../domain/price.ts';
@@ -16,6 +15,7 @@ import {
   type Holdings,
   type PricedPool,
 } from '../scenario.ts';
+import { classFits } from './class-fits.ts';
 import { cheapestPool, pooledCommitment } from './cover.ts';
 import { forecastSamples, holdingMargin, plannedUsage } from './hour-ahead.ts';
 
@@ -37,6 +37,8 @@ export interface OptimizerPolicyOptions {
   noCommitment?: boolean;
   /** Size the commitment class by class instead of over the teams a pool serves (the ablation's baseline). */
   commitmentPerClass?: boolean;
+  /** How teams are forecast: with their total and reconciled (default, as the forecast run does), or each alone. */
+  teamForecasts?: 'reconciled' | 'independent';
   /** Called after each solve, so `simulate` can keep plans for the report. */
   onPlan?: (plan: PlanResult, view: PolicyView) => void;
   /** Called with the demand planned for in each hour (all classes, at the quantile), for forecast vs actual. */
@@ -92,36 +94,24 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
   const issued = new Map<string, Forecast[]>();
   const launchHours = new Map<string, number[]>();
 
-  /** The models' fit as of this hour (refitted when due). */
+  /** The models' fit as of this hour: every class refitted together when due. */
   function fitOf(view: PolicyView, classId: string): Fit {
-    let f = fits.get(classId);
-    const history = view.demandHistory(classId);
-    const horizon = config.horizonHours + refitEvery;
-    if (!f || view.hour - f.fittedAtHour >= refitEvery) {
-      const window = history.slice(-fitWindow);
-      const startHour = view.hour - window.length;
-      try {
-        const out = forecastSeries(
-          { startMs: view.scenario.startMs + startHour * SIM_STEP_MS, stepMs: SIM_STEP_MS, values: window },
-          { horizon },
-        );
-        f = {
-          fittedAtHour: view.hour,
-          point: out.point,
-          p50: out.p50,
-          p90: out.p90,
-          p99: out.p99,
-          model: out.model,
-        };
-      } catch (error) {
-        if (!(error instanceof InsufficientHistoryError)) throw error;
-        // Too little history to fit: the forecast is the highest demand seen so far.
-        const flat = new Array<number>(horizon).fill(Math.max(0, ...window));
-        f = { fittedAtHour: view.hour, point: flat, p50: flat, p90: flat, p99: flat, model: 'peak-so-far' };
-      }
-      fits.set(classId, f);
-    }
-    return f;
+    const f = fits.get(classId);
+    if (f && view.hour - f.fittedAtHour < refitEvery) return f;
+    const classes = view.scenario.classes.map((c) => ({
+      id: c.workload.id,
+      values: view.demandHistory(c.workload.id).slice(-fitWindow),
+    }));
+    const longest = Math.max(...classes.map((c) => c.values.length));
+    const refitted = classFits({
+      startMs: view.scenario.startMs + (view.hour - longest) * SIM_STEP_MS,
+      stepMs: SIM_STEP_MS,
+      horizon: config.horizonHours + refitEvery,
+      classes,
+      teams: options.teamForecasts ?? 'reconciled',
+    });
+    for (const [id, fit] of refitted) fits.set(id, { ...fit, fittedAtHour: view.hour });
+    return fits.get(classId)!;
   }
 
   /** What the forecast run would have stored by now: a forecast issued this hour. */
