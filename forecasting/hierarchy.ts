@@ -49,6 +49,18 @@ export interface HierarchyForecast {
 }
 
 const DEFAULT_MIN_TEAM_HISTORY_DAYS = 14;
+
+/**
+ * The history a team needs to be modelled on its own, in days: half the group's, two weeks at most. In a young
+ * cluster, teams as old as the cluster are still modelled on their own. The forecast run and the simulator's fast
+ * model both use it, so the simulator measures the forecast the product makes.
+ */
+export function minTeamHistoryDaysFor(groupSteps: number, stepMs: number): number {
+  return Math.min(
+    DEFAULT_MIN_TEAM_HISTORY_DAYS,
+    Math.max(1, Math.floor((groupSteps * stepMs) / (24 * 3600 * 1000) / 2)),
+  );
+}
 /** The share of a new team is read off its last week, or all it has when that is less. */
 const SHARE_WINDOW_DAYS = 7;
 

@@ -7,6 +7,7 @@ import {
   cleanSeries,
   findAnomaly,
   forecastHierarchy,
+  minTeamHistoryDaysFor,
   forecastSeries,
   hourlyDemandByClass,
   InsufficientHistoryError,
@@ -33,8 +34,6 @@ import { putEventsInCalls } from './put-events.ts';
 const TARGET_P90_LEVEL = 0.9;
 /** At most this many unscored forecasts are scored in one run (after an outage): a day of hourly runs. */
 const MAX_SCORED_PER_RUN = 24;
-/** A team with two weeks of history is modelled on its own, whatever the group's age. */
-const MIN_TEAM_HISTORY_DAYS = 14;
 
 export const zForecastConfig = z.object({
   /** Hours forecast ahead: a week, what the planner reads and what the weekly report shows as the coming week. */
@@ -342,11 +341,8 @@ export async function runForecast(
           origins: config.origins,
           p90Levels,
           // A team is new (its share of the total) when it has less than half the group's history, two weeks at
-          // most: in a young cluster, teams as old as the cluster are still modelled on their own.
-          minTeamHistoryDays: Math.min(
-            MIN_TEAM_HISTORY_DAYS,
-            Math.max(1, Math.floor((teams[0]!.values.length * HOUR_MS) / DAY_MS / 2)),
-          ),
+          // most.
+          minTeamHistoryDays: minTeamHistoryDaysFor(teams[0]!.values.length, HOUR_MS),
         },
       );
     } catch (error) {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { adaptiveLevel, missShare } from '../../forecasting/conformal.ts';
-import { forecastHierarchy, mintProjection, TOTAL, type TeamSeries } from '../../forecasting/hierarchy.ts';
+import {
+  forecastHierarchy,
+  minTeamHistoryDaysFor,
+  mintProjection,
+  TOTAL,
+  type TeamSeries,
+} from '../../forecasting/hierarchy.ts';
 import { Matrix } from 'ml-matrix';
 import { HOUR_MS } from '../../lib/domain/time.ts';
 
@@ -138,5 +144,13 @@ describe('adaptiveLevel', () => {
     expect(level.level).toBeCloseTo(0.99, 6);
     for (let i = 0; i < 100; i++) level.observe(0);
     expect(level.level).toBeLessThan(0.9);
+  });
+});
+
+describe('minTeamHistoryDaysFor', () => {
+  it('asks a team for half the group’s history, two weeks at most, a day at least', () => {
+    expect(minTeamHistoryDaysFor(14 * 24, HOUR_MS)).toBe(7);
+    expect(minTeamHistoryDaysFor(60 * 24, HOUR_MS)).toBe(14);
+    expect(minTeamHistoryDaysFor(20, HOUR_MS)).toBe(1);
   });
 });
