@@ -48,6 +48,11 @@ const VARIANTS: { name: string; idea: string; make: () => Policy }[] = [
     make: () => optimizerPolicy({ teamForecasts: 'independent' }),
   },
   {
+    name: 'later hours at p90',
+    idea: 'the hours after the first planned at the median, not the p90',
+    make: () => optimizerPolicy({ config: { quantile: 'p90' } }),
+  },
+  {
     name: 'no hour-ahead plan',
     idea: "the first hour from the week's misses (else the forecast's p90)",
     make: () => optimizerPolicy({ config: { hourAhead: { enabled: false } } }),

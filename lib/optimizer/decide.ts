@@ -61,10 +61,10 @@ export interface Decision {
 }
 
 /**
- * Demand per class at the configured quantile over the horizon, the first hour lifted by the hour-ahead plan
- * (the hour the fleet must serve now, which a forecast refitted hourly still misses at rises and level shifts),
- * then the capacity plan. With a week of scored forecasts the hour-ahead plan is calibrated and replaces the
- * model's quantile for the first hour; before that it can only raise it (the quantile moved by the last miss).
+ * Demand per class at the configured quantile over the horizon, the first hour at the p90 or above and lifted by
+ * the hour-ahead plan (the hour the fleet must serve now, which a forecast refitted hourly still misses at rises
+ * and level shifts), then the capacity plan. With a week of scored forecasts the hour-ahead plan is calibrated and
+ * replaces the model's quantile for the first hour; before that it can only raise it (moved by the last miss).
  */
 export async function decide(
   input: DecisionInput,
@@ -85,6 +85,9 @@ export async function decide(
       continue;
     }
     const path = hourlyDemandFromForecast(forecast, config.quantile, input.startMs, config.horizonHours);
+    if (path.length > 0)
+      path[0] =
+        hourlyDemandFromForecast(forecast, firstHourQuantile(config), input.startMs, 1)[0] ?? path[0]!;
     demand[workload.id] = path;
     if (!config.hourAhead.enabled || path.length === 0) continue;
     const forecastNow = hourlyDemandFromForecast(forecast, 'point', input.startMs, 1)[0] ?? 0;
@@ -179,7 +182,7 @@ interface FirstHourPlan {
   evidence: ClassEvidence;
   forecastNow: number;
   coverage: number;
-  /** The configured quantile's first hour, before the lift. */
+  /** The first hour at its quantile (see firstHourQuantile), before the lift. */
   quantileNow: number;
   /** The forecast moved by its last miss. */
   centre: number;
@@ -187,8 +190,17 @@ interface FirstHourPlan {
 }
 
 /**
+ * The quantile the first hour starts from: the configured one, but never under the p90. The first hour is the one
+ * the fleet must serve now; until a week of scored forecasts calibrates its margin (and when the hour-ahead plan is
+ * off) that quantile is all the margin it has, whereas the later hours are planned again before they come.
+ */
+function firstHourQuantile(config: Pick<DecisionConfig, 'quantile'>): 'p90' | 'p99' {
+  return config.quantile === 'p99' ? 'p99' : 'p90';
+}
+
+/**
  * The first hour's demand to plan for: with a week of scored forecasts, the hour-ahead plan; before that it
- * can only raise the configured quantile (moved by the last miss).
+ * can only raise the first hour's quantile (moved by the last miss).
  */
 function liftFirstHour(
   config: DecisionConfig,

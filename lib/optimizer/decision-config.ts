@@ -30,7 +30,12 @@ export type HourAheadConfig = z.infer<typeof zHourAheadConfig>;
 
 /** The one set of decision settings and defaults, for the deployed run and the simulator alike. */
 export const zDecisionConfig = z.object({
-  quantile: z.enum(['p50', 'p90', 'p99']).default('p90'),
+  /**
+   * The forecast's quantile the plan holds after its first hour. Those hours are planned again every hour, so a
+   * margin there only keeps capacity idle; the first hour holds the hour-ahead plan's margin, priced by the late
+   * penalty (and, before a week of scored forecasts, at least the p90).
+   */
+  quantile: z.enum(['p50', 'p90', 'p99']).default('p50'),
   horizonHours: z.number().int().min(1).max(336).default(168),
   /** Reserved / committed instances already bought, per pool id. */
   reservedInstances: z.record(z.string(), z.number().int().min(0)).default({}),
