@@ -199,3 +199,30 @@ describe('the optimizer policy over ramps and jumps', () => {
     // Five runs of a month with the LP each hour: 15 s alone, more beside the other test files on two cores.
   }, 120_000);
 });
+
+describe('the optimizer policy taking over from a running deployment', () => {
+  it('plans its first hour on the week of forecasts a running deployment issued, as one that ran all along', async () => {
+    const planned = async (warmupHours: number, forecastWarmupHours?: number) => {
+      const hours = new Map<number, number>();
+      await simulatePolicy(
+        { ...rampScenario(), warmupHours },
+        optimizerPolicy({
+          ...(forecastWarmupHours === undefined ? {} : { forecastWarmupHours }),
+          onDemandForecast: (hour, gpus) => hours.set(hour, gpus),
+        }),
+      );
+      return hours;
+    };
+    const first = 8 * 24;
+    // One that has decided every hour since its first day, and one that takes over on day 8.
+    const [allAlong, takesOver, firstDay] = await Promise.all([
+      planned(24, 0),
+      planned(first),
+      planned(first, 0),
+    ]);
+    expect(takesOver.get(first)).toBeDefined();
+    expect(takesOver.get(first)).toBe(allAlong.get(first));
+    // Without the week's forecasts the first hour is planned on the p90 moved by the last miss instead.
+    expect(firstDay.get(first)).not.toBe(allAlong.get(first));
+  }, 120_000);
+});

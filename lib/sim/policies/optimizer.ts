@@ -37,6 +37,12 @@ export interface OptimizerPolicyOptions {
   noCommitment?: boolean;
   /** Size the commitment class by class instead of over the teams a pool serves (the ablation's baseline). */
   commitmentPerClass?: boolean;
+  /**
+   * Hours before the first decision over which forecasts are issued from the history, as a deployment that has
+   * been running holds them (the first hour's margin is calibrated on a week of them). Default: the hour-ahead
+   * window; 0 for a deployment on its first day, whose margin is not calibrated until a day has been scored.
+   */
+  forecastWarmupHours?: number;
   /** How teams are forecast: with their total and reconciled (default, as the forecast run does), or each alone. */
   teamForecasts?: 'reconciled' | 'independent';
   /** Called after each solve, so `simulate` can keep plans for the report. */
@@ -94,38 +100,39 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
   const issued = new Map<string, Forecast[]>();
   const launchHours = new Map<string, number[]>();
 
-  /** The models' fit as of this hour: every class refitted together when due. */
-  function fitOf(view: PolicyView, classId: string): Fit {
+  /** The models' fit as of `hour`: every class refitted together when due, on the history before it. */
+  function fitOf(view: PolicyView, classId: string, hour: number): Fit {
     const f = fits.get(classId);
-    if (f && view.hour - f.fittedAtHour < refitEvery) return f;
+    if (f && hour >= f.fittedAtHour && hour - f.fittedAtHour < refitEvery) return f;
     const classes = view.scenario.classes.map((c) => ({
       id: c.workload.id,
-      values: view.demandHistory(c.workload.id).slice(-fitWindow),
+      values: view.demandHistory(c.workload.id).slice(0, hour).slice(-fitWindow),
     }));
     const longest = Math.max(...classes.map((c) => c.values.length));
     const refitted = classFits({
-      startMs: view.scenario.startMs + (view.hour - longest) * SIM_STEP_MS,
+      startMs: view.scenario.startMs + (hour - longest) * SIM_STEP_MS,
       stepMs: SIM_STEP_MS,
       horizon: config.horizonHours + refitEvery,
       classes,
       teams: options.teamForecasts ?? 'reconciled',
     });
-    for (const [id, fit] of refitted) fits.set(id, { ...fit, fittedAtHour: view.hour });
+    for (const [id, fit] of refitted) fits.set(id, { ...fit, fittedAtHour: hour });
     return fits.get(classId)!;
   }
 
-  /** What the forecast run would have stored by now: a forecast issued this hour. */
-  function issueForecast(view: PolicyView, classId: string): Forecast {
-    const f = fitOf(view, classId);
-    const offset = view.hour - f.fittedAtHour;
+  /** What the forecast run would have stored by `hour`: a forecast issued that hour. */
+  function issueForecast(view: PolicyView, classId: string, hour = view.hour): Forecast {
+    const f = fitOf(view, classId, hour);
+    const offset = hour - f.fittedAtHour;
+    const atMs = view.scenario.startMs + hour * SIM_STEP_MS;
     const forecast: Forecast = {
       classId,
-      issuedAt: toRfc3339(view.atMs),
+      issuedAt: toRfc3339(atMs),
       stepSeconds: 3600,
       model: f.model,
       scores: [],
       steps: f.point.slice(offset).map((point, k) => ({
-        at: toRfc3339(view.atMs + k * SIM_STEP_MS),
+        at: toRfc3339(atMs + k * SIM_STEP_MS),
         point: Math.max(0, point),
         p50: Math.max(0, f.p50[offset + k] ?? point),
         p90: Math.max(0, f.p90[offset + k] ?? point),
@@ -138,6 +145,17 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
     while (list.length > config.hourAhead.windowHours + 1) list.shift();
     issued.set(classId, list);
     return forecast;
+  }
+
+  /** The forecasts a running deployment issued before the first decision, from the history alone. */
+  let warmedUp = false;
+  function warmUp(view: PolicyView): void {
+    if (warmedUp) return;
+    warmedUp = true;
+    const hours = options.forecastWarmupHours ?? config.hourAhead.windowHours;
+    // A forecast needs a day of history behind it.
+    for (let hour = Math.max(24, view.hour - hours); hour < view.hour; hour++)
+      for (const c of view.scenario.classes) issueForecast(view, c.workload.id, hour);
   }
 
   function evidenceOf(view: PolicyView, classId: string): ClassEvidence {
@@ -219,7 +237,7 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
           // hours at spread quantiles, every class at the same quantile in a sample so the sum keeps its swings).
           const hold = holdingMargin(lookback, plan);
           const ahead = options.commitmentWithForecast
-            ? forecastSamples(fitOf(view, classId), view.hour)
+            ? forecastSamples(fitOf(view, classId, view.hour), view.hour)
             : [];
           return [...plannedUsage(lookback, plan), ...ahead.map(hold)].map((u) => u * nonSpot);
         },
@@ -227,6 +245,7 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
       );
     },
     async decide(view) {
+      warmUp(view);
       const evidence = new Map(
         view.scenario.classes.map((c) => [c.workload.id, evidenceOf(view, c.workload.id)]),
       );
