@@ -48,9 +48,9 @@ const VARIANTS: { name: string; idea: string; make: () => Policy }[] = [
     make: () => optimizerPolicy({ teamForecasts: 'independent' }),
   },
   {
-    name: 'later hours at p90',
-    idea: 'the hours after the first planned at the median, not the p90',
-    make: () => optimizerPolicy({ config: { quantile: 'p90' } }),
+    name: 'later hours at p50',
+    idea: 'a candidate, not shipped: the hours after the first at the median, not the p90',
+    make: () => optimizerPolicy({ config: { quantile: 'p50' } }),
   },
   {
     name: 'no hour-ahead plan',

@@ -1,5 +1,5 @@
-// Which quantile of the forecast the optimize decision holds: the first hour with a margin, the later hours at
-// the median (they are planned again before they come).
+// Which quantile of the forecast the optimize decision holds: the first hour never under the p90 before its margin
+// is calibrated, whatever the later hours are planned at.
 import { describe, expect, it } from 'vitest';
 import { decide, type ClassEvidence } from '../../lib/optimizer/decide.ts';
 import { flatForecastAt, pool, quote, START_MS, workload } from './builders.ts';
@@ -31,20 +31,20 @@ async function plannedDemand(config: Parameters<typeof decide>[1]): Promise<numb
 }
 
 describe('the quantiles the optimize decision holds', () => {
-  it('plans the hours after the first at the median by default', async () => {
-    const demand = await plannedDemand({});
+  it('plans every hour at the p90 by default', async () => {
+    const demand = await plannedDemand({ hourAhead: { enabled: false } });
     expect(demand).toHaveLength(24);
-    expect(demand.slice(1).every((gpus) => gpus === 400)).toBe(true);
+    expect(demand.every((gpus) => gpus === 480)).toBe(true);
   });
 
-  it('holds the first hour at the p90 or above while its margin is not yet calibrated', async () => {
-    expect((await plannedDemand({}))[0]).toBeGreaterThanOrEqual(480);
-    expect((await plannedDemand({ hourAhead: { enabled: false } }))[0]).toBe(480);
+  it('plans the hours after the first at the median when asked, the first still at the p90 or above', async () => {
+    const median = await plannedDemand({ quantile: 'p50' });
+    expect(median.slice(1).every((gpus) => gpus === 400)).toBe(true);
+    expect(median[0]).toBeGreaterThanOrEqual(480);
+    expect((await plannedDemand({ quantile: 'p50', hourAhead: { enabled: false } }))[0]).toBe(480);
   });
 
-  it('plans every hour at a higher quantile when the owner asks for one', async () => {
-    const p90 = await plannedDemand({ quantile: 'p90' });
-    expect(p90.slice(1).every((gpus) => gpus === 480)).toBe(true);
+  it('plans every hour at the p99 when the owner asks for it', async () => {
     const p99 = await plannedDemand({ quantile: 'p99', hourAhead: { enabled: false } });
     expect(p99.every((gpus) => gpus === 560)).toBe(true);
   });
