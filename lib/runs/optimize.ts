@@ -11,6 +11,7 @@ import { carryOutRebalance } from '../actuator/capacity.ts';
 import { evidenceFromRollups, evidenceWindow } from '../actuator/evidence.ts';
 import { toConnectorRegistry, type ProvidersInput } from '../connectors/registry.ts';
 import { describeRefusal } from '../domain/refusal.ts';
+import { poolsRefusingSpot, spotCapacityAfterRefusals } from '../optimizer/spot-refusals.ts';
 import { firstPeriodTarget, rebalance } from '../optimizer/rebalance.ts';
 
 export {
@@ -79,11 +80,23 @@ export async function runOptimize(
     .filter((w) => !evidence.get(w.id)?.latest || evidence.get(w.id)!.latest!.steps.length === 0)
     .map((w) => w.id);
   const base = { actions: [], classesWithoutForecast, providerFailures: fleet.failures, eventFailures: [] };
+  // The last hour's refused spot launches: those pools are planned at the spot they hold until they stop refusing.
+  const refusing = poolsRefusingSpot(await ports.store.plans.between(startMs - HOUR_MS, nowMs));
+  const spotCapacity = spotCapacityAfterRefusals(refusing, fleet.nodes);
+  if (refusing.size > 0) log({ run: 'optimize', spotCapacityAfterRefusals: spotCapacity });
 
   let result: PlanResult;
   try {
     const decision = await decide(
-      { startMs, pools: fleet.pools, prices: quotes, classes, evidence, fleet: fleet.nodes },
+      {
+        startMs,
+        pools: fleet.pools,
+        prices: quotes,
+        classes,
+        evidence,
+        fleet: fleet.nodes,
+        ...(refusing.size > 0 ? { spotCapacity } : {}),
+      },
       config,
       { mode, planId: `plan-${toRfc3339(nowMs)}`, createdAtMs: nowMs },
     );

@@ -234,7 +234,7 @@ export const RUNS = {
       return { ...section, mode: effectiveMode(config), killSwitch: config.killSwitch };
     },
     ports: ['store', 'events', 'clock', 'prices', 'providers'],
-    // classes, forecasts, demand, prices, nodes.list; plans.create; launches and releases
+    // classes, forecasts, demand, prices, nodes.list, the last hour's plans; plans.create; launches and releases
     access: {
       ...NONE,
       table: ['query', 'get', 'put'],

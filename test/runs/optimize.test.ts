@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { toRfc3339 } from '../../lib/domain/time.ts';
-import { createMemoryCapacityProvider } from '../../lib/memory/capacity-provider.ts';
+import { HOUR_MS, toRfc3339 } from '../../lib/domain/time.ts';
+import { capacityKey, createMemoryCapacityProvider } from '../../lib/memory/capacity-provider.ts';
 import { fixedClock } from '../../lib/memory/clock.ts';
 import { createMemoryEventSink } from '../../lib/memory/event-sink.ts';
 import { createMemoryPriceSource } from '../../lib/memory/price-source.ts';
@@ -8,7 +8,15 @@ import { createMemoryStore } from '../../lib/memory/store.ts';
 import { runOptimize } from '../../lib/runs/optimize.ts';
 import type { Store } from '../../lib/domain/ports.ts';
 import { windows } from '../idle/build.ts';
-import { node, pool, quote, START_MS, steadyForecast, workload } from '../optimizer/builders.ts';
+import {
+  flatForecastAt,
+  node,
+  pool,
+  quote,
+  START_MS,
+  steadyForecast,
+  workload,
+} from '../optimizer/builders.ts';
 
 const p4d = pool('aws:p4d');
 const prices = [quote('aws:p4d', 'on-demand', '32.77'), quote('aws:p4d', 'spot', '9.83')];
@@ -175,5 +183,63 @@ describe('runOptimize', () => {
     );
     expect(result.actions.filter((a) => a.kind === 'release' && a.status === 'done')).toEqual([]);
     expect((await provider.nodes()).find((n) => n.nodeId === 'i-od')!.state).toBe('running');
+  });
+
+  it('stops asking a pool for spot it refused in the last hour, so refused launches do not pile up elsewhere', async () => {
+    const full = pool('aws:p4d-a');
+    const other = pool('aws:p4d-b');
+    const twoPools = [
+      quote(full.id, 'on-demand', '32.77'),
+      quote(full.id, 'spot', '5.00'),
+      quote(other.id, 'on-demand', '32.77'),
+      quote(other.id, 'spot', '9.83'),
+    ];
+    const store = createMemoryStore();
+    await store.classes.put(workload('batch', { spotShare: 1 }));
+    await store.forecasts.put(forecast('batch', 16));
+    // The cheaper pool has no spot to give.
+    const provider = createMemoryCapacityProvider({
+      pools: [full, other],
+      prices: twoPools,
+      nodes: [],
+      capacity: { [capacityKey(full.id, 'spot')]: 0 },
+    });
+    const runAt = (nowMs: number) =>
+      runOptimize(
+        {
+          store,
+          prices: createMemoryPriceSource(twoPools),
+          providers: [provider],
+          events: createMemoryEventSink(),
+          clock: fixedClock(nowMs),
+        },
+        { mode: 'enforce', horizonHours: 24, hourAhead: { enabled: false } },
+      );
+    const refusedLaunches = (actions: { kind: string; poolId: string; error?: string }[]) =>
+      actions.filter(
+        (a) => a.kind === 'launch' && a.poolId === full.id && a.error?.includes('insufficient-capacity'),
+      );
+
+    const first = await runAt(START_MS + 5 * 60_000);
+    expect(refusedLaunches(first.actions)).toHaveLength(1);
+    const live = async () =>
+      (await provider.nodes()).filter((n) => n.state === 'running' || n.state === 'pending');
+    expect((await live()).map((n) => [n.poolId, n.purchaseOption])).toEqual([
+      [other.id, 'spot'],
+      [other.id, 'spot'],
+    ]);
+
+    // An hour on, demand doubles: the two more instances are asked of the pool that has spot.
+    await store.forecasts.put(flatForecastAt('batch', START_MS + HOUR_MS, { point: 28, p90: 32, p99: 40 }));
+    const second = await runAt(START_MS + HOUR_MS + 5 * 60_000);
+    const plan = (await store.plans.get(second.planId!))!;
+    const spotInFull = plan.lines.filter(
+      (l) => l.periodStart === plan.horizonStart && l.poolId === full.id && l.option === 'spot',
+    );
+    expect(spotInFull.reduce((a, l) => a + l.instances, 0)).toBe(0);
+    expect(refusedLaunches(second.actions)).toEqual([]);
+    expect((await live()).map((n) => [n.poolId, n.purchaseOption])).toEqual(
+      new Array(4).fill([other.id, 'spot']),
+    );
   });
 });
