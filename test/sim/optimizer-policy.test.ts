@@ -4,7 +4,7 @@ import { reactiveOnDemandPolicy, spotFirstPolicy } from '../../lib/sim/policies/
 import { planHourAhead, type HourAheadInput } from '../../lib/optimizer/hour-ahead.ts';
 import { pooledCommitment } from '../../lib/sim/policies/cover.ts';
 import { forecastSamples, plannedUsage } from '../../lib/sim/policies/hour-ahead.ts';
-import { optimizerPolicy } from '../../lib/sim/policies/optimizer.ts';
+import { displacedBlend, optimizerPolicy } from '../../lib/sim/policies/optimizer.ts';
 import { solveOracle } from '../../lib/sim/policies/oracle.ts';
 import type { Scenario } from '../../lib/sim/scenario.ts';
 import { twoZoneScenario } from './builders.ts';
@@ -151,6 +151,29 @@ describe('the reservation sized over the teams a pool serves', () => {
     expect(pooledCommitment(viewAtEnd(twoTeams(twelve, twelve, 'shared')), () => twelve, true)).toEqual(
       new Map([['a', 2]]),
     );
+  });
+
+  it('breaks even against what a committed hour displaces: spot and on-demand when spot is dearer', () => {
+    const view = viewAtEnd(twoTeams(Array<number>(240).fill(16), Array<number>(240).fill(0), 'shared'));
+    const pool = view.scenario.pools.find((p) => p.usdPerHour.reserved !== undefined)!;
+    const classOf = (id: string) =>
+      id === 'train' ? { spotShare: 0.6, gpuHours: 300 } : { spotShare: 0, gpuHours: 100 };
+    // Spot under the commitment's price per GPU: spot takes its share, the commitment displaces on-demand only.
+    expect(displacedBlend(pool, 7_344_000 / 8, classOf, ['train', 'serve'])).toBeUndefined();
+    // Spot above it: the hours displaced are 45 % spot (the usage-weighted share) and 55 % on-demand.
+    expect(displacedBlend(pool, 18_000_000 / 8, classOf, ['train', 'serve'])).toBe(
+      BigInt(Math.round(0.45 * 18_000_000 + 0.55 * 24_480_000)),
+    );
+    // 16 GPUs used in 70 % of hours: worth committing against on-demand (break-even 63 %), not against the blend
+    // (15.40 / 21.56 = 71 %).
+    const usage = Array.from({ length: 240 }, (_, h) => (h % 10 < 7 ? 16 : 0));
+    const only = (id: string) => (id === 'train' ? usage : []);
+    expect(pooledCommitment(view, only)).toEqual(new Map([['a', 2]]));
+    expect(
+      pooledCommitment(view, only, false, (p, ids) => displacedBlend(p, 18_000_000 / 8, classOf, ids)).get(
+        'a',
+      ) ?? 0,
+    ).toBe(0);
   });
 
   it('counts whole instances per team when teams hold their own', () => {

@@ -129,6 +129,11 @@ export function pooledCommitment(
   usageOf: (classId: string) => readonly number[] | undefined,
   /** Size each class alone and add them up, as before pooling (what pooling buys is measured against it). */
   perClass = false,
+  /**
+   * What an hour of a committed instance of the pool displaces (default: its on-demand price): the break-even
+   * share of hours is the commitment's price over it.
+   */
+  displacedPerHour?: (pool: PricedPool, classIds: readonly string[]) => bigint | undefined,
 ): Map<string, number> {
   const byPool = new Map<string, { pool: PricedPool; classes: string[] }>();
   for (const c of view.scenario.classes) {
@@ -164,8 +169,9 @@ export function pooledCommitment(
       }
       total.push(Math.max(0, sum - ownedGpus));
     }
-    const onDemand = pool.usdPerHour['on-demand'] ?? pool.usdPerHour.reserved!;
-    const n = Math.floor(commitmentLevel(total, pool.usdPerHour.reserved!, onDemand) / gpi + 1e-9);
+    const displaced =
+      displacedPerHour?.(pool, classes) ?? pool.usdPerHour['on-demand'] ?? pool.usdPerHour.reserved!;
+    const n = Math.floor(commitmentLevel(total, pool.usdPerHour.reserved!, displaced) / gpi + 1e-9);
     if (n > 0) out.set(poolId, (out.get(poolId) ?? 0) + n);
   }
   return out;

@@ -87,6 +87,32 @@ interface Fit {
   model: string;
 }
 
+/**
+ * What an hour of a committed instance displaces when spot is dearer than the commitment: the commitment then
+ * covers the spot share too, so its hours would otherwise run on spot for that share and on-demand for the rest.
+ * Where spot is cheaper, spot takes its share and the commitment only ever displaces on-demand (undefined).
+ */
+export function displacedBlend(
+  pool: PricedPool,
+  cheapestSpotPerGpu: number,
+  classOf: (classId: string) => { spotShare: number; gpuHours: number },
+  classIds: readonly string[],
+): bigint | undefined {
+  const onDemand = pool.usdPerHour['on-demand'];
+  const reserved = pool.usdPerHour.reserved;
+  if (onDemand === undefined || reserved === undefined || !Number.isFinite(cheapestSpotPerGpu))
+    return undefined;
+  const gpi = pool.pool.gpusPerInstance;
+  if (cheapestSpotPerGpu < Number(reserved) / gpi) return undefined;
+  const members = classIds.map(classOf);
+  const weight = members.reduce((a, m) => a + m.gpuHours, 0);
+  const share =
+    weight > 0
+      ? members.reduce((a, m) => a + m.spotShare * m.gpuHours, 0) / weight
+      : members.reduce((a, m) => a + m.spotShare, 0) / Math.max(1, members.length);
+  return BigInt(Math.round(share * cheapestSpotPerGpu * gpi + (1 - share) * Number(onDemand)));
+}
+
 export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
   const config = zDecisionConfig.parse(options.config ?? {});
   // The owner's price of lateness is the yardstick's P unless the policy is told otherwise.
@@ -242,6 +268,17 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
           return [...plannedUsage(lookback, plan), ...ahead.map(hold)].map((u) => u * nonSpot);
         },
         options.commitmentPerClass,
+        (pool, classIds) =>
+          displacedBlend(
+            pool,
+            spotPerGpu,
+            (classId) => {
+              const c = view.scenario.classes.find((x) => x.workload.id === classId)!;
+              const used = view.demandHistory(classId).slice(-(options.commitmentLookbackHours ?? 30 * 24));
+              return { spotShare: c.workload.spotShare, gpuHours: used.reduce((a, b) => a + b, 0) };
+            },
+            classIds,
+          ),
       );
     },
     async decide(view) {
