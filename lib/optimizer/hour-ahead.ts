@@ -130,16 +130,16 @@ export function hourAheadFromHistory(input: {
   }
   const lastMiss = missAt.get(startMs - HOUR_MS) ?? 0;
   const forecast = Math.max(0, input.forecastNow + lastMiss);
-  // The misses of the forecast as used: each moved by the miss of the hour before, as the coming one is.
-  const forecastMisses = [...missAt].map(([t, miss]) => miss - (missAt.get(t - HOUR_MS) ?? 0));
-  // The misses of the plan's own base, max(the forecast as used, the hour before), hour by hour.
+  // The misses of the forecast as used: each moved by the miss of the hour before, as the coming one is; and the
+  // misses of the plan's own base, max(the forecast as used, the hour before), hour by hour.
+  const forecastMisses: number[] = [];
   const baseMisses: number[] = [];
   for (const [t, miss] of missAt) {
+    const moved = miss - (missAt.get(t - HOUR_MS) ?? 0);
+    forecastMisses.push(moved);
     const actual = byHour.get(t)!;
     const before = byHour.get(t - HOUR_MS);
-    if (before === undefined) continue;
-    const used = actual - (miss - (missAt.get(t - HOUR_MS) ?? 0));
-    baseMisses.push(actual - Math.max(used, before));
+    if (before !== undefined) baseMisses.push(actual - Math.max(actual - moved, before));
   }
   return {
     ...planHourAhead({ history, forecast, forecastMisses, baseMisses, ...settings }),

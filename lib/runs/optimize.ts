@@ -95,7 +95,7 @@ export async function runOptimize(
         classes,
         evidence,
         fleet: fleet.nodes,
-        ...(refusing.size > 0 ? { spotCapacity } : {}),
+        spotCapacity,
       },
       config,
       { mode, planId: `plan-${toRfc3339(nowMs)}`, createdAtMs: nowMs },

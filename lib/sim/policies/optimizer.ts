@@ -87,6 +87,11 @@ interface Fit {
   model: string;
 }
 
+/** Whether spot costs less per GPU than a commitment in the pool: then spot takes its share, not the commitment. */
+export function spotUndercutsCommitment(pool: PricedPool, cheapestSpotPerGpu: number): boolean {
+  return cheapestSpotPerGpu < Number(pool.usdPerHour.reserved) / pool.pool.gpusPerInstance;
+}
+
 /**
  * What an hour of a committed instance displaces when spot is dearer than the commitment: the commitment then
  * covers the spot share too, so its hours would otherwise run on spot for that share and on-demand for the rest.
@@ -99,11 +104,13 @@ export function displacedBlend(
   classIds: readonly string[],
 ): bigint | undefined {
   const onDemand = pool.usdPerHour['on-demand'];
-  const reserved = pool.usdPerHour.reserved;
-  if (onDemand === undefined || reserved === undefined || !Number.isFinite(cheapestSpotPerGpu))
-    return undefined;
+  const noBlend =
+    onDemand === undefined ||
+    pool.usdPerHour.reserved === undefined ||
+    !Number.isFinite(cheapestSpotPerGpu) ||
+    spotUndercutsCommitment(pool, cheapestSpotPerGpu);
+  if (noBlend) return undefined;
   const gpi = pool.pool.gpusPerInstance;
-  if (cheapestSpotPerGpu < Number(reserved) / gpi) return undefined;
   const members = classIds.map(classOf);
   const weight = members.reduce((a, m) => a + m.gpuHours, 0);
   const share =
@@ -244,17 +251,20 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
           .filter((p) => p.usdPerHour.spot !== undefined)
           .map((p) => Number(p.usdPerHour.spot) / p.pool.gpusPerInstance),
       );
+      const workloadOf = (classId: string) =>
+        view.scenario.classes.find((x) => x.workload.id === classId)!.workload;
+      const lookbackOf = (classId: string) =>
+        view.demandHistory(classId).slice(-(options.commitmentLookbackHours ?? 30 * 24));
       return pooledCommitment(
         view,
         (classId) => {
-          const c = view.scenario.classes.find((x) => x.workload.id === classId)!;
+          const workload = workloadOf(classId);
           const pool = cheapestPool(view.scenario, classId, 'reserved');
           if (!pool) return undefined;
-          const reservedPerGpu = Number(pool.usdPerHour.reserved) / pool.pool.gpusPerInstance;
-          const nonSpot = spotPerGpu < reservedPerGpu ? 1 - c.workload.spotShare : 1;
-          const lookback = view.demandHistory(classId).slice(-(options.commitmentLookbackHours ?? 30 * 24));
+          const nonSpot = spotUndercutsCommitment(pool, spotPerGpu) ? 1 - workload.spotShare : 1;
+          const lookback = lookbackOf(classId);
           const plan = {
-            coverage: hourAheadCoverage(priced, c.workload, pools, quotes),
+            coverage: hourAheadCoverage(priced, workload, pools, quotes),
             minHeadroom: config.hourAhead.minHeadroom,
             trendWeight: COMMITMENT_TREND_WEIGHT,
           };
@@ -272,11 +282,10 @@ export function optimizerPolicy(options: OptimizerPolicyOptions = {}): Policy {
           displacedBlend(
             pool,
             spotPerGpu,
-            (classId) => {
-              const c = view.scenario.classes.find((x) => x.workload.id === classId)!;
-              const used = view.demandHistory(classId).slice(-(options.commitmentLookbackHours ?? 30 * 24));
-              return { spotShare: c.workload.spotShare, gpuHours: used.reduce((a, b) => a + b, 0) };
-            },
+            (classId) => ({
+              spotShare: workloadOf(classId).spotShare,
+              gpuHours: lookbackOf(classId).reduce((a, b) => a + b, 0),
+            }),
             classIds,
           ),
       );
