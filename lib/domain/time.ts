@@ -30,6 +30,8 @@ export class TimeFormatError extends Error {
 
 /** Parses an RFC 3339 timestamp (an offset is accepted and converted) into epoch milliseconds. */
 export function parseRfc3339(text: string): number {
+  const canonical = parseCanonicalUtc(text);
+  if (canonical !== undefined) return canonical;
   const m = RFC3339.exec(text);
   if (!m) throw new TimeFormatError(text);
   const ms = Date.parse(text);
@@ -48,6 +50,60 @@ export function parseRfc3339(text: string): number {
     throw new TimeFormatError(text);
   }
   return ms;
+}
+
+const ZERO = 48;
+
+/** The digits of `text` from `start` to `end` as a number, or -1 when any is not a digit. */
+function digitsAt(text: string, start: number, end: number): number {
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = text.charCodeAt(i) - ZERO;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * The form this product writes everywhere (2026-01-31T12:00:00Z), read without a regular expression or
+ * Date.parse: ingest parses several per event. Anything else (an offset, fractions, a year before 100, which
+ * Date.UTC would read as 19xx) is left to the general path; a malformed canonical string is refused there too.
+ */
+function parseCanonicalUtc(text: string): number | undefined {
+  if (
+    text.length !== 20 ||
+    text[4] !== '-' ||
+    text[7] !== '-' ||
+    text[10] !== 'T' ||
+    text[13] !== ':' ||
+    text[16] !== ':' ||
+    text[19] !== 'Z'
+  ) {
+    return undefined;
+  }
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 7);
+  const day = digitsAt(text, 8, 10);
+  const hour = digitsAt(text, 11, 13);
+  const minute = digitsAt(text, 14, 16);
+  const second = digitsAt(text, 17, 19);
+  if (
+    year < 100 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59
+  ) {
+    return undefined;
+  }
+  return Date.UTC(year, month - 1, day, hour, minute, second);
 }
 
 /** Days in a month (1–12) of the proleptic Gregorian calendar. */

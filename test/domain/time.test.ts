@@ -42,6 +42,32 @@ describe('time at the edges', () => {
     expect(toRfc3339(parseRfc3339('2000-02-29T12:00:00Z'))).toBe('2000-02-29T12:00:00Z');
   });
 
+  it('reads the canonical form exactly as the general parser does, and refuses the same malformed ones', () => {
+    // Every day of a leap and a common year at odd times, round-tripped through the canonical form.
+    for (
+      let ms = Date.UTC(2027, 11, 31, 23, 59, 59);
+      ms > Date.UTC(2023, 11, 1);
+      ms -= 23 * HOUR_MS + 61_000
+    ) {
+      expect(parseRfc3339(toRfc3339(ms))).toBe(ms);
+    }
+    for (const bad of [
+      '2026-01-31T24:00:00Z',
+      '2026-01-31T12:60:00Z',
+      '2026-01-31T12:00:60Z',
+      '2026-00-10T12:00:00Z',
+      '2026-01-00T12:00:00Z',
+      '2026-01-3xT12:00:00Z',
+      '2026-01-31X12:00:00Z',
+      '+026-01-31T12:00:00Z',
+    ]) {
+      expect(() => parseRfc3339(bad), bad).toThrow(TimeFormatError);
+    }
+    // A year before 100 is not read as 19xx.
+    expect(parseRfc3339('0099-01-01T00:00:00Z')).toBe(Date.parse('0099-01-01T00:00:00Z'));
+    expect(parseRfc3339('2026-01-31t12:00:00z')).toBe(Date.UTC(2026, 0, 31, 12));
+  });
+
   it('aligns windows to 5 minutes and weeks to Monday, in UTC', () => {
     expect(toRfc3339(windowStart(Date.UTC(2026, 0, 31, 12, 7, 59)))).toBe('2026-01-31T12:05:00Z');
     expect(toRfc3339(weekStart(Date.UTC(2026, 1, 1, 23)))).toBe('2026-01-26T00:00:00Z'); // a Sunday

@@ -1,6 +1,6 @@
 // Starts what the tests need before any test file runs, and hands its address to the tests.
 //
-// Now: one dynalite, in this process, for the whole run; each test file makes its own table in it
+// Now: one dynalite (on a worker thread of this process) for the whole run; each test file makes its own table in it
 // (test/support/dynamo.ts), so files run in parallel without clashing.
 //
 // To add a Debian service later (Slurm, Prometheus, aws-ses-v2-local):
