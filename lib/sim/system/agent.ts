@@ -47,18 +47,26 @@ export function placeDemand(
   const byNode = new Map<string, Placement[]>();
   const taken = new Map<string, number>(); // node id → GPUs handed out
   const allocated = new Map<string, number>(); // class id → whole GPUs placed
-  for (const a of service.allocations) {
-    let left = Math.floor(a.gpus + 1e-9);
-    for (const n of nodesByKey.get(a.key) ?? []) {
+  const place = (classId: string, key: string, gpus: number) => {
+    let left = gpus;
+    for (const n of nodesByKey.get(key) ?? []) {
       if (left <= 0) break;
       const free = n.gpuCount - (taken.get(n.nodeId) ?? 0);
       if (free <= 0) continue;
       const put = Math.min(free, left);
       taken.set(n.nodeId, (taken.get(n.nodeId) ?? 0) + put);
-      byNode.set(n.nodeId, [...(byNode.get(n.nodeId) ?? []), { classId: a.classId, gpus: put }]);
-      allocated.set(a.classId, (allocated.get(a.classId) ?? 0) + put);
+      byNode.set(n.nodeId, [...(byNode.get(n.nodeId) ?? []), { classId, gpus: put }]);
+      allocated.set(classId, (allocated.get(classId) ?? 0) + put);
       left -= put;
     }
+  };
+  for (const a of service.allocations) place(a.classId, a.key, Math.floor(a.gpus + 1e-9));
+  // The service splits a class's whole GPUs over options in fractions (its spot share); each part rounded down
+  // leaves up to a GPU per part unplaced. Those go, in the same order, on the free GPUs of the pools and options
+  // that already serve the class, before anything counts as short.
+  for (const a of service.allocations) {
+    const unplaced = (wholeGpus.get(a.classId) ?? 0) - (allocated.get(a.classId) ?? 0);
+    if (unplaced > 0) place(a.classId, a.key, unplaced);
   }
   const shortfall = new Map<string, number>();
   for (const [id, gpus] of wholeGpus) {
