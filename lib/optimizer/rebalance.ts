@@ -42,6 +42,9 @@ export function rebalance(input: RebalanceInput): RebalanceResult {
   const launches: Action[] = [];
   const releases: { action: Action; rank: number }[] = [];
   const held: RebalanceResult['held'] = [];
+  // Releases the plan asked for that the guards held (busy, protected…), per instance type and option.
+  const unreleased = new Map<string, number>();
+  const sameKind = (pool: Pool, option: PurchaseOption) => `${pool.instanceType}|${option}`;
 
   for (const [poolId, wanted] of input.target) {
     const pool = poolsById.get(poolId);
@@ -94,10 +97,45 @@ export function rebalance(input: RebalanceInput): RebalanceResult {
           },
         });
       }
+      if (surplus > 0)
+        unreleased.set(sameKind(pool, option), (unreleased.get(sameKind(pool, option)) ?? 0) + surplus);
     }
   }
   // Capacity comes before savings: launches first, then releases from the most expensive per delivered GPU-hour.
-  return { actions: [...launches, ...releases.sort((a, b) => b.rank - a.rank).map((r) => r.action)], held };
+  const kept = keepHeldInsteadOfLaunching(launches, unreleased, poolsById, price);
+  return { actions: [...kept, ...releases.sort((a, b) => b.rank - a.rank).map((r) => r.action)], held };
+}
+
+/**
+ * A plan that moves instances between pools of one instance type (equal prices leave the solver free to pick
+ * either zone, hour by hour) launches in one pool and releases in the other. When the guards hold a release (its
+ * node runs a job), that node keeps serving: launching its replacement too would hold both, and the fleet would
+ * grow by every move the guards stop. So each held release of an instance type and option cancels one launch of
+ * the same kind; the move is planned again once the node is idle.
+ */
+function keepHeldInsteadOfLaunching(
+  launches: readonly Action[],
+  unreleased: Map<string, number>,
+  poolsById: ReadonlyMap<string, Pool>,
+  price: ReadonlyMap<string, MicroUsd>,
+): Action[] {
+  return launches.flatMap((launch) => {
+    const pool = poolsById.get(launch.poolId)!;
+    const kind = `${pool.instanceType}|${launch.option}`;
+    const held = Math.min(unreleased.get(kind) ?? 0, launch.count ?? 0);
+    if (held === 0) return [launch];
+    unreleased.set(kind, (unreleased.get(kind) ?? 0) - held);
+    const count = (launch.count ?? 0) - held;
+    if (count === 0) return [];
+    return [
+      {
+        ...launch,
+        count,
+        reason: `${launch.reason}; ${held} fewer: busy ${pool.instanceType} ${launch.option} node(s) the plan would release elsewhere keep serving`,
+        expectedSavingUsdPerHour: -(price.get(priceKey(launch.poolId, launch.option!)) ?? 0n) * BigInt(count),
+      },
+    ];
+  });
 }
 
 /**

@@ -87,6 +87,60 @@ describe('rebalance', () => {
     ]);
   });
 
+  it('keeps a busy node the plan moves to another zone instead of launching its replacement beside it', () => {
+    // Equal prices leave the solver free to move on-demand instances from zone a to zone b; zone a's nodes run
+    // jobs, so the guards hold their releases and launching in b would hold both.
+    const zoneA = pool('aws:a', { instanceType: 'g4dn.xlarge', zone: 'us-east-1a' });
+    const zoneB = pool('aws:b', { instanceType: 'g4dn.xlarge', zone: 'us-east-1b' });
+    const other = pool('aws:c', { instanceType: 'p4d.24xlarge', zone: 'us-east-1b' });
+    const fleet = [
+      node('i-busy-1', zoneA, 'on-demand', { runningJobs: ['job-1'] }),
+      node('i-busy-2', zoneA, 'on-demand', { runningJobs: ['job-2'] }),
+      node('i-idle', zoneA, 'on-demand'),
+    ];
+    const moved = rebalance(
+      input({
+        fleet,
+        pools: [zoneA, zoneB, other],
+        prices: ['aws:a', 'aws:b', 'aws:c'].map((id) => quote(id, 'on-demand', '0.526')),
+        releaseRefusal: guardChain('enforce'),
+        target: new Map([
+          ['aws:a', { 'on-demand': 0 }],
+          ['aws:b', { 'on-demand': 3, spot: 1 }],
+          ['aws:c', { 'on-demand': 1 }],
+        ]),
+      }),
+    );
+    expect(moved.actions.map((a) => [a.kind, a.poolId, a.option, a.count])).toEqual([
+      // Three asked in b, two kept busy in a: one launched. Spot and another instance type are not netted.
+      ['launch', 'aws:b', 'spot', 1],
+      ['launch', 'aws:b', 'on-demand', 1],
+      ['launch', 'aws:c', 'on-demand', 1],
+      ['release', 'aws:a', 'on-demand', 1],
+    ]);
+    expect(moved.actions[1]!.reason).toMatch(/2 fewer: busy g4dn.xlarge on-demand node\(s\)/);
+    expect(moved.actions[1]!.expectedSavingUsdPerHour).toBe(-parseUsd('0.526'));
+    expect(moved.actions[3]!.nodeIds).toEqual(['i-idle']);
+    expect(moved.held.map((h) => h.nodeId).sort()).toEqual(['i-busy-1', 'i-busy-2']);
+
+    // Nothing held: the move goes ahead whole.
+    const free = rebalance(
+      input({
+        fleet: [node('i-idle', zoneA, 'on-demand')],
+        pools: [zoneA, zoneB],
+        prices: ['aws:a', 'aws:b'].map((id) => quote(id, 'on-demand', '0.526')),
+        target: new Map([
+          ['aws:a', { 'on-demand': 0 }],
+          ['aws:b', { 'on-demand': 1 }],
+        ]),
+      }),
+    );
+    expect(free.actions.map((a) => [a.kind, a.poolId, a.count])).toEqual([
+      ['launch', 'aws:b', 1],
+      ['release', 'aws:a', 1],
+    ]);
+  });
+
   it('returns every decision, uncapped: the actuator applies the per-run cap', () => {
     const fleet = [1, 2, 3, 4].map((i) => node(`i-${i}`, p4d, 'on-demand'));
     const result = rebalance(input({ fleet, target: new Map([['aws:p4d', { 'on-demand': 0 }]]) }));
