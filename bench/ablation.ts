@@ -13,10 +13,9 @@ import {
 import { optimizerPolicy } from '../lib/sim/policies/optimizer.ts';
 import { TRACE_PROFILES } from '../lib/sim/traces.ts';
 
-// The windows of bench:simulate: each trace's last 16 days, of which the scenario builder keeps at most 40 % as
-// history (153 hours; 231 billed).
-const HISTORY_DAYS = 14;
-const BILLED_DAYS = 2;
+// The windows of bench:simulate: each trace's last 16 days, 40 % of it history (153 hours; 231 billed).
+const WINDOW_HOURS = 16 * 24;
+const HISTORY_HOURS = Math.floor(WINDOW_HOURS * 0.4);
 const P = Number(process.argv[2] ?? 1);
 if (!(P >= 0)) throw new Error(`the late penalty must be a number ≥ 0, got ${process.argv[2]}`);
 
@@ -91,8 +90,8 @@ const rows: TraceRow[] = [];
 for (const profile of TRACE_PROFILES) {
   const t0 = performance.now();
   const scenario = await buildScenario(profile, {
-    lastHours: (HISTORY_DAYS + BILLED_DAYS) * 24,
-    warmupHours: HISTORY_DAYS * 24,
+    lastHours: WINDOW_HOURS,
+    warmupHours: HISTORY_HOURS,
     latePenaltyMultiplier: P,
   });
   const peers: { name: string; run: PolicyRun }[] = [];
@@ -162,7 +161,7 @@ await writeFile(
   `${JSON.stringify(
     {
       penaltyMultiplier: P,
-      windowDays: HISTORY_DAYS + BILLED_DAYS,
+      windowDays: WINDOW_HOURS / 24,
       traces: rows,
       ideas,
       seconds: round((performance.now() - started) / 1000, 1),

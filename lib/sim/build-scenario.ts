@@ -26,8 +26,31 @@ export interface BuildOptions {
   catalog?: Catalog;
 }
 
+/** History a period keeps when none is asked for: 28 days, but never more than this share of a short period. */
+export const DEFAULT_HISTORY_HOURS = 28 * 24;
+export const DEFAULT_HISTORY_SHARE = 0.4;
+
+/**
+ * The hours of a period kept as history: what was asked for, exactly (an error when it would leave nothing to
+ * bill), else the default, cut to 40 % of a period too short for it so that most of it is billed.
+ */
+export function historyHoursOf(periodHours: number, asked?: number): number {
+  if (asked === undefined)
+    return Math.min(DEFAULT_HISTORY_HOURS, Math.floor(periodHours * DEFAULT_HISTORY_SHARE));
+  if (asked >= periodHours)
+    throw new ScenarioError(
+      `${asked} hours of history leave nothing to bill in the ${periodHours}-hour period: start the period earlier (--from) or ask for less history (--warmup-days)`,
+      '--warmup-days',
+    );
+  return asked;
+}
+
 export class ScenarioError extends Error {
-  constructor(message: string) {
+  /** The command-line flag the error is about, so the CLI can name it. */
+  constructor(
+    message: string,
+    readonly flag = '--trace',
+  ) {
     super(message);
     this.name = 'ScenarioError';
   }
@@ -92,8 +115,9 @@ export async function buildScenario(profile: TraceProfile, options: BuildOptions
     0,
   );
   const hours = lastHour - firstHour;
-  if (hours < 48) throw new ScenarioError(`the replayed period has ${hours} hours; at least 48 are needed`);
-  const warmupHours = Math.min(options.warmupHours ?? 28 * 24, Math.floor(hours * 0.4));
+  if (hours < 48)
+    throw new ScenarioError(`the replayed period has ${hours} hours; at least 48 are needed`, '--from/--to');
+  const warmupHours = historyHoursOf(hours, options.warmupHours);
 
   const classes: SimClass[] = [...byTeam.entries()].map(([team, values]) => {
     const workload: WorkloadClass = {

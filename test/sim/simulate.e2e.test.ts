@@ -105,5 +105,10 @@ describe('gpu-optimizer simulate on a slice of the Philly trace', () => {
     const io3 = captureIo();
     expect(await runCli(['simulate', '--trace', join(dir, 'missing.csv')], io3)).toBe(2);
     expect(io3.err).toMatch(/--trace: no trace .*missing\.csv/);
+    // More history than the period holds: the flag is named, nothing is run.
+    const io4 = captureIo();
+    const tooMuch = ['simulate', '--from', '2017-12-01T00:00:00Z', '--warmup-days', '30', '--out', dir];
+    expect(await runCli(tooMuch, io4)).toBe(2);
+    expect(io4.err).toMatch(/--warmup-days: 720 hours of history leave nothing to bill/);
   });
 });

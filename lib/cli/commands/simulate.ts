@@ -58,7 +58,8 @@ export const simulateCommand: Command = {
     },
     'warmup-days': {
       type: 'string',
-      description: 'Days of history before billing starts (default 28, at most 40 % of the period)',
+      description:
+        'Days of history before billing starts (default 28, cut to 40 % of a shorter period; asked for, exactly)',
       valueName: 'days',
     },
     'spot-share': {
@@ -191,8 +192,8 @@ export const simulateCommand: Command = {
       });
     } catch (error) {
       // A trace that is not what it claims, or a period it does not cover, is a wrong command line: nothing was done.
-      if (error instanceof TraceFormatError || error instanceof ScenarioError)
-        throw new UsageError(`--trace: ${error.message}`);
+      if (error instanceof ScenarioError) throw new UsageError(`${error.flag}: ${error.message}`);
+      if (error instanceof TraceFormatError) throw new UsageError(`--trace: ${error.message}`);
       throw error;
     }
     progress.done();
