@@ -16,7 +16,7 @@ export interface ReplacementQuery {
   prices: readonly PriceQuote[];
   classes: readonly WorkloadClass[];
   gpuThroughput?: Readonly<Record<string, number>>;
-  /** `priceKey(pool, option)` pairs already tried in this run. */
+  /** `priceKey(pool, option)` pairs not to try: tried already in this run, or refused by the cloud lately. */
   tried?: ReadonlySet<string>;
   /** Whether the same pool's spot is worth asking again (an interruption says it is not). */
   includeSamePoolSpot?: boolean;

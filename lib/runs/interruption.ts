@@ -7,7 +7,8 @@ import { toConnectorRegistry } from '../connectors/registry.ts';
 import { parseEc2Notice } from '../ingest/ec2-events.ts';
 import type { Action, Mode } from '../domain/plan.ts';
 import { priceKey } from '../domain/price.ts';
-import { isRfc3339, toRfc3339 } from '../domain/time.ts';
+import { HOUR_MS, isRfc3339, toRfc3339 } from '../domain/time.ts';
+import { poolsRefusingSpot } from '../optimizer/spot-refusals.ts';
 import { gatherFleet } from './fleet.ts';
 import type { OptimizePorts } from './optimize.ts';
 
@@ -57,11 +58,15 @@ export async function runInterruption(
   }
   await ports.store.nodes.patch(nodeId, { interruptionNoticeAt: noticeAt });
 
-  const [classes, quotes, fleet] = await Promise.all([
+  const [classes, quotes, fleet, lastHourPlans] = await Promise.all([
     ports.store.classes.list(),
     ports.prices.quotes(),
     gatherFleet(ports.providers, ports.store),
+    ports.store.plans.between(nowMs - HOUR_MS, nowMs),
   ]);
+  // Pools whose spot launches the cloud refused in the last hour are not asked again: within a 2-minute notice
+  // each refused launch only delays the one that serves (the optimize run plans them at the spot they hold too).
+  const refusing = poolsRefusingSpot(lastHourPlans);
   const lost = fleet.pools.find((p) => p.id === node.poolId);
   const price = new Map(quotes.map((q) => [priceKey(q.poolId, q.option), q.usdPerHour]));
   const actuator = createActuator({
@@ -85,6 +90,7 @@ export async function runInterruption(
           pools: fleet.pools,
           prices: quotes,
           classes,
+          tried: new Set([...refusing].map((poolId) => priceKey(poolId, 'spot'))),
           ...(config.gpuThroughput ? { gpuThroughput: config.gpuThroughput } : {}),
         }),
         ...(config.gpuThroughput ? { gpuThroughput: config.gpuThroughput } : {}),

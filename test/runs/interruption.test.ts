@@ -5,6 +5,8 @@ import { fixedClock } from '../../lib/memory/clock.ts';
 import { createMemoryEventSink } from '../../lib/memory/event-sink.ts';
 import { createMemoryPriceSource } from '../../lib/memory/price-source.ts';
 import { createMemoryStore } from '../../lib/memory/store.ts';
+import type { Plan } from '../../lib/domain/plan.ts';
+import { HOUR_MS, toRfc3339 } from '../../lib/domain/time.ts';
 import { runInterruption } from '../../lib/runs/interruption.ts';
 import { node, pool, quote, START_MS, workload } from '../optimizer/builders.ts';
 
@@ -60,6 +62,52 @@ describe('runInterruption', () => {
       poolId: 'aws:a:p4d',
       noticeAt: '2022-08-11T14:00:00Z',
     });
+  });
+
+  it('does not ask a pool whose spot launches the cloud refused in the last hour', async () => {
+    const { store, ports } = await setup('i-0123456789', { 'aws:b:p4d|spot': 0 });
+    const refused: Plan['actions'][number] = {
+      actionId: 'plan-1:launch:aws:b:p4d:spot',
+      kind: 'launch',
+      poolId: 'aws:b:p4d',
+      option: 'spot',
+      count: 2,
+      nodeIds: [],
+      reason: 'plan holds 2 spot instance(s)',
+      mode: 'enforce',
+      status: 'failed',
+      error: '2 insufficient-capacity: aws:b:p4d has capacity for 0 more spot instance(s)',
+    };
+    await store.plans.create({
+      planId: 'plan-1',
+      createdAt: toRfc3339(START_MS - 20 * 60_000),
+      horizonStart: toRfc3339(START_MS - HOUR_MS),
+      horizonEnd: toRfc3339(START_MS + 23 * HOUR_MS),
+      quantile: 'p90',
+      mode: 'enforce',
+      lines: [],
+      totalCostUsd: 0n,
+      explanations: [],
+      actions: [refused],
+    });
+    const result = await runInterruption(ports, fixture('karpenter-design_spot-itn.json'), {
+      mode: 'enforce',
+    });
+    // Straight to the next cheapest spot pool: no launch in aws:b refused again first.
+    expect(result).toMatchObject({ handled: true, replacements: [{ poolId: 'aws:c:p4d', option: 'spot' }] });
+    expect(result.handled && result.actions.map((a) => `${a.poolId}:${a.status}`)).toEqual([
+      'aws:c:p4d:done',
+    ]);
+
+    // Without the refusal on record, aws:b is asked first and refuses.
+    const fresh = await setup('i-0123456789', { 'aws:b:p4d|spot': 0 });
+    const asked = await runInterruption(fresh.ports, fixture('karpenter-design_spot-itn.json'), {
+      mode: 'enforce',
+    });
+    expect(asked.handled && asked.actions.map((a) => `${a.poolId}:${a.status}`)).toEqual([
+      'aws:b:p4d:failed',
+      'aws:c:p4d:done',
+    ]);
   });
 
   it('falls back to on-demand when no other spot pool has capacity', async () => {
