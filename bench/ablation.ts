@@ -48,9 +48,9 @@ const VARIANTS: { name: string; idea: string; make: () => Policy }[] = [
     make: () => optimizerPolicy({ teamForecasts: 'independent' }),
   },
   {
-    name: 'later hours at p50',
-    idea: 'a candidate, not shipped: the hours after the first at the median, not the p90',
-    make: () => optimizerPolicy({ config: { quantile: 'p50' } }),
+    name: 'later hours at p90',
+    idea: 'the hours after the first at the median, not the p90 (planned again before they come)',
+    make: () => optimizerPolicy({ config: { quantile: 'p90' } }),
   },
   {
     name: 'no hour-ahead plan',

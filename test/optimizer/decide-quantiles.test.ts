@@ -31,17 +31,18 @@ async function plannedDemand(config: Parameters<typeof decide>[1]): Promise<numb
 }
 
 describe('the quantiles the optimize decision holds', () => {
-  it('plans every hour at the p90 by default', async () => {
-    const demand = await plannedDemand({ hourAhead: { enabled: false } });
-    expect(demand).toHaveLength(24);
-    expect(demand.every((gpus) => gpus === 480)).toBe(true);
-  });
-
-  it('plans the hours after the first at the median when asked, the first still at the p90 or above', async () => {
-    const median = await plannedDemand({ quantile: 'p50' });
+  it('plans the hours after the first at the median by default, the first still at the p90 or above', async () => {
+    const median = await plannedDemand({});
+    expect(median).toHaveLength(24);
     expect(median.slice(1).every((gpus) => gpus === 400)).toBe(true);
     expect(median[0]).toBeGreaterThanOrEqual(480);
-    expect((await plannedDemand({ quantile: 'p50', hourAhead: { enabled: false } }))[0]).toBe(480);
+    expect(await plannedDemand({ quantile: 'p50' })).toEqual(median);
+    expect((await plannedDemand({ hourAhead: { enabled: false } }))[0]).toBe(480);
+  });
+
+  it('plans every hour at the p90 when asked', async () => {
+    const demand = await plannedDemand({ quantile: 'p90', hourAhead: { enabled: false } });
+    expect(demand.every((gpus) => gpus === 480)).toBe(true);
   });
 
   it('plans every hour at the p99 when the owner asks for it', async () => {

@@ -56,11 +56,11 @@ async function setup(mode: 'recommend' | 'enforce') {
 }
 
 describe('runOptimize', () => {
-  it('plans at p90 from the latest forecast, stores the plan and emits Capacity Plan Created', async () => {
+  it('plans from the latest forecast (later hours at the median), stores the plan and emits Capacity Plan Created', async () => {
     const { store, events, result } = await setup('recommend');
     expect(result.error).toBeUndefined();
     const plan = (await store.plans.get(result.planId!))!;
-    expect(plan.quantile).toBe('p90');
+    expect(plan.quantile).toBe('p50');
     expect(
       plan.lines.filter((l) => l.periodStart === plan.horizonStart).map((l) => [l.option, l.instances]),
     ).toEqual([['spot', 2]]);
