@@ -3,6 +3,13 @@ import { isLive, type FleetNode } from '../domain/fleet.ts';
 import type { Plan } from '../domain/plan.ts';
 
 /**
+ * How long a pool's refusal is remembered. A spot shortage outlasts the hour: with only the last hour's plans read,
+ * the plan asked a pool again the hour after it had not asked it, and was refused again (the default trace's last
+ * day: 68 instances refused, 35 with six hours remembered, the day $77,811 → $75,213 through the real runs).
+ */
+export const SPOT_REFUSAL_MEMORY_HOURS = 6;
+
+/**
  * Pools whose spot launches the cloud refused for want of capacity in these plans (a launch that came up short
  * counts too). The provider reports the shortfall as `insufficient-capacity` in the action's error.
  */

@@ -8,7 +8,7 @@ import { parseEc2Notice } from '../ingest/ec2-events.ts';
 import type { Action, Mode } from '../domain/plan.ts';
 import { priceKey } from '../domain/price.ts';
 import { HOUR_MS, isRfc3339, toRfc3339 } from '../domain/time.ts';
-import { poolsRefusingSpot } from '../optimizer/spot-refusals.ts';
+import { poolsRefusingSpot, SPOT_REFUSAL_MEMORY_HOURS } from '../optimizer/spot-refusals.ts';
 import { gatherFleet } from './fleet.ts';
 import type { OptimizePorts } from './optimize.ts';
 
@@ -62,10 +62,10 @@ export async function runInterruption(
     ports.store.classes.list(),
     ports.prices.quotes(),
     gatherFleet(ports.providers, ports.store),
-    ports.store.plans.between(nowMs - HOUR_MS, nowMs),
+    ports.store.plans.between(nowMs - SPOT_REFUSAL_MEMORY_HOURS * HOUR_MS, nowMs),
   ]);
-  // Pools whose spot launches the cloud refused in the last hour are not asked again: within a 2-minute notice
-  // each refused launch only delays the one that serves (the optimize run plans them at the spot they hold too).
+  // Pools whose spot launches the cloud refused lately are not asked again: within a 2-minute notice each refused
+  // launch only delays the one that serves (the optimize run plans them at the spot they hold too).
   const refusing = poolsRefusingSpot(lastHourPlans);
   const lost = fleet.pools.find((p) => p.id === node.poolId);
   const price = new Map(quotes.map((q) => [priceKey(q.poolId, q.option), q.usdPerHour]));

@@ -11,7 +11,11 @@ import { carryOutRebalance } from '../actuator/capacity.ts';
 import { evidenceFromRollups, evidenceWindow } from '../actuator/evidence.ts';
 import { toConnectorRegistry, type ProvidersInput } from '../connectors/registry.ts';
 import { describeRefusal } from '../domain/refusal.ts';
-import { poolsRefusingSpot, spotCapacityAfterRefusals } from '../optimizer/spot-refusals.ts';
+import {
+  poolsRefusingSpot,
+  SPOT_REFUSAL_MEMORY_HOURS,
+  spotCapacityAfterRefusals,
+} from '../optimizer/spot-refusals.ts';
 import { firstPeriodTarget, rebalance } from '../optimizer/rebalance.ts';
 
 export {
@@ -80,8 +84,10 @@ export async function runOptimize(
     .filter((w) => !evidence.get(w.id)?.latest || evidence.get(w.id)!.latest!.steps.length === 0)
     .map((w) => w.id);
   const base = { actions: [], classesWithoutForecast, providerFailures: fleet.failures, eventFailures: [] };
-  // The last hour's refused spot launches: those pools are planned at the spot they hold until they stop refusing.
-  const refusing = poolsRefusingSpot(await ports.store.plans.between(startMs - HOUR_MS, nowMs));
+  // Spot launches refused lately: those pools are planned at the spot they hold until the refusals are old.
+  const refusing = poolsRefusingSpot(
+    await ports.store.plans.between(startMs - SPOT_REFUSAL_MEMORY_HOURS * HOUR_MS, nowMs),
+  );
   const spotCapacity = spotCapacityAfterRefusals(refusing, fleet.nodes);
   if (refusing.size > 0) log({ run: 'optimize', spotCapacityAfterRefusals: spotCapacity });
 

@@ -185,7 +185,7 @@ describe('runOptimize', () => {
     expect((await provider.nodes()).find((n) => n.nodeId === 'i-od')!.state).toBe('running');
   });
 
-  it('stops asking a pool for spot it refused in the last hour, so refused launches do not pile up elsewhere', async () => {
+  it('stops asking a pool for spot it refused in the last six hours, so refused launches do not pile up elsewhere', async () => {
     const full = pool('aws:p4d-a');
     const other = pool('aws:p4d-b');
     const twoPools = [
@@ -241,5 +241,20 @@ describe('runOptimize', () => {
     expect((await live()).map((n) => [n.poolId, n.purchaseOption])).toEqual(
       new Array(4).fill([other.id, 'spot']),
     );
+
+    // Three hours after the refusal, with an hour between in which the pool was not asked: still not asked.
+    await store.forecasts.put(
+      flatForecastAt('batch', START_MS + 3 * HOUR_MS, { point: 44, p90: 48, p99: 56 }),
+    );
+    const third = await runAt(START_MS + 3 * HOUR_MS + 5 * 60_000);
+    expect(refusedLaunches(third.actions)).toEqual([]);
+    expect((await live()).filter((n) => n.poolId === other.id)).toHaveLength(6);
+
+    // Once the refusal is over six hours old the pool is asked again (here it still has none to give).
+    await store.forecasts.put(
+      flatForecastAt('batch', START_MS + 7 * HOUR_MS, { point: 60, p90: 64, p99: 72 }),
+    );
+    const fourth = await runAt(START_MS + 7 * HOUR_MS + 5 * 60_000);
+    expect(refusedLaunches(fourth.actions)).toHaveLength(1);
   });
 });
