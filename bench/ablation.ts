@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { alignColumns } from '../lib/cli/columns.ts';
-import { buildScenario } from '../lib/sim/build-scenario.ts';
+import { buildScenario, historyHoursOf } from '../lib/sim/build-scenario.ts';
 import { simulatePolicy, type Policy, type PolicyRun } from '../lib/sim/engine.ts';
 import {
   reactiveOnDemandPolicy,
@@ -15,7 +15,7 @@ import { TRACE_PROFILES } from '../lib/sim/traces.ts';
 
 // The windows of bench:simulate: each trace's last 16 days, 40 % of it history (153 hours; 231 billed).
 const WINDOW_HOURS = 16 * 24;
-const HISTORY_HOURS = Math.floor(WINDOW_HOURS * 0.4);
+const HISTORY_HOURS = historyHoursOf(WINDOW_HOURS);
 const P = Number(process.argv[2] ?? 1);
 if (!(P >= 0)) throw new Error(`the late penalty must be a number ≥ 0, got ${process.argv[2]}`);
 

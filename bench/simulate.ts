@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { buildScenario, type BuildOptions } from '../lib/sim/build-scenario.ts';
+import { buildScenario, historyHoursOf, type BuildOptions } from '../lib/sim/build-scenario.ts';
 import { simulatePolicy, type Policy, type PolicyRun } from '../lib/sim/engine.ts';
 import {
   onDemandPeakPolicy,
@@ -28,8 +28,6 @@ import {
 // hour): each trace's last 16 days, 40 % of it history (153 hours) and 231 billed hours, the windows every
 // figure of this bench has been measured on; the results say what each window was.
 const WINDOW_HOURS = 16 * 24;
-const HISTORY_SHARE = 0.4;
-const historyOf = (windowHours: number) => Math.floor(windowHours * HISTORY_SHARE);
 // The sweep's windows are shorter still: the swept days and six hours, 40 % of it history.
 const SWEEP_BILLED_HOURS = 6;
 const SWEEP_HISTORY_DAYS = 7;
@@ -182,7 +180,7 @@ type JobResult =
 const traceScenario = (profile: TraceProfile, latePenaltyMultiplier = HEADLINE_P) =>
   buildScenario(profile, {
     lastHours: WINDOW_HOURS,
-    warmupHours: historyOf(WINDOW_HOURS),
+    warmupHours: historyHoursOf(WINDOW_HOURS),
     latePenaltyMultiplier,
   });
 const profileOf = (name: string) => TRACE_PROFILES.find((t) => t.name === name)!;
@@ -258,7 +256,7 @@ async function runJob(job: Job): Promise<JobResult> {
   try {
     const options: BuildOptions = {
       lastHours: historyDays * 24 + SWEEP_BILLED_HOURS,
-      warmupHours: historyOf(historyDays * 24 + SWEEP_BILLED_HOURS),
+      warmupHours: historyHoursOf(historyDays * 24 + SWEEP_BILLED_HOURS),
       ...(axis.spotPriceRatio !== undefined ? { spotPriceRatio: axis.spotPriceRatio } : {}),
     };
     const scenario = await buildScenario(profile, options);

@@ -44,7 +44,6 @@ export function rebalance(input: RebalanceInput): RebalanceResult {
   const held: RebalanceResult['held'] = [];
   // Releases the plan asked for that the guards held (busy, protected…), per instance type and option.
   const unreleased = new Map<string, number>();
-  const sameKind = (pool: Pool, option: PurchaseOption) => `${pool.instanceType}|${option}`;
 
   for (const [poolId, wanted] of input.target) {
     const pool = poolsById.get(poolId);
@@ -106,6 +105,9 @@ export function rebalance(input: RebalanceInput): RebalanceResult {
   return { actions: [...kept, ...releases.sort((a, b) => b.rank - a.rank).map((r) => r.action)], held };
 }
 
+/** Instances that can stand in for each other: one instance type, one purchase option. */
+const sameKind = (pool: Pool, option: PurchaseOption) => `${pool.instanceType}|${option}`;
+
 /**
  * A plan that moves instances between pools of one instance type (equal prices leave the solver free to pick
  * either zone, hour by hour) launches in one pool and releases in the other. When the guards hold a release (its
@@ -121,7 +123,7 @@ function keepHeldInsteadOfLaunching(
 ): Action[] {
   return launches.flatMap((launch) => {
     const pool = poolsById.get(launch.poolId)!;
-    const kind = `${pool.instanceType}|${launch.option}`;
+    const kind = sameKind(pool, launch.option!);
     const held = Math.min(unreleased.get(kind) ?? 0, launch.count ?? 0);
     if (held === 0) return [launch];
     unreleased.set(kind, (unreleased.get(kind) ?? 0) - held);

@@ -58,7 +58,7 @@ export async function runInterruption(
   }
   await ports.store.nodes.patch(nodeId, { interruptionNoticeAt: noticeAt });
 
-  const [classes, quotes, fleet, lastHourPlans] = await Promise.all([
+  const [classes, quotes, fleet, recentPlans] = await Promise.all([
     ports.store.classes.list(),
     ports.prices.quotes(),
     gatherFleet(ports.providers, ports.store),
@@ -66,7 +66,7 @@ export async function runInterruption(
   ]);
   // Pools whose spot launches the cloud refused lately are not asked again: within a 2-minute notice each refused
   // launch only delays the one that serves (the optimize run plans them at the spot they hold too).
-  const refusing = poolsRefusingSpot(lastHourPlans);
+  const refusing = poolsRefusingSpot(recentPlans);
   const lost = fleet.pools.find((p) => p.id === node.poolId);
   const price = new Map(quotes.map((q) => [priceKey(q.poolId, q.option), q.usdPerHour]));
   const actuator = createActuator({

@@ -234,7 +234,7 @@ export const RUNS = {
       return { ...section, mode: effectiveMode(config), killSwitch: config.killSwitch };
     },
     ports: ['store', 'events', 'clock', 'prices', 'providers'],
-    // classes, forecasts, demand, prices, nodes.list, the last hour's plans; plans.create; launches and releases
+    // classes, forecasts, demand, prices, nodes.list, the last six hours' plans (spot refusals); plans.create; launches and releases
     access: {
       ...NONE,
       table: ['query', 'get', 'put'],
@@ -269,7 +269,7 @@ export const RUNS = {
       ...(config.interruption.gpuThroughput ? { gpuThroughput: config.interruption.gpuThroughput } : {}),
     }),
     ports: ['store', 'events', 'clock', 'prices', 'providers'],
-    // nodes.get / patch, classes.list, plans; replacements launched at once
+    // nodes.get / patch, classes.list, the last six hours' plans (spot refusals); replacements launched at once
     access: {
       ...NONE,
       table: ['query', 'get', 'put', 'update'],
