@@ -197,6 +197,8 @@ export interface NodeRepository {
   /** Writes the node only when its id is free: 'exists' (nothing written) when another writer was first. */
   create(node: FleetNode): Promise<CreateOutcome>;
   get(nodeId: string): Promise<FleetNode | undefined>;
+  /** The nodes held of those asked for, by id, read as `get` reads (an id the store does not hold is absent). */
+  getMany(nodeIds: readonly string[]): Promise<Map<string, FleetNode>>;
   list(): Promise<FleetNode[]>;
   /**
    * Sets the given fields of an existing node (a field given as undefined is removed: that is how a mark is

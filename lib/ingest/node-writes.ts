@@ -1,5 +1,5 @@
 // Writes what messages say of one node: read, fold, write only if nobody wrote in between, else again.
-import { nodeVersion } from '../domain/fleet.ts';
+import { nodeVersion, type FleetNode } from '../domain/fleet.ts';
 import type { NodeRepository } from '../domain/ports.ts';
 import {
   applyMessages,
@@ -38,11 +38,13 @@ export async function writeNodeMessages(
   nodes: NodeRepository,
   nodeId: string,
   messages: readonly NodeMessage[],
+  /** The node as read for a whole batch beforehand (undefined: not held), so the first attempt need not read it. */
+  prefetched?: { node: FleetNode | undefined },
 ): Promise<NodeWriteOutcome> {
   let todo = messages;
   let outcome: NodeWriteOutcome | undefined;
   for (let attempt = 0; attempt < MAX_NODE_WRITE_ATTEMPTS; attempt++) {
-    const existing = await nodes.get(nodeId);
+    const existing = attempt === 0 && prefetched ? prefetched.node : await nodes.get(nodeId);
     if (existing) {
       const fields = applyMessages(existing, todo);
       if (Object.keys(fields).length === 0) return outcome ?? 'unchanged';

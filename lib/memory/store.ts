@@ -112,6 +112,14 @@ export function createMemoryStore(): Store {
       async get(nodeId) {
         return nodes.get(nodeId);
       },
+      async getMany(nodeIds) {
+        const found = new Map<string, FleetNode>();
+        for (const id of nodeIds) {
+          const node = nodes.get(id);
+          if (node) found.set(id, node);
+        }
+        return found;
+      },
       async list() {
         return nodes.values();
       },

@@ -141,10 +141,23 @@ export async function ingest(records: readonly IngestRecord[], deps: IngestDeps)
     }
   }
   const outcomes: Record<NodeWriteOutcome, number> = { created: 0, updated: 0, unchanged: 0, pending: 0 };
+  // One batched read of every node the batch names; a node is read alone only when its write must retry. If the
+  // batched read fails, each node is read alone as before.
+  const held =
+    byNode.size === 0
+      ? undefined
+      : await store.nodes.getMany([...byNode.keys()]).catch((error: unknown) => {
+          logger.log('warn', "reading the batch's nodes at once failed; each is read alone", {
+            nodes: byNode.size,
+            error: (error as Error).message,
+          });
+          return undefined;
+        });
   await Promise.all(
     [...byNode.entries()].map(async ([nodeId, group]) => {
       try {
-        outcomes[await writeNodeMessages(store.nodes, nodeId, [...group.values()].flat())]++;
+        const prefetched = held && { node: held.get(nodeId) };
+        outcomes[await writeNodeMessages(store.nodes, nodeId, [...group.values()].flat(), prefetched)]++;
         return;
       } catch (error) {
         if (group.size === 1) {

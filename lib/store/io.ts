@@ -1,6 +1,7 @@
 // The DynamoDB calls every repository makes: retried on throttling, paginated, batched, with stored-payload packing.
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   GetCommand,
   PutCommand,
@@ -41,8 +42,8 @@ export interface TableContext {
 
 /** BatchWriteItem takes at most 25 requests per call. */
 export const BATCH_WRITE_LIMIT = 25;
-/** Batches in flight at once: enough to overlap round trips, few enough not to provoke throttling. */
-const BATCH_WRITE_CONCURRENCY = 4;
+/** Batch calls in flight at once: enough to overlap round trips, few enough not to provoke throttling. */
+const BATCH_CONCURRENCY = 4;
 /** Error names DynamoDB uses when it sheds load; the SDK retries these too, the store retries what reaches it. */
 const THROTTLING_ERRORS = new Set([
   'ProvisionedThroughputExceededException',
@@ -105,21 +106,42 @@ export async function mapLimit<T, R>(
   return results;
 }
 
-/** Every item a query matches, following LastEvaluatedKey past the 1 MB page limit. */
-export async function queryAll(
+/** Items mapped between requests: small enough that the next page's request is not held up by the mapping. */
+const MAP_SLICE = 100;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Every item a query matches, following LastEvaluatedKey past the 1 MB page limit, each mapped by `map`. The
+ * next page is asked for before a page is mapped, and the mapping yields between slices, so decoding one page
+ * overlaps the store's work on the next.
+ */
+export async function queryAllMapped<T>(
   ctx: TableContext,
   input: Omit<QueryCommandInput, 'TableName'>,
-): Promise<Item[]> {
-  const items: Item[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await withThrottleRetry(ctx.retry, () =>
+  map: (item: Item) => T,
+): Promise<T[]> {
+  const out: T[] = [];
+  const ask = (startKey: Item | undefined) =>
+    withThrottleRetry(ctx.retry, () =>
       ctx.client.send(new QueryCommand({ ...input, TableName: ctx.tableName, ExclusiveStartKey: startKey })),
     );
-    items.push(...((page.Items ?? []) as Item[]));
-    startKey = page.LastEvaluatedKey as Item | undefined;
-  } while (startKey);
-  return items;
+  let next: ReturnType<typeof ask> | undefined = ask(undefined);
+  while (next) {
+    const page = await next;
+    const startKey = page.LastEvaluatedKey as Item | undefined;
+    next = startKey ? ask(startKey) : undefined;
+    const items = (page.Items ?? []) as Item[];
+    for (let i = 0; i < items.length; i += MAP_SLICE) {
+      if (next && i > 0) await yieldToIo();
+      for (const item of items.slice(i, i + MAP_SLICE)) out.push(map(item));
+    }
+  }
+  return out;
+}
+
+/** Every item a query matches, following LastEvaluatedKey past the 1 MB page limit. */
+export function queryAll(ctx: TableContext, input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+  return queryAllMapped(ctx, input, (item) => item);
 }
 
 /** Every item of one partition with a sort key in [lo, hi] (inclusive, as BETWEEN is), in sort-key order. */
@@ -155,24 +177,29 @@ export async function queryFirst(
  * Items of one time-index partition whose index sort key (`<13-digit ms>#<id>`) falls in [from, to):
  * `<to>` alone sorts before every `<to>#<id>`, so BETWEEN excludes the end.
  */
-export async function queryTimeIndex(
+export async function queryTimeIndex<T = Item>(
   ctx: TableContext,
   partition: string,
   fromMs: number,
   toMs: number,
-): Promise<Item[]> {
+  map: (item: Item) => T = (item) => item as T,
+): Promise<T[]> {
   const range = storableRange(fromMs, toMs);
   if (!range) return [];
-  return queryAll(ctx, {
-    IndexName: TIME_INDEX,
-    KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-    ExpressionAttributeNames: { '#pk': TIME_INDEX_PARTITION_KEY, '#sk': TIME_INDEX_SORT_KEY },
-    ExpressionAttributeValues: {
-      ':pk': partition,
-      ':lo': sortableMs(range.fromMs),
-      ':hi': sortableMs(range.toMs),
+  return queryAllMapped(
+    ctx,
+    {
+      IndexName: TIME_INDEX,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+      ExpressionAttributeNames: { '#pk': TIME_INDEX_PARTITION_KEY, '#sk': TIME_INDEX_SORT_KEY },
+      ExpressionAttributeValues: {
+        ':pk': partition,
+        ':lo': sortableMs(range.fromMs),
+        ':hi': sortableMs(range.toMs),
+      },
     },
-  });
+    map,
+  );
 }
 
 /**
@@ -196,6 +223,35 @@ export async function getItem(ctx: TableContext, key: Item): Promise<Item | unde
     ctx.client.send(new GetCommand({ TableName: ctx.tableName, Key: key, ConsistentRead: true })),
   );
   return out.Item as Item | undefined;
+}
+
+/** BatchGetItem takes at most 100 keys per call. */
+const BATCH_GET_LIMIT = 100;
+
+/**
+ * The items held under the given keys, read strongly consistent as `getItem` reads, 100 keys per BatchGetItem
+ * call; UnprocessedKeys and throttled calls are retried with full-jitter backoff, and keys still unread after
+ * the last attempt fail the call (an item left out would read as absent).
+ */
+export async function batchGetItems(ctx: TableContext, keys: readonly Item[]): Promise<Item[]> {
+  const chunks: Item[][] = [];
+  for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) chunks.push(keys.slice(i, i + BATCH_GET_LIMIT));
+  const pages = await mapLimit(chunks, BATCH_CONCURRENCY, async (chunk) => {
+    const found: Item[] = [];
+    const left = await untilProcessed(ctx, chunk, async (pending) => {
+      const out = await ctx.client.send(
+        new BatchGetCommand({ RequestItems: { [ctx.tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      found.push(...((out.Responses?.[ctx.tableName] ?? []) as Item[]));
+      return (out.UnprocessedKeys?.[ctx.tableName]?.Keys ?? []) as Item[];
+    });
+    if (left.length > 0)
+      throw new Error(
+        `${left.length} of ${keys.length} items were still unread after ${ctx.retry.attempts} attempts`,
+      );
+    return found;
+  });
+  return pages.flat();
 }
 
 /** Writes an item only when its key is free: 'exists' when an item already holds it. */
@@ -242,27 +298,40 @@ export async function batchWrite(ctx: TableContext, requests: readonly WriteRequ
   const chunks: WriteRequest[][] = [];
   for (let i = 0; i < unique.length; i += BATCH_WRITE_LIMIT)
     chunks.push(unique.slice(i, i + BATCH_WRITE_LIMIT));
-  const left = await mapLimit(chunks, BATCH_WRITE_CONCURRENCY, (chunk) => writeChunk(ctx, chunk));
+  const left = await mapLimit(chunks, BATCH_CONCURRENCY, (chunk) => writeChunk(ctx, chunk));
   const leftCount = left.reduce((a, b) => a + b, 0);
   if (leftCount > 0) throw new BatchWriteIncompleteError(leftCount, unique.length, ctx.retry.attempts);
 }
 
-/** Writes one chunk until done or out of attempts; returns how many requests were left unwritten. */
-async function writeChunk(ctx: TableContext, chunk: WriteRequest[]): Promise<number> {
+/**
+ * Runs a batch call on what is still pending until nothing is or the attempts run out, backing off before each
+ * retry; throttling counts as an attempt that processed nothing. Returns what was left unprocessed.
+ */
+async function untilProcessed<T>(
+  ctx: TableContext,
+  chunk: T[],
+  call: (pending: T[]) => Promise<T[]>,
+): Promise<T[]> {
   let pending = chunk;
   for (let attempt = 0; attempt < ctx.retry.attempts; attempt++) {
     if (attempt > 0) await sleep(backoffMs(ctx.retry, attempt - 1));
     try {
-      const out = await ctx.client.send(
-        new BatchWriteCommand({ RequestItems: { [ctx.tableName]: pending } }),
-      );
-      pending = (out.UnprocessedItems?.[ctx.tableName] ?? []) as WriteRequest[];
+      pending = await call(pending);
     } catch (error) {
       if (!isThrottling(error)) throw error;
     }
-    if (pending.length === 0) return 0;
+    if (pending.length === 0) return [];
   }
-  return pending.length;
+  return pending;
+}
+
+/** Writes one chunk until done or out of attempts; returns how many requests were left unwritten. */
+async function writeChunk(ctx: TableContext, chunk: WriteRequest[]): Promise<number> {
+  const left = await untilProcessed(ctx, chunk, async (pending) => {
+    const out = await ctx.client.send(new BatchWriteCommand({ RequestItems: { [ctx.tableName]: pending } }));
+    return (out.UnprocessedItems?.[ctx.tableName] ?? []) as WriteRequest[];
+  });
+  return left.length;
 }
 
 /** Above this the payload is stored gzipped: DynamoDB items stop at 400 KB, and keys and names need room. */

@@ -6,6 +6,7 @@ import type { NodeRepository } from '../domain/ports.ts';
 import { parseRfc3339 } from '../domain/time.ts';
 import { encodeEntity } from './codec.ts';
 import {
+  batchGetItems,
   decodeItem,
   getItem,
   isConditionFailed,
@@ -47,6 +48,11 @@ export function createNodeRepository(ctx: TableContext): NodeRepository {
     async get(nodeId) {
       const item = await getItem(ctx, nodeKey(nodeId));
       return item && decodeItem(zFleetNode, item);
+    },
+
+    async getMany(nodeIds) {
+      const items = await batchGetItems(ctx, [...new Set(nodeIds)].map(nodeKey));
+      return new Map(items.map((item) => decodeItem(zFleetNode, item)).map((node) => [node.nodeId, node]));
     },
 
     async list() {

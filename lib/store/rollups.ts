@@ -96,9 +96,9 @@ export function createRollupRepository(ctx: TableContext): RollupRepository {
         await queryBetween(ctx, ROLLUP_DAYS_PK, utcDate(range.fromMs), utcDate(range.toMs - 1))
       ).map((item) => String(item[SORT_KEY]));
       const perDay = await mapLimit(days, DAY_QUERY_CONCURRENCY, (day) =>
-        queryTimeIndex(ctx, dayPartition(day), range.fromMs, range.toMs),
+        queryTimeIndex(ctx, dayPartition(day), range.fromMs, range.toMs, decode),
       );
-      return perDay.flat().map(decode);
+      return perDay.flat();
     },
   };
 }

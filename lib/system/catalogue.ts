@@ -19,6 +19,8 @@ export const TABLE_ACTIONS = {
   query: 'dynamodb:Query',
   /** nodes.get, plans.get, bills.putExport */
   get: 'dynamodb:GetItem',
+  /** nodes.getMany */
+  batchGet: 'dynamodb:BatchGetItem',
   /** nodes.put, forecasts.put, plans.create, ledger.record, classes.put */
   put: 'dynamodb:PutItem',
   /** nodes.patch */
@@ -202,8 +204,12 @@ export const RUNS = {
     }),
     options: () => ({}),
     ports: ['store', 'clock'],
-    // rollups.put, nodes.get / put / patch, nodes.pendingFacts (Query) (agent batches, EC2 events, capacity snapshots)
-    access: { ...NONE, table: ['query', 'get', 'put', 'update', 'batchWrite'], readConfig: false },
+    // rollups.put, nodes.getMany / get / put / patch, nodes.pendingFacts (Query) (agent batches, EC2 events, capacity snapshots)
+    access: {
+      ...NONE,
+      table: ['query', 'get', 'batchGet', 'put', 'update', 'batchWrite'],
+      readConfig: false,
+    },
     metrics: [METRIC_NAMES.gpuUtilizationPct],
     timeoutSeconds: 60,
     memoryMb: 512,

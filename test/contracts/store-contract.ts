@@ -108,6 +108,17 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect((await store.nodes.list()).map((n) => n.nodeId).sort()).toEqual(['n1', 'n2']);
       });
 
+      it('reads many nodes at once, past 100 ids, leaving out those it does not hold', async () => {
+        const store = await makeStore();
+        const ids = Array.from({ length: 130 }, (_, k) => `n${k}`);
+        for (const id of ids) await store.nodes.put(sampleNode(id));
+        // Asked twice for one id, and for ids it never held: each held node once, the others absent.
+        const got = await store.nodes.getMany([...ids, 'n7', 'nope', 'gone']);
+        expect([...got.keys()].sort()).toEqual([...ids].sort());
+        expect(got.get('n42')).toEqual(sampleNode('n42'));
+        expect(await store.nodes.getMany([])).toEqual(new Map());
+      });
+
       it('a second put of the same node replaces it', async () => {
         const store = await makeStore();
         await store.nodes.put(sampleNode('n1'));

@@ -195,4 +195,34 @@ describe('ingest when the store fails', () => {
     expect(await store.nodes.get('n-1')).toBeUndefined();
     expect((await store.nodes.get('i-abcd1111'))?.state).toBe('stopped');
   });
+
+  it('reads each node alone when the batched read of the nodes fails, and loses no update', async () => {
+    const store = createMemoryStore();
+    let batchedReads = 0;
+    const failing: Store = {
+      ...store,
+      nodes: {
+        ...store.nodes,
+        getMany: async () => {
+          batchedReads++;
+          return Promise.reject(new Error('ProvisionedThroughputExceededException'));
+        },
+      },
+    };
+    const logger = memoryLogger();
+    await store.nodes.put(sampleNode('i-abcd1111'));
+    const records = [
+      record(batchEvent(batchFor('n-1', '2026-01-05T10:00:00Z'))),
+      record(stateChange('i-abcd1111', 'stopped', '2026-01-05T10:09:00Z')),
+    ];
+    const result = await ingest(records, { store: failing, clock, logger });
+    expect(batchedReads).toBe(1);
+    expect(result.batchItemFailures).toEqual([]);
+    expect((await store.nodes.get('i-abcd1111'))?.state).toBe('stopped');
+    expect(await store.nodes.get('n-1')).toMatchObject({ lastSeenAt: '2026-01-05T10:00:10Z' });
+    const warned = logger.lines.filter((l) => l.level === 'warn');
+    expect(warned.map((l) => l.message)).toEqual([
+      "reading the batch's nodes at once failed; each is read alone",
+    ]);
+  });
 });

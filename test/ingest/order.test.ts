@@ -198,11 +198,12 @@ describe('concurrent writers of one node', () => {
       ...store,
       nodes: {
         ...store.nodes,
-        get: async (id) => {
-          const node = await store.nodes.get(id);
+        // The first read of each ingest is the batched one; a retry reads the node alone.
+        getMany: async (ids) => {
+          const found = await store.nodes.getMany(ids);
           if (++reads === 2) release();
-          if (reads <= 2) await bothRead;
-          return node;
+          await bothRead;
+          return found;
         },
         patch: async (id, fields, expected) => {
           if (fields.lastSeenAt === at('10:14:50')) {

@@ -278,14 +278,16 @@ describe.each(backends)('Capacity Snapshot ingest on $name', ({ make }) => {
 
 // Reads and writes are counted at the repository: the same for every Store, so counted on the memory one.
 describe('Capacity Snapshot ingest cost', () => {
-  it('reads and writes each node of a 300-node snapshot once, and writes nothing on redelivery', async () => {
+  it('reads every node of a 300-node snapshot in one batched read, writes each once, and nothing on redelivery', async () => {
     const store = createMemoryStore();
-    const calls = { get: 0, create: 0, patch: 0, pendingFacts: 0 };
+    // nodesRead: nodes read one by one or in a batch; batchedReads: the batched calls.
+    const calls = { nodesRead: 0, batchedReads: 0, create: 0, patch: 0, pendingFacts: 0 };
     const counted: Pick<Store, 'rollups' | 'nodes'> = {
       rollups: store.rollups,
       nodes: {
         ...store.nodes,
-        get: (id) => (calls.get++, store.nodes.get(id)),
+        get: (id) => (calls.nodesRead++, store.nodes.get(id)),
+        getMany: (ids) => (calls.batchedReads++, (calls.nodesRead += ids.length), store.nodes.getMany(ids)),
         put: () => Promise.reject(new Error('ingest creates nodes only if absent')),
         create: (node) => (calls.create++, store.nodes.create(node)),
         patch: (id, fields, expected) => (calls.patch++, store.nodes.patch(id, fields, expected)),
@@ -309,7 +311,7 @@ describe('Capacity Snapshot ingest cost', () => {
       ...ids.slice(100, 120).map((id) => record(stateChange(id, 'stopping', at('10:06:00')))),
     ];
     const ingestCounted = async (records: IngestRecord[]) => {
-      calls.get = calls.create = calls.patch = calls.pendingFacts = 0;
+      calls.nodesRead = calls.batchedReads = calls.create = calls.patch = calls.pendingFacts = 0;
       const result = await ingest(records, { store: counted, clock, logger: memoryLogger() });
       expect(result.batchItemFailures).toEqual([]);
       return { ...calls };
@@ -317,13 +319,15 @@ describe('Capacity Snapshot ingest cost', () => {
 
     // A node is created once; its kept facts (EC2 events before it was known) are read before and after.
     expect(await ingestCounted([...snap(at('09:58:00')), ...others])).toEqual({
-      get: 300,
+      nodesRead: 300,
+      batchedReads: 1,
       create: 300,
       patch: 0,
       pendingFacts: 600,
     });
     expect(await ingestCounted([...snap(at('09:58:00')), ...others])).toEqual({
-      get: 300,
+      nodesRead: 300,
+      batchedReads: 1,
       create: 0,
       patch: 0,
       pendingFacts: 0,
@@ -331,7 +335,8 @@ describe('Capacity Snapshot ingest cost', () => {
     expect((await store.nodes.list()).filter((n) => n.state === 'stopping')).toHaveLength(20);
     // The next poll: every node is patched once (its stateChangedAt moves on), the stopping ones running again.
     expect(await ingestCounted(snap(at('10:10:00')))).toEqual({
-      get: 300,
+      nodesRead: 300,
+      batchedReads: 1,
       create: 0,
       patch: 300,
       pendingFacts: 0,

@@ -4,7 +4,7 @@ import { WINDOW_MS } from '../../lib/domain/time.ts';
 import { BatchWriteIncompleteError } from '../../lib/store/io.ts';
 import { injectFaults, type FaultLog } from '../support/faults.ts';
 import { freshDynamoStore, scanTable } from '../support/dynamo.ts';
-import { T0, sampleAttributionRow, sampleRollup } from '../support/store-samples.ts';
+import { T0, sampleAttributionRow, sampleNode, sampleRollup } from '../support/store-samples.ts';
 
 const rollups = (count: number) =>
   Array.from({ length: count }, (_, k) => sampleRollup('n1', T0 + k * WINDOW_MS));
@@ -76,5 +76,30 @@ describe('DynamoDB store under injected faults', () => {
     // 10 rollups and 1 day marker in one batch; each of 3 attempts writes all but 2.
     expect((error as Error).message).toMatch(/^2 of 11 items were not written/);
     expect(await storedRollups(client, tableName)).toHaveLength(9);
+  });
+
+  it('reads every node when BatchGetItem hands keys back unprocessed or is throttled', async () => {
+    const { store, client } = await freshDynamoStore({ maxAttempts: 1 });
+    const ids = Array.from({ length: 120 }, (_, k) => `n${k}`);
+    for (const id of ids) await store.nodes.put(sampleNode(id));
+    faults = injectFaults(client, {
+      unprocessedKeys: { calls: 3 },
+      throttleFirst: 2,
+      throttleOnly: ['BatchGet'],
+    });
+    const got = await store.nodes.getMany(ids);
+    expect(faults.deferredItems).toBeGreaterThan(0);
+    expect(faults.throttled).toBe(2);
+    expect([...got.keys()].sort()).toEqual([...ids].sort());
+    expect(got.get('n99')).toEqual(sampleNode('n99'));
+  });
+
+  it('fails a batched read whose keys are still unread after its attempts, rather than call them absent', async () => {
+    const { store, client } = await freshDynamoStore({ maxAttempts: 1, retry: { attempts: 3 } });
+    for (const id of ['a', 'b', 'c']) await store.nodes.put(sampleNode(id));
+    faults = injectFaults(client, { unprocessedKeys: { calls: Infinity, keep: (n) => n - 1 } });
+    await expect(store.nodes.getMany(['a', 'b', 'c'])).rejects.toThrow(
+      /^1 of 3 items were still unread after 3 attempts/,
+    );
   });
 });

@@ -44,4 +44,25 @@ describe('DynamoDB store pagination', () => {
     const got = await fresh.store.rollups.between(0, Number.POSITIVE_INFINITY);
     expect(got).toEqual(written);
   });
+
+  it('between reads a day partition that spans several pages whole, in order', async () => {
+    // 1,800 nodes in one window of one day: one day partition of about 1.2 MB, so the day is read in pages.
+    const sameWindow = Array.from({ length: WINDOWS }, (_, k) =>
+      sampleRollup(`node-${String(k).padStart(4, '0')}`, T0 + 30 * DAY_MS, { gpus: 8, longNames: true }),
+    );
+    await fresh.store.rollups.put(sameWindow);
+    const page = await fresh.client.send(
+      new QueryCommand({
+        TableName: fresh.tableName,
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: {
+          ':pk': `ROLLUPS#${new Date(T0 + 30 * DAY_MS).toISOString().slice(0, 10)}`,
+        },
+      }),
+    );
+    expect(page.LastEvaluatedKey).toBeDefined();
+    const got = await fresh.store.rollups.between(T0 + 30 * DAY_MS, T0 + 30 * DAY_MS + WINDOW_MS);
+    expect(got).toEqual(sameWindow);
+  });
 });

@@ -14,6 +14,8 @@ export interface FaultPlan {
    * and hand the rest back as UnprocessedItems, as DynamoDB does when it sheds part of a batch.
    */
   unprocessed?: { calls: number; keep?: (requested: number) => number };
+  /** The same for BatchGetItem: read only `keep(n)` of the n keys and hand the rest back as UnprocessedKeys. */
+  unprocessedKeys?: { calls: number; keep?: (requested: number) => number };
 }
 
 export interface FaultLog {
@@ -63,6 +65,7 @@ export function injectFaults(client: { middlewareStack: unknown }, plan: FaultPl
     remove: () => {
       stack.remove(`faults-throttle-${id}`);
       stack.remove(`faults-unprocessed-${id}`);
+      stack.remove(`faults-unprocessed-keys-${id}`);
     },
   };
 
@@ -109,6 +112,31 @@ export function injectFaults(client: { middlewareStack: unknown }, plan: FaultPl
       return { ...result, output: { ...result.output, UnprocessedItems: already } };
     },
     { step: 'initialize', priority: 'high', name: `faults-unprocessed-${id}` },
+  );
+
+  let getCalls = 0;
+  stack.add(
+    (next, context) => async (args) => {
+      const deferring = plan.unprocessedKeys && context.commandName?.includes('BatchGet');
+      if (!deferring || getCalls >= plan.unprocessedKeys!.calls) return next(args);
+      getCalls++;
+      const keep = plan.unprocessedKeys!.keep ?? ((n: number) => Math.ceil(n / 2));
+      const requested = args.input.RequestItems as Record<string, { Keys: unknown[] }>;
+      const kept: Record<string, { Keys: unknown[] }> = {};
+      const deferred: Record<string, { Keys: unknown[] }> = {};
+      for (const [table, { Keys, ...rest }] of Object.entries(requested)) {
+        const n = Math.max(0, Math.min(Keys.length, keep(Keys.length)));
+        if (n > 0) kept[table] = { ...rest, Keys: Keys.slice(0, n) };
+        if (n < Keys.length) deferred[table] = { ...rest, Keys: Keys.slice(n) };
+        log.deferredItems += Keys.length - n;
+      }
+      const result: Result =
+        Object.keys(kept).length > 0
+          ? await next({ ...args, input: { ...args.input, RequestItems: kept } })
+          : { output: { $metadata: {}, Responses: {} } };
+      return { ...result, output: { ...result.output, UnprocessedKeys: deferred } };
+    },
+    { step: 'initialize', priority: 'high', name: `faults-unprocessed-keys-${id}` },
   );
   return log;
 }
